@@ -1,1 +1,97 @@
-//! Placeholder.
+//! Storage behind one interface.
+//!
+//! The [`Store`] is a small transactional record store: every record is an opaque byte string
+//! under a string key, carrying the revision of the commit that last wrote it. A commit is a
+//! batch of [`Write`]s applied atomically, each guarded by an [`Expect`] precondition, so that
+//! several nodes sharing one database can detect conflicting writes.
+//!
+//! Architecture invariant: this crate knows nothing about IAM. It never sees a plaintext secret
+//! (the domain encrypts before writing) and its errors never carry record contents.
+
+mod memory;
+mod sqlite;
+
+pub mod conformance;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// A record as stored: its key, its bytes and the revision of the commit that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub key: String,
+    pub value: Vec<u8>,
+    pub revision: u64,
+}
+
+/// What a write requires of the record's current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// No requirement: last writer wins.
+    Any,
+    /// The record must not exist (create).
+    Absent,
+    /// The record must exist at exactly this revision (compare-and-swap).
+    Revision(u64),
+}
+
+/// One change in a commit: `value: None` deletes the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub key: String,
+    pub value: Option<Vec<u8>>,
+    pub expect: Expect,
+}
+
+impl Write {
+    pub fn put(key: impl Into<String>, value: Vec<u8>) -> Self {
+        Self { key: key.into(), value: Some(value), expect: Expect::Any }
+    }
+
+    pub fn delete(key: impl Into<String>) -> Self {
+        Self { key: key.into(), value: None, expect: Expect::Any }
+    }
+
+    #[must_use]
+    pub fn expecting(mut self, expect: Expect) -> Self {
+        self.expect = expect;
+        self
+    }
+}
+
+/// Everything in the store, and the revision of the newest commit it includes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub items: Vec<Item>,
+    pub revision: u64,
+}
+
+/// The errors the domain sees: storage detail stays inside this crate.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    /// A precondition failed; nothing in the batch was written.
+    #[error("conflicting write to `{key}`")]
+    Conflict { key: String },
+    /// The backend could not be reached or failed; nothing in the batch was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A transactional record store. Implementations must pass [`conformance::run`].
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Every record, in key order, and the newest revision.
+    fn load(&self) -> Result<Snapshot, StoreError>;
+
+    /// Applies all writes atomically, or none of them. Returns the commit's revision, which is
+    /// greater than every earlier one. A write acknowledged here survives a crash of the process.
+    fn commit(&self, writes: &[Write]) -> Result<u64, StoreError>;
+}
+
+/// Whether a write's precondition holds, given the record's current revision (if it exists).
+fn expectation_holds(expect: Expect, current: Option<u64>) -> bool {
+    match expect {
+        Expect::Any => true,
+        Expect::Absent => current.is_none(),
+        Expect::Revision(r) => current == Some(r),
+    }
+}
