@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::{Expect, Item, Snapshot, Store, StoreError, Write};
+use crate::{Item, Snapshot, Store, StoreError, Write};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
