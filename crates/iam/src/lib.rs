@@ -1,1 +1,289 @@
-//! Placeholder.
+//! IAM and STS domain logic.
+//!
+//! [`Iam`] holds the whole IAM state of every account in memory (reads never touch the
+//! store) and persists every change through a [`castellan_store::Store`] before applying it.
+//! [`Iam::handle`] takes a decoded, validated [`castellan_api::Request`] and the authenticated
+//! [`Caller`] and returns the [`castellan_api::Response`] or an [`ApiError`].
+//!
+//! Architecture invariants:
+//! - no XML, no form encoding, no HTTP: those stay in the edge crates;
+//! - a change is validated completely, then committed to the store, then applied to memory, so
+//!   a failed request leaves nothing half-written;
+//! - secret access keys exist in plaintext only in the CreateAccessKey response and, briefly,
+//!   when a signature is checked.
+
+mod crypto;
+mod error;
+mod ids;
+mod managed;
+mod model;
+mod ops;
+mod paginate;
+mod state;
+mod validate;
+
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use castellan_api::{Operation, Request, Response};
+use castellan_store::{Store, Write};
+
+pub use crate::crypto::MasterKey;
+pub use crate::error::{ApiError, ApiResult};
+pub use crate::ids::request_id;
+use crate::model::{AccessKey, Account, Change, KeyStatus, Record};
+use crate::state::State;
+
+/// Who made a request, as established by authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub principal: Principal,
+    pub access_key_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The account's root user: may do everything in its own account.
+    Root,
+    User { name: String, id: String, path: String },
+}
+
+impl Caller {
+    pub fn arn(&self) -> String {
+        match &self.principal {
+            Principal::Root => format!("arn:aws:iam::{}:root", self.account),
+            Principal::User { name, path, .. } => format!("arn:aws:iam::{}:user{path}{name}", self.account),
+        }
+    }
+}
+
+/// An account's root credentials, as printed once when they are created.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RootCredentials {
+    pub account_id: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for RootCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootCredentials")
+            .field("account_id", &self.account_id)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The time source: Unix seconds. A parameter so tests can control it.
+pub type Clock = fn() -> i64;
+
+pub fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The IAM service: state in memory, persisted through the store.
+#[derive(Debug)]
+pub struct Iam {
+    state: RwLock<State>,
+    store: Box<dyn Store>,
+    master_key: MasterKey,
+    /// Serializes writers: validate, commit, apply happen as one step per change.
+    writer: Mutex<()>,
+    clock: Clock,
+}
+
+impl Iam {
+    /// Loads every record from the store into memory.
+    pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
+        let snapshot = store.load()?;
+        let mut state = State::default();
+        for item in snapshot.items {
+            match serde_json::from_slice::<Record>(&item.value) {
+                Ok(record) => state.apply(Change::Put(record)),
+                Err(e) => {
+                    tracing::error!(key = %item.key, error = %e, "unreadable record");
+                    return Err(ApiError::ServiceFailure);
+                }
+            }
+        }
+        // Force the managed-policy catalogue to load now, not on the first request.
+        let _ = managed::AWS_MANAGED.by_name.len();
+        Ok(Self { state: RwLock::new(state), store, master_key, writer: Mutex::new(()), clock })
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere while holding it; the state itself is
+        // only ever replaced by complete `apply` calls, so it is still consistent.
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs one change: `plan` validates against the current state and returns the changes
+    /// and the result; the changes are committed to the store and only then applied.
+    fn mutate<T>(&self, plan: impl FnOnce(&State) -> ApiResult<(Vec<Change>, T)>) -> ApiResult<T> {
+        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (changes, out) = plan(&self.read())?;
+        if changes.is_empty() {
+            return Ok(out);
+        }
+        let mut writes = Vec::with_capacity(changes.len());
+        for change in &changes {
+            writes.push(match change {
+                Change::Put(r) => {
+                    let bytes = serde_json::to_vec(r).map_err(|_| ApiError::ServiceFailure)?;
+                    Write::put(r.key(), bytes)
+                }
+                Change::Delete(r) => Write::delete(r.key()),
+            });
+        }
+        self.store.commit(&writes)?;
+        let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for change in changes {
+            state.apply(change);
+        }
+        Ok(out)
+    }
+
+    /// Makes sure an account and a root access key exist. With `explicit` credentials (from
+    /// the environment) the account and that exact key are created if missing; otherwise, on
+    /// an empty store, a default account with a fresh key is created. Returns credentials that
+    /// were newly created, to be shown once.
+    pub fn bootstrap(&self, explicit: Option<RootCredentials>) -> ApiResult<Option<RootCredentials>> {
+        match explicit {
+            Some(creds) => {
+                let exists = {
+                    let st = self.read();
+                    st.accounts.contains_key(&creds.account_id)
+                        && st.access_keys.get(&creds.access_key_id).is_some_and(|k| {
+                            k.account == creds.account_id
+                                && k.user.is_none()
+                                && self.master_key.open(&k.sealed_secret, &k.id).ok().as_deref()
+                                    == Some(creds.secret_access_key.as_str())
+                        })
+                };
+                if exists {
+                    return Ok(None);
+                }
+                self.create_account_with(creds.account_id.clone(), Some(creds.clone()))?;
+                Ok(Some(creds))
+            }
+            None => {
+                if !self.read().accounts.is_empty() {
+                    return Ok(None);
+                }
+                self.create_account(None).map(Some)
+            }
+        }
+    }
+
+    /// Creates an account (with a random id unless given) and its root access key.
+    pub fn create_account(&self, id: Option<String>) -> ApiResult<RootCredentials> {
+        let id = id.unwrap_or_else(ids::account_id);
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::Validation(format!("Account id `{id}` must be 12 digits.")));
+        }
+        if self.read().accounts.contains_key(&id) {
+            return Err(ApiError::EntityAlreadyExists(format!("Account {id} already exists.")));
+        }
+        let creds = RootCredentials {
+            account_id: id.clone(),
+            access_key_id: ids::access_key_id(),
+            secret_access_key: ids::secret_access_key(),
+        };
+        self.create_account_with(id, Some(creds.clone()))?;
+        Ok(creds)
+    }
+
+    fn create_account_with(&self, id: String, key: Option<RootCredentials>) -> ApiResult<()> {
+        let now = self.now();
+        self.mutate(|st| {
+            let mut changes = Vec::new();
+            if !st.accounts.contains_key(&id) {
+                changes.push(Change::Put(Record::Account(Account {
+                    id: id.clone(),
+                    created: now,
+                    aliases: Vec::new(),
+                    password_policy: None,
+                })));
+            }
+            if let Some(k) = key {
+                if let Some(existing) = st.access_keys.get(&k.access_key_id) {
+                    if existing.account != id || existing.user.is_some() {
+                        return Err(ApiError::EntityAlreadyExists(format!(
+                            "Access key {} already belongs to another principal.",
+                            k.access_key_id
+                        )));
+                    }
+                }
+                let sealed =
+                    self.master_key.seal(&k.secret_access_key, &k.access_key_id).map_err(|_| ApiError::ServiceFailure)?;
+                changes.push(Change::Put(Record::AccessKey(AccessKey {
+                    account: id.clone(),
+                    user: None,
+                    id: k.access_key_id,
+                    sealed_secret: sealed,
+                    status: KeyStatus::Active,
+                    created: now,
+                    last_used: None,
+                })));
+            }
+            Ok((changes, ()))
+        })
+    }
+
+    /// The account ids, in order.
+    pub fn accounts(&self) -> Vec<String> {
+        self.read().accounts.keys().cloned().collect()
+    }
+
+    /// The principal an access key id belongs to, if the key exists, is active and its user
+    /// still exists. (Signature verification is the caller's job.)
+    pub fn caller_for_access_key(&self, access_key_id: &str) -> Option<Caller> {
+        let st = self.read();
+        let key = st.access_keys.get(access_key_id)?;
+        if key.status != KeyStatus::Active {
+            return None;
+        }
+        let principal = match &key.user {
+            None => Principal::Root,
+            Some(name) => {
+                let u = st.user(&key.account, name)?;
+                Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
+            }
+        };
+        Some(Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned() })
+    }
+
+    /// The secret of an access key, for signature verification.
+    pub fn secret_access_key(&self, access_key_id: &str) -> Option<String> {
+        let st = self.read();
+        let key = st.access_keys.get(access_key_id)?;
+        self.master_key.open(&key.sealed_secret, &key.id).ok()
+    }
+
+    /// Handles one decoded request for an authenticated caller.
+    pub fn handle(&self, caller: &Caller, request: Request) -> ApiResult<Response> {
+        let op = request.operation();
+        self.authorize(caller, op)?;
+        ops::dispatch(self, caller, request)
+    }
+
+    /// Until policy enforcement lands, only an account's root user may call IAM: every other
+    /// principal is denied (fail closed), as an IAM user with no policy would be.
+    fn authorize(&self, caller: &Caller, op: Operation) -> ApiResult<()> {
+        match caller.principal {
+            Principal::Root => Ok(()),
+            Principal::User { .. } => Err(ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {} because no identity-based policy allows the {} action",
+                caller.arn(),
+                op.iam_action(),
+                op.iam_action()
+            ))),
+        }
+    }
+}

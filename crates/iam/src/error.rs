@@ -1,0 +1,148 @@
+//! Every error an IAM or STS request can end in, and — in one place — its AWS error code and
+//! HTTP status.
+
+/// An error as AWS reports it: the code decides the `<Code>` and HTTP status, the message is
+/// AWS's text. Messages never contain a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    NoSuchEntity(String),
+    EntityAlreadyExists(String),
+    DeleteConflict(String),
+    LimitExceeded(String),
+    MalformedPolicyDocument(String),
+    InvalidInput(String),
+    Validation(String),
+    PasswordPolicyViolation(String),
+    UnmodifiableEntity(String),
+    PolicyNotAttachable(String),
+    ConcurrentModification(String),
+    AccessDenied(String),
+    /// The request named an action this endpoint does not know.
+    InvalidAction(String),
+    /// A modeled operation Castellan does not implement yet: never a wrong success.
+    NotImplemented(String),
+    MissingAuthenticationToken(String),
+    InvalidClientTokenId(String),
+    IncompleteSignature(String),
+    SignatureDoesNotMatch(String),
+    ExpiredToken(String),
+    /// A query-protocol request that cannot be decoded at all.
+    MalformedQueryString(String),
+    /// The store failed; the message is generic so that no internal detail leaks.
+    ServiceFailure,
+}
+
+impl ApiError {
+    /// AWS's error code, as `<Code>` carries it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSuchEntity(_) => "NoSuchEntity",
+            Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            Self::DeleteConflict(_) => "DeleteConflict",
+            Self::LimitExceeded(_) => "LimitExceeded",
+            Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::Validation(_) => "ValidationError",
+            Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+            Self::UnmodifiableEntity(_) => "UnmodifiableEntity",
+            Self::PolicyNotAttachable(_) => "PolicyNotAttachable",
+            Self::ConcurrentModification(_) => "ConcurrentModification",
+            Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidAction(_) => "InvalidAction",
+            Self::NotImplemented(_) => "NotImplemented",
+            Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
+            Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
+            Self::IncompleteSignature(_) => "IncompleteSignature",
+            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::ExpiredToken(_) => "ExpiredToken",
+            Self::MalformedQueryString(_) => "MalformedQueryString",
+            Self::ServiceFailure => "ServiceFailure",
+        }
+    }
+
+    /// The HTTP status AWS answers with (the IAM model's `httpStatusCode` where it has one).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NoSuchEntity(_) => 404,
+            Self::EntityAlreadyExists(_)
+            | Self::DeleteConflict(_)
+            | Self::LimitExceeded(_)
+            | Self::ConcurrentModification(_) => 409,
+            Self::MalformedPolicyDocument(_)
+            | Self::InvalidInput(_)
+            | Self::Validation(_)
+            | Self::PasswordPolicyViolation(_)
+            | Self::UnmodifiableEntity(_)
+            | Self::PolicyNotAttachable(_)
+            | Self::InvalidAction(_)
+            | Self::IncompleteSignature(_)
+            | Self::MalformedQueryString(_) => 400,
+            Self::AccessDenied(_)
+            | Self::MissingAuthenticationToken(_)
+            | Self::InvalidClientTokenId(_)
+            | Self::SignatureDoesNotMatch(_)
+            | Self::ExpiredToken(_) => 403,
+            Self::NotImplemented(_) => 501,
+            Self::ServiceFailure => 500,
+        }
+    }
+
+    /// `Sender` for a client fault, `Receiver` for ours — the `<Type>` element.
+    pub fn fault(&self) -> &'static str {
+        if self.status() >= 500 {
+            "Receiver"
+        } else {
+            "Sender"
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NoSuchEntity(m)
+            | Self::EntityAlreadyExists(m)
+            | Self::DeleteConflict(m)
+            | Self::LimitExceeded(m)
+            | Self::MalformedPolicyDocument(m)
+            | Self::InvalidInput(m)
+            | Self::Validation(m)
+            | Self::PasswordPolicyViolation(m)
+            | Self::UnmodifiableEntity(m)
+            | Self::PolicyNotAttachable(m)
+            | Self::ConcurrentModification(m)
+            | Self::AccessDenied(m)
+            | Self::InvalidAction(m)
+            | Self::NotImplemented(m)
+            | Self::MissingAuthenticationToken(m)
+            | Self::InvalidClientTokenId(m)
+            | Self::IncompleteSignature(m)
+            | Self::SignatureDoesNotMatch(m)
+            | Self::ExpiredToken(m)
+            | Self::MalformedQueryString(m) => m,
+            Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<castellan_store::StoreError> for ApiError {
+    fn from(e: castellan_store::StoreError) -> Self {
+        match e {
+            castellan_store::StoreError::Conflict { .. } => Self::ConcurrentModification(
+                "This resource is being modified by another request. Please try again.".into(),
+            ),
+            castellan_store::StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "store unavailable");
+                Self::ServiceFailure
+            }
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

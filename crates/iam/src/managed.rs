@@ -1,0 +1,101 @@
+//! The AWS managed policies every account sees, loaded once from the data file shipped in
+//! the binary (`data/aws-managed-policies.jsonl.gz`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::sync::LazyLock;
+
+use flate2::read::GzDecoder;
+
+static DATA: &[u8] = include_bytes!("../../../data/aws-managed-policies.jsonl.gz");
+
+#[derive(Debug, Clone)]
+pub struct AwsManagedPolicy {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
+    pub path: String,
+    pub default_version: String,
+    pub is_attachable: bool,
+    pub created: i64,
+    pub updated: i64,
+    /// The default version's document, as compact JSON.
+    pub document: String,
+}
+
+#[derive(Debug, Default)]
+pub struct AwsManagedPolicies {
+    /// By lowercase name: the order listings walk.
+    pub by_name: BTreeMap<String, AwsManagedPolicy>,
+    /// ARN → lowercase name.
+    pub by_arn: HashMap<String, String>,
+}
+
+impl AwsManagedPolicies {
+    pub fn get(&self, arn: &str) -> Option<&AwsManagedPolicy> {
+        self.by_arn.get(arn).and_then(|n| self.by_name.get(n))
+    }
+}
+
+pub static AWS_MANAGED: LazyLock<AwsManagedPolicies> = LazyLock::new(load);
+
+fn load() -> AwsManagedPolicies {
+    let mut out = AwsManagedPolicies::default();
+    for line in BufReader::new(GzDecoder::new(DATA)).lines() {
+        let Ok(line) = line else {
+            tracing::error!("the AWS managed policy data is corrupt");
+            break;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+        let p = AwsManagedPolicy {
+            name: s("PolicyName"),
+            id: s("PolicyId"),
+            arn: s("Arn"),
+            path: s("Path"),
+            default_version: s("DefaultVersionId"),
+            is_attachable: v.get("IsAttachable").and_then(serde_json::Value::as_bool).unwrap_or(true),
+            created: parse_time(&s("CreateDate")).unwrap_or(0),
+            updated: parse_time(&s("UpdateDate")).unwrap_or(0),
+            document: v.get("Document").map(ToString::to_string).unwrap_or_default(),
+        };
+        out.by_arn.insert(p.arn.clone(), p.name.to_lowercase());
+        out.by_name.insert(p.name.to_lowercase(), p);
+    }
+    out
+}
+
+/// Parses `2015-02-06T18:39:46+00:00` (or `...Z`) into Unix seconds.
+fn parse_time(s: &str) -> Option<i64> {
+    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
+    let (y, mo, d, h, mi, se) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
+    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn all_1452_policies_load_at_their_real_arns() {
+        assert_eq!(AWS_MANAGED.by_name.len(), 1452);
+        let admin = AWS_MANAGED.get("arn:aws:iam::aws:policy/AdministratorAccess").unwrap();
+        assert_eq!(admin.id, "ANPAIWMBCKSKIEE64ZLYK");
+        assert_eq!(admin.default_version, "v1");
+        assert_eq!(admin.created, 1_423_247_986);
+        let ssm = AWS_MANAGED.get("arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM").unwrap();
+        assert_eq!(ssm.path, "/service-role/");
+    }
+}

@@ -1,0 +1,238 @@
+//! The IAM entities as this crate keeps them in memory and persists them (as JSON records in
+//! the store). Times are Unix seconds.
+//!
+//! Invariant: names keep the case they were created with; lookups use the lowercase name, as
+//! IAM names are unique case-insensitively.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub type Tags = Vec<(String, String)>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub created: i64,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub minimum_password_length: i32,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    pub max_password_age: Option<i32>,
+    pub password_reuse_prevention: Option<i32>,
+    pub hard_expiry: bool,
+}
+
+/// An inline policy: its name as given and its document text verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+}
+
+/// Inline policies keyed by name. Inline policy names are case-sensitive in IAM.
+pub type InlinePolicies = BTreeMap<String, InlinePolicy>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// An argon2id PHC string; never the password.
+    pub password_hash: String,
+    pub created: i64,
+    pub password_reset_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub created: i64,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+    /// Attached managed policy ARNs, in attachment order.
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+    /// Names of the groups the user belongs to, as the groups spell them.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+    #[serde(default)]
+    pub password_last_used: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub created: i64,
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub created: i64,
+    pub assume_role_policy: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub max_session_duration: i32,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+    #[serde(default)]
+    pub last_used: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub document: String,
+    pub created: i64,
+}
+
+/// A customer managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+    pub default_version: String,
+    pub versions: Vec<PolicyVersion>,
+    /// The number the next version takes (`v{n}`): version ids are never reused.
+    pub next_version: u32,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl ManagedPolicy {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:policy{}{}", self.account, self.path, self.name)
+    }
+
+    pub fn default_document(&self) -> &str {
+        self.versions.iter().find(|v| v.id == self.default_version).map_or("", |v| v.document.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKeyLastUsed {
+    pub date: i64,
+    pub service: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    pub account: String,
+    /// `None` for the root user's keys.
+    pub user: Option<String>,
+    pub id: String,
+    /// The secret, sealed under the master key (see `crypto`).
+    pub sealed_secret: String,
+    pub status: KeyStatus,
+    pub created: i64,
+    #[serde(default)]
+    pub last_used: Option<AccessKeyLastUsed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfile {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub created: i64,
+    /// Role names (at most one, as AWS allows).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// One persisted record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum Record {
+    Account(Account),
+    User(User),
+    Group(Group),
+    Role(Role),
+    Policy(ManagedPolicy),
+    AccessKey(AccessKey),
+    InstanceProfile(InstanceProfile),
+}
+
+impl Record {
+    /// The store key: kind, account, lowercase name.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Account(a) => format!("account/{}", a.id),
+            Self::User(u) => entity_key("user", &u.account, &u.name),
+            Self::Group(g) => entity_key("group", &g.account, &g.name),
+            Self::Role(r) => entity_key("role", &r.account, &r.name),
+            Self::Policy(p) => entity_key("policy", &p.account, &p.name),
+            Self::AccessKey(k) => format!("accesskey/{}", k.id),
+            Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+        }
+    }
+}
+
+pub fn entity_key(kind: &str, account: &str, name: &str) -> String {
+    format!("{kind}/{account}/{}", name.to_lowercase())
+}
+
+/// One change to the state: what the store commits and memory then applies.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Put(Record),
+    Delete(Record),
+}

@@ -1,0 +1,408 @@
+//! One function per operation, and the one `match` that routes a request to it.
+
+mod account;
+mod groups;
+mod inline;
+mod instance_profiles;
+mod keys;
+mod login;
+mod policies;
+mod roles;
+mod users;
+
+use castellan_api::iam;
+use castellan_api::types::Timestamp;
+use castellan_api::{Request, Response};
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Tags;
+use crate::{Caller, Iam};
+
+pub fn dispatch(iam: &Iam, caller: &Caller, request: Request) -> ApiResult<Response> {
+    let a = caller.account.as_str();
+    Ok(match request {
+        // Users
+        Request::CreateUser(r) => Response::CreateUser(users::create(iam, a, r)?),
+        Request::GetUser(r) => Response::GetUser(users::get(iam, caller, r)?),
+        Request::ListUsers(r) => Response::ListUsers(users::list(iam, a, r)?),
+        Request::UpdateUser(r) => {
+            users::update(iam, a, r)?;
+            Response::UpdateUser
+        }
+        Request::DeleteUser(r) => {
+            users::delete(iam, a, r)?;
+            Response::DeleteUser
+        }
+        Request::TagUser(r) => {
+            users::tag(iam, a, r)?;
+            Response::TagUser
+        }
+        Request::UntagUser(r) => {
+            users::untag(iam, a, r)?;
+            Response::UntagUser
+        }
+        Request::ListUserTags(r) => Response::ListUserTags(users::list_tags(iam, a, r)?),
+        Request::PutUserPermissionsBoundary(r) => {
+            users::put_boundary(iam, a, r)?;
+            Response::PutUserPermissionsBoundary
+        }
+        Request::DeleteUserPermissionsBoundary(r) => {
+            users::delete_boundary(iam, a, r)?;
+            Response::DeleteUserPermissionsBoundary
+        }
+        // Groups
+        Request::CreateGroup(r) => Response::CreateGroup(groups::create(iam, a, r)?),
+        Request::GetGroup(r) => Response::GetGroup(groups::get(iam, a, r)?),
+        Request::ListGroups(r) => Response::ListGroups(groups::list(iam, a, r)?),
+        Request::UpdateGroup(r) => {
+            groups::update(iam, a, r)?;
+            Response::UpdateGroup
+        }
+        Request::DeleteGroup(r) => {
+            groups::delete(iam, a, r)?;
+            Response::DeleteGroup
+        }
+        Request::AddUserToGroup(r) => {
+            groups::add_user(iam, a, r)?;
+            Response::AddUserToGroup
+        }
+        Request::RemoveUserFromGroup(r) => {
+            groups::remove_user(iam, a, r)?;
+            Response::RemoveUserFromGroup
+        }
+        Request::ListGroupsForUser(r) => Response::ListGroupsForUser(groups::list_for_user(iam, a, r)?),
+        // Roles
+        Request::CreateRole(r) => Response::CreateRole(roles::create(iam, a, r)?),
+        Request::GetRole(r) => Response::GetRole(roles::get(iam, a, r)?),
+        Request::ListRoles(r) => Response::ListRoles(roles::list(iam, a, r)?),
+        Request::UpdateRole(r) => {
+            roles::update(iam, a, r)?;
+            Response::UpdateRole(iam::UpdateRoleResponse::default())
+        }
+        Request::UpdateRoleDescription(r) => Response::UpdateRoleDescription(roles::update_description(iam, a, r)?),
+        Request::UpdateAssumeRolePolicy(r) => {
+            roles::update_trust(iam, a, r)?;
+            Response::UpdateAssumeRolePolicy
+        }
+        Request::DeleteRole(r) => {
+            roles::delete(iam, a, r)?;
+            Response::DeleteRole
+        }
+        Request::TagRole(r) => {
+            roles::tag(iam, a, r)?;
+            Response::TagRole
+        }
+        Request::UntagRole(r) => {
+            roles::untag(iam, a, r)?;
+            Response::UntagRole
+        }
+        Request::ListRoleTags(r) => Response::ListRoleTags(roles::list_tags(iam, a, r)?),
+        Request::PutRolePermissionsBoundary(r) => {
+            roles::put_boundary(iam, a, r)?;
+            Response::PutRolePermissionsBoundary
+        }
+        Request::DeleteRolePermissionsBoundary(r) => {
+            roles::delete_boundary(iam, a, r)?;
+            Response::DeleteRolePermissionsBoundary
+        }
+        // Managed policies
+        Request::CreatePolicy(r) => Response::CreatePolicy(policies::create(iam, a, r)?),
+        Request::GetPolicy(r) => Response::GetPolicy(policies::get(iam, a, r)?),
+        Request::ListPolicies(r) => Response::ListPolicies(policies::list(iam, a, r)?),
+        Request::DeletePolicy(r) => {
+            policies::delete(iam, a, r)?;
+            Response::DeletePolicy
+        }
+        Request::CreatePolicyVersion(r) => Response::CreatePolicyVersion(policies::create_version(iam, a, r)?),
+        Request::GetPolicyVersion(r) => Response::GetPolicyVersion(policies::get_version(iam, a, r)?),
+        Request::ListPolicyVersions(r) => Response::ListPolicyVersions(policies::list_versions(iam, a, r)?),
+        Request::DeletePolicyVersion(r) => {
+            policies::delete_version(iam, a, r)?;
+            Response::DeletePolicyVersion
+        }
+        Request::SetDefaultPolicyVersion(r) => {
+            policies::set_default_version(iam, a, r)?;
+            Response::SetDefaultPolicyVersion
+        }
+        Request::TagPolicy(r) => {
+            policies::tag(iam, a, r)?;
+            Response::TagPolicy
+        }
+        Request::UntagPolicy(r) => {
+            policies::untag(iam, a, r)?;
+            Response::UntagPolicy
+        }
+        Request::ListPolicyTags(r) => Response::ListPolicyTags(policies::list_tags(iam, a, r)?),
+        Request::AttachUserPolicy(r) => {
+            policies::attach(iam, a, policies::Target::User(&r.user_name), &r.policy_arn)?;
+            Response::AttachUserPolicy
+        }
+        Request::AttachGroupPolicy(r) => {
+            policies::attach(iam, a, policies::Target::Group(&r.group_name), &r.policy_arn)?;
+            Response::AttachGroupPolicy
+        }
+        Request::AttachRolePolicy(r) => {
+            policies::attach(iam, a, policies::Target::Role(&r.role_name), &r.policy_arn)?;
+            Response::AttachRolePolicy
+        }
+        Request::DetachUserPolicy(r) => {
+            policies::detach(iam, a, policies::Target::User(&r.user_name), &r.policy_arn)?;
+            Response::DetachUserPolicy
+        }
+        Request::DetachGroupPolicy(r) => {
+            policies::detach(iam, a, policies::Target::Group(&r.group_name), &r.policy_arn)?;
+            Response::DetachGroupPolicy
+        }
+        Request::DetachRolePolicy(r) => {
+            policies::detach(iam, a, policies::Target::Role(&r.role_name), &r.policy_arn)?;
+            Response::DetachRolePolicy
+        }
+        Request::ListAttachedUserPolicies(r) => {
+            let p = policies::list_attached(iam, a, policies::Target::User(&r.user_name), r.path_prefix.as_deref(), r.marker.as_deref(), r.max_items)?;
+            Response::ListAttachedUserPolicies(iam::ListAttachedUserPoliciesResponse {
+                is_truncated: Some(p.is_truncated()),
+                attached_policies: Some(p.items),
+                marker: p.next_marker,
+            })
+        }
+        Request::ListAttachedGroupPolicies(r) => {
+            let p = policies::list_attached(iam, a, policies::Target::Group(&r.group_name), r.path_prefix.as_deref(), r.marker.as_deref(), r.max_items)?;
+            Response::ListAttachedGroupPolicies(iam::ListAttachedGroupPoliciesResponse {
+                is_truncated: Some(p.is_truncated()),
+                attached_policies: Some(p.items),
+                marker: p.next_marker,
+            })
+        }
+        Request::ListAttachedRolePolicies(r) => {
+            let p = policies::list_attached(iam, a, policies::Target::Role(&r.role_name), r.path_prefix.as_deref(), r.marker.as_deref(), r.max_items)?;
+            Response::ListAttachedRolePolicies(iam::ListAttachedRolePoliciesResponse {
+                is_truncated: Some(p.is_truncated()),
+                attached_policies: Some(p.items),
+                marker: p.next_marker,
+            })
+        }
+        Request::ListEntitiesForPolicy(r) => Response::ListEntitiesForPolicy(policies::list_entities(iam, a, r)?),
+        // Inline policies
+        Request::PutUserPolicy(r) => {
+            inline::put(iam, a, inline::Owner::User(&r.user_name), &r.policy_name, &r.policy_document)?;
+            Response::PutUserPolicy
+        }
+        Request::PutGroupPolicy(r) => {
+            inline::put(iam, a, inline::Owner::Group(&r.group_name), &r.policy_name, &r.policy_document)?;
+            Response::PutGroupPolicy
+        }
+        Request::PutRolePolicy(r) => {
+            inline::put(iam, a, inline::Owner::Role(&r.role_name), &r.policy_name, &r.policy_document)?;
+            Response::PutRolePolicy
+        }
+        Request::GetUserPolicy(r) => {
+            let doc = inline::get(iam, a, inline::Owner::User(&r.user_name), &r.policy_name)?;
+            Response::GetUserPolicy(iam::GetUserPolicyResponse {
+                user_name: r.user_name,
+                policy_name: doc.name,
+                policy_document: url_encode(&doc.document),
+            })
+        }
+        Request::GetGroupPolicy(r) => {
+            let doc = inline::get(iam, a, inline::Owner::Group(&r.group_name), &r.policy_name)?;
+            Response::GetGroupPolicy(iam::GetGroupPolicyResponse {
+                group_name: r.group_name,
+                policy_name: doc.name,
+                policy_document: url_encode(&doc.document),
+            })
+        }
+        Request::GetRolePolicy(r) => {
+            let doc = inline::get(iam, a, inline::Owner::Role(&r.role_name), &r.policy_name)?;
+            Response::GetRolePolicy(iam::GetRolePolicyResponse {
+                role_name: r.role_name,
+                policy_name: doc.name,
+                policy_document: url_encode(&doc.document),
+            })
+        }
+        Request::ListUserPolicies(r) => {
+            let p = inline::list(iam, a, inline::Owner::User(&r.user_name), r.marker.as_deref(), r.max_items)?;
+            Response::ListUserPolicies(iam::ListUserPoliciesResponse {
+                policy_names: p.items,
+                is_truncated: Some(p.next_marker.is_some()),
+                marker: p.next_marker,
+            })
+        }
+        Request::ListGroupPolicies(r) => {
+            let p = inline::list(iam, a, inline::Owner::Group(&r.group_name), r.marker.as_deref(), r.max_items)?;
+            Response::ListGroupPolicies(iam::ListGroupPoliciesResponse {
+                policy_names: p.items,
+                is_truncated: Some(p.next_marker.is_some()),
+                marker: p.next_marker,
+            })
+        }
+        Request::ListRolePolicies(r) => {
+            let p = inline::list(iam, a, inline::Owner::Role(&r.role_name), r.marker.as_deref(), r.max_items)?;
+            Response::ListRolePolicies(iam::ListRolePoliciesResponse {
+                policy_names: p.items,
+                is_truncated: Some(p.next_marker.is_some()),
+                marker: p.next_marker,
+            })
+        }
+        Request::DeleteUserPolicy(r) => {
+            inline::delete(iam, a, inline::Owner::User(&r.user_name), &r.policy_name)?;
+            Response::DeleteUserPolicy
+        }
+        Request::DeleteGroupPolicy(r) => {
+            inline::delete(iam, a, inline::Owner::Group(&r.group_name), &r.policy_name)?;
+            Response::DeleteGroupPolicy
+        }
+        Request::DeleteRolePolicy(r) => {
+            inline::delete(iam, a, inline::Owner::Role(&r.role_name), &r.policy_name)?;
+            Response::DeleteRolePolicy
+        }
+        // Access keys
+        Request::CreateAccessKey(r) => Response::CreateAccessKey(keys::create(iam, caller, r)?),
+        Request::ListAccessKeys(r) => Response::ListAccessKeys(keys::list(iam, caller, r)?),
+        Request::UpdateAccessKey(r) => {
+            keys::update(iam, caller, r)?;
+            Response::UpdateAccessKey
+        }
+        Request::DeleteAccessKey(r) => {
+            keys::delete(iam, caller, r)?;
+            Response::DeleteAccessKey
+        }
+        Request::GetAccessKeyLastUsed(r) => Response::GetAccessKeyLastUsed(keys::last_used(iam, caller, r)?),
+        // Login profiles and passwords
+        Request::CreateLoginProfile(r) => Response::CreateLoginProfile(login::create(iam, caller, r)?),
+        Request::GetLoginProfile(r) => Response::GetLoginProfile(login::get(iam, caller, r)?),
+        Request::UpdateLoginProfile(r) => {
+            login::update(iam, caller, r)?;
+            Response::UpdateLoginProfile
+        }
+        Request::DeleteLoginProfile(r) => {
+            login::delete(iam, caller, r)?;
+            Response::DeleteLoginProfile
+        }
+        Request::ChangePassword(r) => {
+            login::change_password(iam, caller, r)?;
+            Response::ChangePassword
+        }
+        Request::GetAccountPasswordPolicy => Response::GetAccountPasswordPolicy(account::get_password_policy(iam, a)?),
+        Request::UpdateAccountPasswordPolicy(r) => {
+            account::update_password_policy(iam, a, r)?;
+            Response::UpdateAccountPasswordPolicy
+        }
+        Request::DeleteAccountPasswordPolicy => {
+            account::delete_password_policy(iam, a)?;
+            Response::DeleteAccountPasswordPolicy
+        }
+        // Instance profiles
+        Request::CreateInstanceProfile(r) => Response::CreateInstanceProfile(instance_profiles::create(iam, a, r)?),
+        Request::GetInstanceProfile(r) => Response::GetInstanceProfile(instance_profiles::get(iam, a, r)?),
+        Request::ListInstanceProfiles(r) => Response::ListInstanceProfiles(instance_profiles::list(iam, a, r)?),
+        Request::DeleteInstanceProfile(r) => {
+            instance_profiles::delete(iam, a, r)?;
+            Response::DeleteInstanceProfile
+        }
+        Request::AddRoleToInstanceProfile(r) => {
+            instance_profiles::add_role(iam, a, r)?;
+            Response::AddRoleToInstanceProfile
+        }
+        Request::RemoveRoleFromInstanceProfile(r) => {
+            instance_profiles::remove_role(iam, a, r)?;
+            Response::RemoveRoleFromInstanceProfile
+        }
+        Request::ListInstanceProfilesForRole(r) => {
+            Response::ListInstanceProfilesForRole(instance_profiles::list_for_role(iam, a, r)?)
+        }
+        Request::TagInstanceProfile(r) => {
+            instance_profiles::tag(iam, a, r)?;
+            Response::TagInstanceProfile
+        }
+        Request::UntagInstanceProfile(r) => {
+            instance_profiles::untag(iam, a, r)?;
+            Response::UntagInstanceProfile
+        }
+        Request::ListInstanceProfileTags(r) => {
+            Response::ListInstanceProfileTags(instance_profiles::list_tags(iam, a, r)?)
+        }
+        // Account
+        Request::CreateAccountAlias(r) => {
+            account::create_alias(iam, a, r)?;
+            Response::CreateAccountAlias
+        }
+        Request::DeleteAccountAlias(r) => {
+            account::delete_alias(iam, a, r)?;
+            Response::DeleteAccountAlias
+        }
+        Request::ListAccountAliases(r) => Response::ListAccountAliases(account::list_aliases(iam, a, r)?),
+        Request::GetAccountSummary => Response::GetAccountSummary(account::summary(iam, a)?),
+        Request::GetAccountAuthorizationDetails(r) => {
+            Response::GetAccountAuthorizationDetails(account::authorization_details(iam, a, r)?)
+        }
+        // STS
+        Request::GetCallerIdentity(_) => Response::GetCallerIdentity(castellan_api::sts::GetCallerIdentityResponse {
+            user_id: Some(match &caller.principal {
+                crate::Principal::Root => caller.account.clone(),
+                crate::Principal::User { id, .. } => id.clone(),
+            }),
+            account: Some(caller.account.clone()),
+            arn: Some(caller.arn()),
+        }),
+        other => {
+            return Err(ApiError::NotImplemented(format!(
+                "The operation {} is not implemented by Castellan yet.",
+                other.operation().name()
+            )))
+        }
+    })
+}
+
+pub fn ts(secs: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(secs)
+}
+
+pub fn tags_out(tags: &Tags) -> Vec<iam::Tag> {
+    tags.iter().map(|(k, v)| iam::Tag { key: k.clone(), value: v.clone() }).collect()
+}
+
+pub fn tags_in(tags: &[iam::Tag]) -> Tags {
+    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+}
+
+/// Policy documents come back URL-encoded, as AWS returns them (RFC 3986: every byte but the
+/// unreserved characters is percent-encoded).
+pub fn url_encode(text: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SET).to_string()
+}
+
+pub fn user_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:user{path}{name}")
+}
+pub fn group_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:group{path}{name}")
+}
+pub fn role_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role{path}{name}")
+}
+pub fn instance_profile_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:instance-profile{path}{name}")
+}
+
+pub fn no_such_user(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+pub fn no_such_group(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+}
+pub fn no_such_role(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+/// Does `path` start with `prefix`? (PathPrefix filters are case-sensitive in IAM.)
+pub fn path_matches(path: &str, prefix: Option<&str>) -> bool {
+    prefix.is_none_or(|p| path.starts_with(p))
+}
+
+pub fn boundary_out(arn: Option<&String>) -> Option<iam::AttachedPermissionsBoundary> {
+    arn.map(|a| iam::AttachedPermissionsBoundary {
+        permissions_boundary_type: Some(iam::PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+        permissions_boundary_arn: Some(a.clone()),
+    })
+}

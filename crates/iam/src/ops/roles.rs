@@ -1,0 +1,185 @@
+//! Roles: Create (with a validated trust policy)/Get/List/Update/Delete, tags, boundaries.
+
+use castellan_api::iam;
+
+use super::{boundary_out, no_such_role, path_matches, role_arn, tags_in, tags_out, ts, url_encode};
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{unique_id, IdPrefix};
+use crate::model::{Change, Record, Role};
+use crate::paginate::page;
+use crate::validate::{merge_tags, remove_tags, trust_policy_document};
+use crate::Iam;
+
+/// The default MaxSessionDuration: one hour (CreateRole documentation).
+const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
+
+pub fn shape(r: &Role) -> iam::Role {
+    iam::Role {
+        path: r.path.clone(),
+        role_name: r.name.clone(),
+        role_id: r.id.clone(),
+        arn: role_arn(&r.account, &r.path, &r.name),
+        create_date: ts(r.created),
+        assume_role_policy_document: Some(url_encode(&r.assume_role_policy)),
+        description: r.description.clone(),
+        max_session_duration: Some(r.max_session_duration),
+        permissions_boundary: boundary_out(r.permissions_boundary.as_ref()),
+        tags: (!r.tags.is_empty()).then(|| tags_out(&r.tags)),
+        role_last_used: Some(iam::RoleLastUsed {
+            last_used_date: r.last_used.as_ref().map(|(t, _)| ts(*t)),
+            region: r.last_used.as_ref().map(|(_, region)| region.clone()),
+        }),
+    }
+}
+
+/// ListRoles leaves out PermissionsBoundary, RoleLastUsed and Tags (ListRoles documentation).
+fn list_shape(r: &Role) -> iam::Role {
+    iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..shape(r) }
+}
+
+fn role_of<'a>(st: &'a crate::state::State, account: &str, name: &str) -> ApiResult<&'a Role> {
+    st.role(account, name).ok_or_else(|| no_such_role(name))
+}
+
+pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<iam::CreateRoleResponse> {
+    let now = iam.now();
+    trust_policy_document(&r.assume_role_policy_document)?;
+    iam.mutate(|st| {
+        if st.role(account, &r.role_name).is_some() {
+            return Err(ApiError::EntityAlreadyExists(format!("Role with name {} already exists.", r.role_name)));
+        }
+        if let Some(b) = &r.permissions_boundary {
+            super::policies::require_boundary_policy(st, account, b)?;
+        }
+        let mut tags = Vec::new();
+        merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "Role")?;
+        let role = Role {
+            account: account.to_owned(),
+            name: r.role_name.clone(),
+            id: unique_id(IdPrefix::Role),
+            path: r.path.clone().unwrap_or_else(|| "/".into()),
+            created: now,
+            assume_role_policy: r.assume_role_policy_document.clone(),
+            description: r.description.clone(),
+            max_session_duration: r.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+            tags,
+            permissions_boundary: r.permissions_boundary.clone(),
+            inline_policies: Default::default(),
+            attached_policies: Vec::new(),
+            last_used: None,
+        };
+        let out = iam::CreateRoleResponse { role: iam::Role { role_last_used: None, ..shape(&role) } };
+        Ok((vec![Change::Put(Record::Role(role))], out))
+    })
+}
+
+pub fn get(iam: &Iam, account: &str, r: iam::GetRoleRequest) -> ApiResult<iam::GetRoleResponse> {
+    let st = iam.read();
+    Ok(iam::GetRoleResponse { role: shape(role_of(&st, account, &r.role_name)?) })
+}
+
+pub fn list(iam: &Iam, account: &str, r: iam::ListRolesRequest) -> ApiResult<iam::ListRolesResponse> {
+    let st = iam.read();
+    let prefix = r.path_prefix.as_deref();
+    let p = page(&st.roles, account, r.marker.as_deref(), r.max_items, |x| path_matches(&x.path, prefix))?;
+    Ok(iam::ListRolesResponse {
+        roles: p.items.iter().map(|x| list_shape(x)).collect(),
+        is_truncated: Some(p.is_truncated()),
+        marker: p.next_marker,
+    })
+}
+
+fn modify(iam: &Iam, account: &str, name: &str, f: impl FnOnce(&mut Role) -> ApiResult<()>) -> ApiResult<Role> {
+    iam.mutate(|st| {
+        let mut role = role_of(st, account, name)?.clone();
+        f(&mut role)?;
+        Ok((vec![Change::Put(Record::Role(role.clone()))], role))
+    })
+}
+
+pub fn update(iam: &Iam, account: &str, r: iam::UpdateRoleRequest) -> ApiResult<()> {
+    modify(iam, account, &r.role_name, |role| {
+        if let Some(d) = r.description {
+            role.description = Some(d);
+        }
+        if let Some(m) = r.max_session_duration {
+            role.max_session_duration = m;
+        }
+        Ok(())
+    })
+    .map(|_| ())
+}
+
+pub fn update_description(
+    iam: &Iam,
+    account: &str,
+    r: iam::UpdateRoleDescriptionRequest,
+) -> ApiResult<iam::UpdateRoleDescriptionResponse> {
+    let role = modify(iam, account, &r.role_name, |role| {
+        role.description = Some(r.description);
+        Ok(())
+    })?;
+    Ok(iam::UpdateRoleDescriptionResponse { role: Some(shape(&role)) })
+}
+
+pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequest) -> ApiResult<()> {
+    trust_policy_document(&r.policy_document)?;
+    modify(iam, account, &r.role_name, |role| {
+        role.assume_role_policy = r.policy_document;
+        Ok(())
+    })
+    .map(|_| ())
+}
+
+pub fn delete(iam: &Iam, account: &str, r: iam::DeleteRoleRequest) -> ApiResult<()> {
+    iam.mutate(|st| {
+        let role = role_of(st, account, &r.role_name)?;
+        let conflict = |what: &str| Err(ApiError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
+        if st.profiles_by_role.contains_key(&crate::state::name_key(account, &role.name)) {
+            return conflict("remove roles from instance profile");
+        }
+        if !role.inline_policies.is_empty() {
+            return conflict("delete policies");
+        }
+        if !role.attached_policies.is_empty() {
+            return conflict("detach all policies");
+        }
+        Ok((vec![Change::Delete(Record::Role(role.clone()))], ()))
+    })
+}
+
+pub fn tag(iam: &Iam, account: &str, r: iam::TagRoleRequest) -> ApiResult<()> {
+    modify(iam, account, &r.role_name, |role| merge_tags(&mut role.tags, &tags_in(&r.tags), "Role")).map(|_| ())
+}
+
+pub fn untag(iam: &Iam, account: &str, r: iam::UntagRoleRequest) -> ApiResult<()> {
+    modify(iam, account, &r.role_name, |role| {
+        remove_tags(&mut role.tags, &r.tag_keys);
+        Ok(())
+    })
+    .map(|_| ())
+}
+
+pub fn list_tags(iam: &Iam, account: &str, r: iam::ListRoleTagsRequest) -> ApiResult<iam::ListRoleTagsResponse> {
+    let st = iam.read();
+    let role = role_of(&st, account, &r.role_name)?;
+    let p = crate::paginate::page_slice(&tags_out(&role.tags), r.marker.as_deref(), r.max_items)?;
+    Ok(iam::ListRoleTagsResponse { is_truncated: Some(p.is_truncated()), tags: p.items, marker: p.next_marker })
+}
+
+pub fn put_boundary(iam: &Iam, account: &str, r: iam::PutRolePermissionsBoundaryRequest) -> ApiResult<()> {
+    iam.mutate(|st| {
+        let mut role = role_of(st, account, &r.role_name)?.clone();
+        super::policies::require_boundary_policy(st, account, &r.permissions_boundary)?;
+        role.permissions_boundary = Some(r.permissions_boundary.clone());
+        Ok((vec![Change::Put(Record::Role(role))], ()))
+    })
+}
+
+pub fn delete_boundary(iam: &Iam, account: &str, r: iam::DeleteRolePermissionsBoundaryRequest) -> ApiResult<()> {
+    modify(iam, account, &r.role_name, |role| {
+        role.permissions_boundary = None;
+        Ok(())
+    })
+    .map(|_| ())
+}

@@ -1,0 +1,218 @@
+//! The in-memory IAM state served on the request path, and its derived indexes.
+//!
+//! Invariant: the state changes only through [`State::apply`], with changes the store has
+//! already committed, so memory never holds what the store does not.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, Record, Role, User};
+
+/// (account id, lowercase name): the order every listing walks.
+pub type NameKey = (String, String);
+
+pub fn name_key(account: &str, name: &str) -> NameKey {
+    (account.to_owned(), name.to_lowercase())
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub accounts: BTreeMap<String, Account>,
+    pub users: BTreeMap<NameKey, User>,
+    pub groups: BTreeMap<NameKey, Group>,
+    pub roles: BTreeMap<NameKey, Role>,
+    pub policies: BTreeMap<NameKey, ManagedPolicy>,
+    pub access_keys: BTreeMap<String, AccessKey>,
+    pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
+    // Derived indexes, maintained by `apply`.
+    /// Group → its members' lowercase names.
+    pub group_members: HashMap<NameKey, BTreeSet<String>>,
+    /// (account, lowercase user name, or "" for root) → access key ids.
+    pub keys_by_user: HashMap<NameKey, BTreeSet<String>>,
+    /// (account, policy ARN) → number of users, groups and roles it is attached to.
+    pub attachment_counts: HashMap<(String, String), u32>,
+    /// (account, policy ARN) → number of users and roles it is the permissions boundary of.
+    pub boundary_counts: HashMap<(String, String), u32>,
+    /// Role → lowercase names of the instance profiles it is in.
+    pub profiles_by_role: HashMap<NameKey, BTreeSet<String>>,
+}
+
+fn bump(map: &mut HashMap<(String, String), u32>, account: &str, arn: &str, up: bool) {
+    let key = (account.to_owned(), arn.to_owned());
+    if up {
+        *map.entry(key).or_insert(0) += 1;
+    } else if let Some(n) = map.get_mut(&key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(&key);
+        }
+    }
+}
+
+impl State {
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::Put(record) => {
+                self.remove(&record);
+                self.insert(record);
+            }
+            Change::Delete(record) => self.remove(&record),
+        }
+    }
+
+    /// Removes whatever is stored under `record`'s key, with its index entries.
+    fn remove(&mut self, record: &Record) {
+        match record {
+            Record::Account(a) => {
+                self.accounts.remove(&a.id);
+            }
+            Record::User(u) => {
+                if let Some(old) = self.users.remove(&name_key(&u.account, &u.name)) {
+                    self.index_user(&old, false);
+                }
+            }
+            Record::Group(g) => {
+                if let Some(old) = self.groups.remove(&name_key(&g.account, &g.name)) {
+                    for arn in &old.attached_policies {
+                        bump(&mut self.attachment_counts, &old.account, arn, false);
+                    }
+                }
+            }
+            Record::Role(r) => {
+                if let Some(old) = self.roles.remove(&name_key(&r.account, &r.name)) {
+                    self.index_role(&old, false);
+                }
+            }
+            Record::Policy(p) => {
+                self.policies.remove(&name_key(&p.account, &p.name));
+            }
+            Record::AccessKey(k) => {
+                if let Some(old) = self.access_keys.remove(&k.id) {
+                    let owner = name_key(&old.account, old.user.as_deref().unwrap_or(""));
+                    if let Some(set) = self.keys_by_user.get_mut(&owner) {
+                        set.remove(&old.id);
+                        if set.is_empty() {
+                            self.keys_by_user.remove(&owner);
+                        }
+                    }
+                }
+            }
+            Record::InstanceProfile(p) => {
+                if let Some(old) = self.instance_profiles.remove(&name_key(&p.account, &p.name)) {
+                    for role in &old.roles {
+                        let rk = name_key(&old.account, role);
+                        if let Some(set) = self.profiles_by_role.get_mut(&rk) {
+                            set.remove(&old.name.to_lowercase());
+                            if set.is_empty() {
+                                self.profiles_by_role.remove(&rk);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, record: Record) {
+        match record {
+            Record::Account(a) => {
+                self.accounts.insert(a.id.clone(), a);
+            }
+            Record::User(u) => {
+                self.index_user(&u, true);
+                self.users.insert(name_key(&u.account, &u.name), u);
+            }
+            Record::Group(g) => {
+                for arn in &g.attached_policies {
+                    bump(&mut self.attachment_counts, &g.account, arn, true);
+                }
+                self.groups.insert(name_key(&g.account, &g.name), g);
+            }
+            Record::Role(r) => {
+                self.index_role(&r, true);
+                self.roles.insert(name_key(&r.account, &r.name), r);
+            }
+            Record::Policy(p) => {
+                self.policies.insert(name_key(&p.account, &p.name), p);
+            }
+            Record::AccessKey(k) => {
+                let owner = name_key(&k.account, k.user.as_deref().unwrap_or(""));
+                self.keys_by_user.entry(owner).or_default().insert(k.id.clone());
+                self.access_keys.insert(k.id.clone(), k);
+            }
+            Record::InstanceProfile(p) => {
+                for role in &p.roles {
+                    self.profiles_by_role
+                        .entry(name_key(&p.account, role))
+                        .or_default()
+                        .insert(p.name.to_lowercase());
+                }
+                self.instance_profiles.insert(name_key(&p.account, &p.name), p);
+            }
+        }
+    }
+
+    fn index_user(&mut self, u: &User, add: bool) {
+        for arn in &u.attached_policies {
+            bump(&mut self.attachment_counts, &u.account, arn, add);
+        }
+        if let Some(b) = &u.permissions_boundary {
+            bump(&mut self.boundary_counts, &u.account, b, add);
+        }
+        let lower = u.name.to_lowercase();
+        for g in &u.groups {
+            let gk = name_key(&u.account, g);
+            if add {
+                self.group_members.entry(gk).or_default().insert(lower.clone());
+            } else if let Some(set) = self.group_members.get_mut(&gk) {
+                set.remove(&lower);
+                if set.is_empty() {
+                    self.group_members.remove(&gk);
+                }
+            }
+        }
+    }
+
+    fn index_role(&mut self, r: &Role, add: bool) {
+        for arn in &r.attached_policies {
+            bump(&mut self.attachment_counts, &r.account, arn, add);
+        }
+        if let Some(b) = &r.permissions_boundary {
+            bump(&mut self.boundary_counts, &r.account, b, add);
+        }
+    }
+
+    pub fn user(&self, account: &str, name: &str) -> Option<&User> {
+        self.users.get(&name_key(account, name))
+    }
+    pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
+        self.groups.get(&name_key(account, name))
+    }
+    pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
+        self.roles.get(&name_key(account, name))
+    }
+    pub fn instance_profile(&self, account: &str, name: &str) -> Option<&InstanceProfile> {
+        self.instance_profiles.get(&name_key(account, name))
+    }
+
+    pub fn attachment_count(&self, account: &str, arn: &str) -> u32 {
+        self.attachment_counts.get(&(account.to_owned(), arn.to_owned())).copied().unwrap_or(0)
+    }
+    pub fn boundary_count(&self, account: &str, arn: &str) -> u32 {
+        self.boundary_counts.get(&(account.to_owned(), arn.to_owned())).copied().unwrap_or(0)
+    }
+
+    /// The access keys of a user (`None` = the account's root user), in id order.
+    pub fn keys_of(&self, account: &str, user: Option<&str>) -> Vec<&AccessKey> {
+        self.keys_by_user
+            .get(&name_key(account, user.unwrap_or("")))
+            .map(|ids| ids.iter().filter_map(|id| self.access_keys.get(id)).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn members_of(&self, account: &str, group: &str) -> Vec<&User> {
+        self.group_members
+            .get(&name_key(account, group))
+            .map(|names| names.iter().filter_map(|n| self.users.get(&(account.to_owned(), n.clone()))).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,98 @@
+//! Checks the API model cannot express: policy documents, quotas, tags.
+
+use castellan_policy::{Policy, PolicyKind};
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Tags;
+
+/// IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
+pub mod quota {
+    pub const ACCESS_KEYS_PER_USER: usize = 2;
+    pub const MANAGED_POLICIES_PER_ENTITY: usize = 10;
+    pub const VERSIONS_PER_POLICY: usize = 5;
+    pub const GROUPS_PER_USER: usize = 10;
+    pub const TAGS_PER_ENTITY: usize = 50;
+    pub const MANAGED_POLICY_SIZE: usize = 6144;
+    pub const USER_INLINE_SIZE: usize = 2048;
+    pub const GROUP_INLINE_SIZE: usize = 5120;
+    pub const ROLE_INLINE_SIZE: usize = 10240;
+    pub const TRUST_POLICY_SIZE: usize = 2048;
+    pub const ROLES_PER_INSTANCE_PROFILE: usize = 1;
+    pub const USERS: i64 = 5000;
+    pub const GROUPS: i64 = 300;
+    pub const ROLES: i64 = 1000;
+    pub const POLICIES: i64 = 1500;
+    pub const INSTANCE_PROFILES: i64 = 1000;
+}
+
+/// Parses a document as `kind`, turning the parser's error into AWS's MalformedPolicyDocument.
+pub fn policy_document(text: &str, kind: PolicyKind) -> ApiResult<Policy> {
+    Policy::parse(text, kind).map_err(|e| ApiError::MalformedPolicyDocument(e.message().to_owned()))
+}
+
+/// A managed policy document: valid as an identity policy and within the size quota.
+pub fn managed_policy_document(text: &str) -> ApiResult<Policy> {
+    if castellan_policy::policy_size(text) > quota::MANAGED_POLICY_SIZE {
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for PolicySize: {}",
+            quota::MANAGED_POLICY_SIZE
+        )));
+    }
+    policy_document(text, PolicyKind::Identity)
+}
+
+/// An inline policy of a user, group or role (`kind` is "user", "group" or "role").
+pub fn inline_policy_document(text: &str, kind: &str, owner: &str) -> ApiResult<Policy> {
+    let limit = match kind {
+        "user" => quota::USER_INLINE_SIZE,
+        "group" => quota::GROUP_INLINE_SIZE,
+        _ => quota::ROLE_INLINE_SIZE,
+    };
+    if castellan_policy::policy_size(text) > limit {
+        return Err(ApiError::LimitExceeded(format!(
+            "Maximum policy size of {limit} bytes exceeded for {kind} {owner}"
+        )));
+    }
+    policy_document(text, PolicyKind::Identity)
+}
+
+/// A role's trust policy.
+pub fn trust_policy_document(text: &str) -> ApiResult<Policy> {
+    if castellan_policy::policy_size(text) > quota::TRUST_POLICY_SIZE {
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for ACLSizePerRole: {}",
+            quota::TRUST_POLICY_SIZE
+        )));
+    }
+    policy_document(text, PolicyKind::Trust)
+}
+
+/// Merges `new` tags into `tags`: keys compare case-insensitively, a new value replaces the
+/// old one. Duplicate keys within one request are refused, as AWS refuses them.
+pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> ApiResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in new {
+        if !seen.insert(k.to_lowercase()) {
+            return Err(ApiError::InvalidInput(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+            ));
+        }
+    }
+    for (k, v) in new {
+        match tags.iter_mut().find(|(ek, _)| ek.eq_ignore_ascii_case(k)) {
+            Some(slot) => *slot = (k.clone(), v.clone()),
+            None => tags.push((k.clone(), v.clone())),
+        }
+    }
+    if tags.len() > quota::TAGS_PER_ENTITY {
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for TagsPer{entity}: {}",
+            quota::TAGS_PER_ENTITY
+        )));
+    }
+    Ok(())
+}
+
+pub fn remove_tags(tags: &mut Tags, keys: &[String]) {
+    tags.retain(|(k, _)| !keys.iter().any(|r| r.eq_ignore_ascii_case(k)));
+}
