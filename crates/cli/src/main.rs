@@ -1,1 +1,283 @@
-fn main() {}
+//! `castellan`: run the IAM/STS server, manage accounts, check policies.
+
+#![allow(clippy::print_stderr, reason = "a command-line program reports on stderr")]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use castellan_iam::{system_clock, Iam, MasterKey, RootCredentials};
+use castellan_store::{MemoryStore, SqliteStore, Store};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The default listen address. Port 4260 clashes with neither LocalStack (4566) nor moto (5000).
+const DEFAULT_LISTEN: &str = "127.0.0.1:4260";
+const DEFAULT_DATA_DIR: &str = "castellan-data";
+const DB_FILE: &str = "castellan.db";
+const MASTER_KEY_FILE: &str = "master.key";
+const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
+
+#[derive(Debug, Parser)]
+#[command(name = "castellan", version, about = "AWS IAM and STS that anyone can run anywhere")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the IAM and STS endpoint.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Check policy documents.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, default_value = DEFAULT_LISTEN, env = "CASTELLAN_LISTEN")]
+    listen: String,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct StorageArgs {
+    /// Directory holding the database, the master key and the root credentials.
+    #[arg(long, default_value = DEFAULT_DATA_DIR, env = "CASTELLAN_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Keep everything in memory and forget it on exit (tests, CI).
+    #[arg(long, conflicts_with = "data_dir")]
+    in_memory: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Create another account and print its root access key.
+    Create {
+        /// The 12-digit account id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+        /// Directory holding the database.
+        #[arg(long, default_value = DEFAULT_DATA_DIR, env = "CASTELLAN_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    Identity,
+    Resource,
+    Trust,
+    PermissionsBoundary,
+    Session,
+    ServiceControl,
+    ResourceControl,
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy document as IAM does; prints AWS's MalformedPolicyDocument message.
+    Validate {
+        /// The policy document (JSON).
+        file: PathBuf,
+        /// Which kind of policy the document is.
+        #[arg(long, value_enum, default_value = "identity")]
+        kind: Kind,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(&args),
+        Command::Account { command: AccountCommand::Create { id, data_dir } } => account_create(&data_dir, id),
+        Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("castellan: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `contents` to `path` readable by the owner only.
+fn write_private(path: &Path, contents: &[u8], append: bool) -> Result<(), String> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true);
+    if append {
+        opts.append(true);
+    } else {
+        opts.truncate(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.write_all(contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The master key: `CASTELLAN_MASTER_KEY` (base64 of 32 bytes), else `master.key` in the data
+/// directory, created on first start.
+fn master_key(data_dir: Option<&Path>) -> Result<MasterKey, String> {
+    if let Ok(b64) = std::env::var("CASTELLAN_MASTER_KEY") {
+        let bytes = STANDARD.decode(b64.trim()).map_err(|_| "CASTELLAN_MASTER_KEY is not base64".to_owned())?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| "CASTELLAN_MASTER_KEY must be 32 bytes".to_owned())?;
+        return Ok(MasterKey::from_bytes(&arr));
+    }
+    let Some(dir) = data_dir else { return Ok(MasterKey::generate().0) };
+    let path = dir.join(MASTER_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = STANDARD.decode(text.trim()).map_err(|_| format!("{} is corrupt", path.display()))?;
+            let arr: [u8; 32] = bytes.try_into().map_err(|_| format!("{} is corrupt", path.display()))?;
+            Ok(MasterKey::from_bytes(&arr))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (key, bytes) = MasterKey::generate();
+            write_private(&path, format!("{}\n", STANDARD.encode(bytes)).as_bytes(), false)?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
+    let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
+        (Box::new(MemoryStore::new()), None)
+    } else {
+        std::fs::create_dir_all(&storage.data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", storage.data_dir.display()))?;
+        let db = SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?;
+        (Box::new(db), Some(storage.data_dir.as_path()))
+    };
+    let key = master_key(dir)?;
+    Iam::open(store, key, system_clock).map_err(|e| e.to_string())
+}
+
+/// Root credentials from the environment, for scripted setups.
+fn explicit_credentials() -> Result<Option<RootCredentials>, String> {
+    let id = std::env::var("CASTELLAN_ROOT_ACCESS_KEY_ID").ok().filter(|s| !s.is_empty());
+    let secret = std::env::var("CASTELLAN_ROOT_SECRET_ACCESS_KEY").ok().filter(|s| !s.is_empty());
+    let account = std::env::var("CASTELLAN_ACCOUNT_ID").ok().filter(|s| !s.is_empty());
+    match (id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Some(RootCredentials {
+            account_id: account.unwrap_or_else(|| "123456789012".into()),
+            access_key_id,
+            secret_access_key,
+        })),
+        (None, None) => Ok(None),
+        _ => Err("set both CASTELLAN_ROOT_ACCESS_KEY_ID and CASTELLAN_ROOT_SECRET_ACCESS_KEY, or neither".into()),
+    }
+}
+
+fn credentials_block(c: &RootCredentials) -> String {
+    format!(
+        "[castellan-{}]\n# root user of account {}\naws_access_key_id = {}\naws_secret_access_key = {}\n\n",
+        c.account_id, c.account_id, c.access_key_id, c.secret_access_key
+    )
+}
+
+fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
+    let iam = open_iam(&args.storage)?;
+    let explicit = explicit_credentials()?;
+    let from_env = explicit.is_some();
+    if explicit.is_none() {
+        if let Ok(id) = std::env::var("CASTELLAN_ACCOUNT_ID") {
+            if iam.accounts().is_empty() {
+                let creds = iam.create_account(Some(id)).map_err(|e| e.to_string())?;
+                announce(&creds, args, false)?;
+            }
+        }
+    }
+    if let Some(created) = iam.bootstrap(explicit).map_err(|e| e.to_string())? {
+        announce(&created, args, from_env)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("castellan listening on http://{addr}");
+        std::io::stdout().flush().ok();
+        tracing::info!(%addr, "serving IAM and STS");
+        castellan_server::serve(listener, Arc::new(iam)).await.map_err(|e| e.to_string())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints newly created root credentials once and saves them in the data directory.
+/// Credentials that came from the environment are not echoed: their owner has them.
+fn announce(creds: &RootCredentials, args: &ServeArgs, from_env: bool) -> Result<(), String> {
+    if from_env {
+        println!("account {} root access key {} (from the environment)", creds.account_id, creds.access_key_id);
+        return Ok(());
+    }
+    println!("Created account {} and its root user's access key:", creds.account_id);
+    println!("  aws_access_key_id     = {}", creds.access_key_id);
+    println!("  aws_secret_access_key = {}", creds.secret_access_key);
+    if !args.storage.in_memory {
+        let path = args.storage.data_dir.join(ROOT_CREDENTIALS_FILE);
+        write_private(&path, credentials_block(creds).as_bytes(), true)?;
+        println!("Saved to {} (mode 0600). This is the only time the secret is shown.", path.display());
+    }
+    Ok(())
+}
+
+fn account_create(data_dir: &Path, id: Option<String>) -> Result<ExitCode, String> {
+    let storage = StorageArgs { data_dir: data_dir.to_owned(), in_memory: false };
+    let iam = open_iam(&storage)?;
+    let creds = iam.create_account(id).map_err(|e| e.message().to_owned())?;
+    println!("Created account {} and its root user's access key:", creds.account_id);
+    println!("  aws_access_key_id     = {}", creds.access_key_id);
+    println!("  aws_secret_access_key = {}", creds.secret_access_key);
+    write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds).as_bytes(), true)?;
+    println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
+    println!("A running server sees the new account after it restarts.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_validate(file: &Path, kind: Kind) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let kind = match kind {
+        Kind::Identity => castellan_policy::PolicyKind::Identity,
+        Kind::Resource => castellan_policy::PolicyKind::Resource,
+        Kind::Trust => castellan_policy::PolicyKind::Trust,
+        Kind::PermissionsBoundary => castellan_policy::PolicyKind::PermissionsBoundary,
+        Kind::Session => castellan_policy::PolicyKind::Session,
+        Kind::ServiceControl => castellan_policy::PolicyKind::ServiceControl,
+        Kind::ResourceControl => castellan_policy::PolicyKind::ResourceControl,
+    };
+    match castellan_policy::Policy::parse(&text, kind) {
+        Ok(_) => {
+            println!("valid");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("MalformedPolicyDocument: {}", e.message());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
