@@ -28,6 +28,8 @@ pub enum ApiError {
     ExpiredToken(String),
     /// A query-protocol request that cannot be decoded at all.
     MalformedQueryString(String),
+    /// A query parameter appears more than once.
+    InvalidQueryParameter(String),
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
 }
@@ -56,6 +58,7 @@ impl ApiError {
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
             Self::ExpiredToken(_) => "ExpiredToken",
             Self::MalformedQueryString(_) => "MalformedQueryString",
+            Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
             Self::ServiceFailure => "ServiceFailure",
         }
     }
@@ -76,7 +79,8 @@ impl ApiError {
             | Self::PolicyNotAttachable(_)
             | Self::InvalidAction(_)
             | Self::IncompleteSignature(_)
-            | Self::MalformedQueryString(_) => 400,
+            | Self::MalformedQueryString(_)
+            | Self::InvalidQueryParameter(_) => 400,
             Self::AccessDenied(_)
             | Self::MissingAuthenticationToken(_)
             | Self::InvalidClientTokenId(_)
@@ -117,7 +121,8 @@ impl ApiError {
             | Self::IncompleteSignature(m)
             | Self::SignatureDoesNotMatch(m)
             | Self::ExpiredToken(m)
-            | Self::MalformedQueryString(m) => m,
+            | Self::MalformedQueryString(m)
+            | Self::InvalidQueryParameter(m) => m,
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }
     }
@@ -141,6 +146,18 @@ impl From<castellan_store::StoreError> for ApiError {
                 tracing::error!(%detail, "store unavailable");
                 Self::ServiceFailure
             }
+        }
+    }
+}
+
+impl From<castellan_api::error::DecodeError> for ApiError {
+    fn from(e: castellan_api::error::DecodeError) -> Self {
+        use castellan_api::error::DecodeError;
+        let message = e.to_string();
+        match e {
+            DecodeError::Validation(_) => Self::Validation(message),
+            DecodeError::DuplicateParameter(_) => Self::InvalidQueryParameter(message),
+            DecodeError::MalformedQueryString => Self::MalformedQueryString(message),
         }
     }
 }

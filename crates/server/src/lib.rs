@@ -79,7 +79,7 @@ async fn handle(
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
         })?;
-        let request = Request::parse(op, &params).map_err(|e| ApiError::Validation(e.to_string()))?;
+        let request = Request::parse(op, &params)?;
         let response = if is_read_only(op) {
             iam.handle(&caller, request)?
         } else {
@@ -101,7 +101,6 @@ fn is_read_only(op: Operation) -> bool {
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {
-    let malformed = |e: castellan_api::error::DecodeError| ApiError::MalformedQueryString(e.to_string());
     if *method == Method::POST {
         let form = headers
             .get("content-type")
@@ -111,10 +110,10 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
             return Err(ApiError::MalformedQueryString("Unsupported Content-Type; expected application/x-www-form-urlencoded".into()));
         }
         if !body.is_empty() {
-            return QueryParams::from_urlencoded(body).map_err(malformed);
+            return QueryParams::from_urlencoded(body).map_err(ApiError::from);
         }
     }
-    QueryParams::from_urlencoded(query.unwrap_or_default().as_bytes()).map_err(malformed)
+    QueryParams::from_urlencoded(query.unwrap_or_default().as_bytes()).map_err(ApiError::from)
 }
 
 /// Until SigV4 verification lands, the caller is taken from the access key id of the
