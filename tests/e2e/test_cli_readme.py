@@ -1,0 +1,102 @@
+"""The issue's four commands, verbatim, through the real aws CLI, then reading the result back.
+
+AWS docs followed:
+  https://docs.aws.amazon.com/cli/latest/reference/iam/create-user.html
+  https://docs.aws.amazon.com/cli/latest/reference/iam/attach-user-policy.html
+  https://docs.aws.amazon.com/cli/latest/reference/iam/create-role.html
+  https://docs.aws.amazon.com/cli/latest/reference/iam/attach-role-policy.html
+  https://docs.aws.amazon.com/cli/latest/reference/iam/get-policy-version.html
+"""
+
+import datetime as dt
+import shlex
+
+import pytest
+
+from castellan_e2e import ACCOUNT_ID, IAM_ID_RE, as_doc, aws_managed_policy
+
+README_COMMANDS = r"""
+aws iam create-user --user-name ExampleUser
+aws iam attach-user-policy --user-name ExampleUser --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+aws iam create-role --role-name ExampleRole --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+aws iam attach-role-policy --role-name ExampleRole --policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+"""
+
+S3_RO_ARN = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+
+
+@pytest.mark.fresh
+def test_readme_commands_verbatim(fresh_server):
+    outputs = []
+    for line in README_COMMANDS.strip().splitlines():
+        argv = shlex.split(line)
+        assert argv[0] == "aws"
+        outputs.append(fresh_server.aws(*argv[1:]))
+
+    create_user, attach_user, create_role, attach_role = outputs
+
+    # CreateUser returns the new user.
+    user = create_user["User"]
+    assert user["UserName"] == "ExampleUser"
+    assert user["Path"] == "/"
+    assert user["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/ExampleUser"
+    assert IAM_ID_RE["user"].match(user["UserId"]), user["UserId"]
+
+    # Attach* have no output (the CLI prints nothing for an empty result).
+    assert attach_user is None
+    assert attach_role is None
+
+    role = create_role["Role"]
+    assert role["RoleName"] == "ExampleRole"
+    assert role["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/ExampleRole"
+    assert IAM_ID_RE["role"].match(role["RoleId"]), role["RoleId"]
+    assert as_doc(role["AssumeRolePolicyDocument"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+    # ... and the result, read back.
+    got_user = fresh_server.aws("iam", "get-user", "--user-name", "ExampleUser")["User"]
+    assert got_user["UserName"] == "ExampleUser"
+    assert got_user["UserId"] == user["UserId"]
+    assert got_user["Arn"] == user["Arn"]
+    created = dt.datetime.fromisoformat(got_user["CreateDate"].replace("Z", "+00:00"))
+    assert created.tzinfo is not None
+
+    attached = fresh_server.aws("iam", "list-attached-role-policies", "--role-name", "ExampleRole")
+    assert attached["AttachedPolicies"] == [{"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": S3_RO_ARN}]
+
+    attached_u = fresh_server.aws("iam", "list-attached-user-policies", "--user-name", "ExampleUser")
+    assert attached_u["AttachedPolicies"] == [{"PolicyName": "AmazonS3ReadOnlyAccess", "PolicyArn": S3_RO_ARN}]
+
+    ref = aws_managed_policy(S3_RO_ARN)
+    policy = fresh_server.aws("iam", "get-policy", "--policy-arn", S3_RO_ARN)["Policy"]
+    default_version = policy["DefaultVersionId"]
+    assert default_version == ref["DefaultVersionId"]
+    assert policy["PolicyId"] == ref["PolicyId"]
+    # One user and one role use it now.
+    assert policy["AttachmentCount"] == 2
+
+    version = fresh_server.aws(
+        "iam", "get-policy-version", "--policy-arn", S3_RO_ARN, "--version-id", default_version
+    )["PolicyVersion"]
+    assert version["VersionId"] == default_version
+    assert version["IsDefaultVersion"] is True
+    assert as_doc(version["Document"]) == ref["Document"]
+
+
+def test_cli_error_exit_code_and_message(server):
+    """The CLI exits non-zero (254/255 in v1/v2 for service errors) and prints AWS's text.
+    https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html"""
+    res = server.aws_run("iam", "get-user", "--user-name", "NoSuchUserForCli")
+    assert res.returncode != 0
+    assert "NoSuchEntity" in res.stderr
+    assert "The user with name NoSuchUserForCli cannot be found." in res.stderr
+
+
+def test_cli_paginates_list_policies(server):
+    """The CLI follows Marker pages by itself: all 1,452 AWS managed policies come back."""
+    out = server.aws("iam", "list-policies", "--scope", "AWS", "--query", "Policies[].Arn")
+    assert len(out) == len(set(out)) == 1452
