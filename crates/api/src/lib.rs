@@ -1,1 +1,36 @@
-//! Placeholder.
+//! The IAM and STS APIs as AWS's query protocol carries them.
+//!
+//! The shapes (`iam::CreateUserRequest`, `sts::Credentials`, ...), the [`Operation`] list and the
+//! [`Request`]/[`Response`] enums are generated from botocore's models by `castellan-codegen`
+//! into `generated.rs`; the runtime they use is written by hand:
+//!
+//! - [`query`]: form-encoded parameters in, with the models' validation (AWS's exact
+//!   `ValidationError` messages);
+//! - [`xml`]: AWS's response and error documents out;
+//! - [`types`]: timestamps and blobs;
+//! - [`error`]: [`DecodeError`].
+//!
+//! Architecture invariant: this is the only crate that knows the wire format. It knows nothing
+//! of storage, authorization or the clock.
+//!
+//! ```
+//! use castellan_api::{Operation, QueryParams, Request, Response, Service, iam};
+//!
+//! let params = QueryParams::from_urlencoded(b"Action=CreateUser&Version=2010-05-08&UserName=alice").unwrap();
+//! let op = Operation::from_name(Service::Iam, params.action().unwrap()).unwrap();
+//! let Request::CreateUser(req) = Request::parse(op, &params).unwrap() else { unreachable!() };
+//! assert_eq!(req.user_name, "alice");
+//! let xml = Response::CreateUser(iam::CreateUserResponse::default()).to_xml("req-1");
+//! assert!(xml.starts_with("<CreateUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"));
+//! ```
+
+pub mod error;
+mod generated;
+pub mod query;
+pub mod types;
+pub mod xml;
+
+pub use error::{DecodeError, ValidationError, ValidationErrors};
+pub use generated::{error_sender_fault, error_status, iam, sts, Operation, Request, Response, Service};
+pub use query::QueryParams;
+pub use types::{Blob, Timestamp};
