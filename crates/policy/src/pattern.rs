@@ -1,0 +1,277 @@
+//! Wildcard patterns with policy variables, matched without allocating in the common case.
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// A literal character (already lowercased when the pattern is case-insensitive).
+    Ch(char),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters, possibly empty.
+    Many,
+    /// `${key}` or `${key, 'default'}`: replaced by the key's value at evaluation.
+    Var(Variable),
+}
+
+/// A policy variable reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Variable {
+    /// The context key, lowercased (keys compare case-insensitively).
+    pub key: String,
+    /// The default from `${key, 'default'}`.
+    pub default: Option<String>,
+}
+
+/// A compiled pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    pieces: Vec<Piece>,
+    has_vars: bool,
+    has_wild: bool,
+}
+
+/// How to read a pattern's text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Syntax {
+    /// `*` and `?` are wildcards.
+    pub wildcards: bool,
+    /// `${...}` is a policy variable (Version 2012-10-17 only).
+    pub variables: bool,
+    /// Fold to lowercase (actions; the IgnoreCase operators).
+    pub fold: bool,
+}
+
+/// Looks a policy variable's key up: the first value of the key, if present.
+#[allow(dead_code, reason = "used by the evaluator (phase 2)")]
+pub(crate) trait Resolve {
+    fn resolve(&self, key: &str) -> Option<&str>;
+}
+
+#[allow(dead_code, reason = "used by the evaluator (phase 2)")]
+impl Pattern {
+    pub(crate) fn compile(text: &str, syntax: Syntax) -> Pattern {
+        let mut pieces = Vec::with_capacity(text.len());
+        let mut has_vars = false;
+        let mut has_wild = false;
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if syntax.variables && rest.starts_with("${") {
+                if let Some((piece, used)) = parse_variable(rest) {
+                    match piece {
+                        Piece::Var(_) => has_vars = true,
+                        Piece::Ch(_) | Piece::One | Piece::Many => {}
+                    }
+                    pieces.push(piece);
+                    rest = rest.get(used..).unwrap_or("");
+                    continue;
+                }
+            }
+            let piece = match c {
+                '*' if syntax.wildcards => {
+                    has_wild = true;
+                    Piece::Many
+                }
+                '?' if syntax.wildcards => {
+                    has_wild = true;
+                    Piece::One
+                }
+                c if syntax.fold => {
+                    for l in c.to_lowercase() {
+                        pieces.push(Piece::Ch(l));
+                    }
+                    rest = rest.get(c.len_utf8()..).unwrap_or("");
+                    continue;
+                }
+                c => Piece::Ch(c),
+            };
+            pieces.push(piece);
+            rest = rest.get(c.len_utf8()..).unwrap_or("");
+        }
+        Pattern { pieces, has_vars, has_wild }
+    }
+
+    pub(crate) fn has_vars(&self) -> bool {
+        self.has_vars
+    }
+
+    pub(crate) fn has_wildcards(&self) -> bool {
+        self.has_wild
+    }
+
+    /// The literal text when the pattern has neither wildcards nor variables.
+    pub(crate) fn literal(&self) -> Option<String> {
+        if self.has_vars || self.has_wild {
+            return None;
+        }
+        Some(
+            self.pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Ch(c) => Some(*c),
+                    Piece::One | Piece::Many | Piece::Var(_) => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// Replaces variables by their values. `None` when a variable has no value and no
+    /// default: AWS then treats the element as not matching.
+    pub(crate) fn resolved<'a>(&'a self, ctx: &dyn Resolve, fold: bool) -> Option<std::borrow::Cow<'a, [Piece]>> {
+        if !self.has_vars {
+            return Some(std::borrow::Cow::Borrowed(&self.pieces));
+        }
+        let mut out = Vec::with_capacity(self.pieces.len() + 16);
+        for p in &self.pieces {
+            match p {
+                Piece::Var(v) => {
+                    let value = match ctx.resolve(&v.key) {
+                        Some(value) => value,
+                        None => v.default.as_deref()?,
+                    };
+                    for c in value.chars() {
+                        if fold {
+                            out.extend(c.to_lowercase().map(Piece::Ch));
+                        } else {
+                            out.push(Piece::Ch(c));
+                        }
+                    }
+                }
+                other => out.push(other.clone()),
+            }
+        }
+        Some(std::borrow::Cow::Owned(out))
+    }
+
+    /// Matches the whole of `input`. When the pattern folds case, `fold` must be true so the
+    /// input is folded too.
+    pub(crate) fn matches(&self, input: &str, ctx: &dyn Resolve, fold: bool) -> bool {
+        match self.resolved(ctx, fold) {
+            Some(pieces) => glob(&pieces, input, fold),
+            None => false,
+        }
+    }
+
+    pub(crate) fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+}
+
+/// Parses `${...}` at the start of `text`: a variable, or one of the escapes `${*}`, `${?}`,
+/// `${$}`. Returns the piece and the bytes used; `None` when this is not a variable.
+fn parse_variable(text: &str) -> Option<(Piece, usize)> {
+    let body_start = 2;
+    let end = text.find('}')?;
+    let body = text.get(body_start..end)?;
+    let used = end + 1;
+    match body {
+        "*" => return Some((Piece::Ch('*'), used)),
+        "?" => return Some((Piece::Ch('?'), used)),
+        "$" => return Some((Piece::Ch('$'), used)),
+        _ => {}
+    }
+    let (key, default) = match body.split_once(',') {
+        Some((key, default)) => {
+            let d = default.trim();
+            let d = d.strip_prefix('\'')?.strip_suffix('\'')?;
+            (key.trim(), Some(d.to_owned()))
+        }
+        None => (body.trim(), None),
+    };
+    if key.is_empty() || key.contains('{') || key.contains('$') {
+        return None;
+    }
+    Some((Piece::Var(Variable { key: key.to_ascii_lowercase(), default }), used))
+}
+
+fn next_char(s: &str, at: usize) -> Option<char> {
+    s.get(at..).and_then(|r| r.chars().next())
+}
+
+fn char_eq(p: char, c: char, fold: bool) -> bool {
+    if p == c {
+        return true;
+    }
+    if !fold {
+        return false;
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l == p,
+        _ => false,
+    }
+}
+
+/// Matches `input` against `pieces` (which contain no `Var`): `*` any run, `?` one char.
+/// Linear-time two-pointer match with backtracking to the last `*`.
+pub(crate) fn glob(pieces: &[Piece], input: &str, fold: bool) -> bool {
+    let mut p = 0usize;
+    let mut s = 0usize;
+    let mut star: Option<(usize, usize)> = None;
+    while let Some(c) = next_char(input, s) {
+        match pieces.get(p) {
+            Some(Piece::Many) => {
+                star = Some((p, s));
+                p += 1;
+                continue;
+            }
+            Some(Piece::One) => {
+                p += 1;
+                s += c.len_utf8();
+                continue;
+            }
+            Some(Piece::Ch(pc)) if char_eq(*pc, c, fold) => {
+                p += 1;
+                s += c.len_utf8();
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, ss)) => {
+                let skipped = next_char(input, ss).map_or(1, char::len_utf8);
+                let ss = ss + skipped;
+                star = Some((sp, ss));
+                p = sp + 1;
+                s = ss;
+            }
+            None => return false,
+        }
+    }
+    while let Some(Piece::Many) = pieces.get(p) {
+        p += 1;
+    }
+    p == pieces.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoVars;
+    impl Resolve for NoVars {
+        fn resolve(&self, _: &str) -> Option<&str> {
+            None
+        }
+    }
+
+    fn m(pat: &str, input: &str) -> bool {
+        let syn = Syntax { wildcards: true, variables: true, fold: false };
+        Pattern::compile(pat, syn).matches(input, &NoVars, false)
+    }
+
+    #[test]
+    fn globs() {
+        assert!(m("*", ""));
+        assert!(m("*", "abc"));
+        assert!(m("a*c", "abbbc"));
+        assert!(m("a?c", "abc"));
+        assert!(!m("a?c", "ac"));
+        assert!(m("a*b*c", "axxbyyc"));
+        assert!(!m("a*b*c", "axxbyy"));
+        assert!(m("${*}", "*"));
+        assert!(!m("${*}", "x"));
+        assert!(m("x${aws:username, 'd'}y", "xdy"));
+        assert!(!m("x${aws:username}y", "xdy"));
+        assert!(m("é*", "éa"));
+    }
+}
