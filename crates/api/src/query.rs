@@ -512,6 +512,8 @@ fn member_path(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     #[test]
@@ -562,6 +564,76 @@ mod tests {
         assert!(!p.has("Tags.member.1"));
         assert!(!p.has("Tag"));
         assert!(p.has("X"));
+    }
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Sample {
+        n: Option<i64>,
+        t: Option<Timestamp>,
+        b: Option<Blob>,
+        m: Option<Vec<(String, i64)>>,
+        flat: Option<Vec<String>>,
+    }
+
+    static MAP: ListRule = ListRule { min: None, max: Some(2), member: "entry", flattened: false };
+    static FLAT: ListRule = ListRule { min: Some(1), max: None, member: "member", flattened: true };
+
+    impl Decode for Sample {
+        fn decode(d: &mut Decoder<'_>) -> Sample {
+            Sample {
+                n: d.member("N", |d| d.long(&ANY_NUMBER)),
+                t: d.member("T", |d| d.timestamp()),
+                b: d.member("B", |d| d.blob(false)),
+                m: d.member("M", |d| d.map(&MAP, |d| d.string(&ANY_STRING), |d| d.long(&ANY_NUMBER))),
+                flat: d.member("F", |d| d.list(&FLAT, |d| d.string(&ANY_STRING))),
+            }
+        }
+    }
+
+    fn sample(body: &str) -> Result<Sample, DecodeError> {
+        decode(&QueryParams::from_urlencoded(body.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn maps_longs_timestamps_blobs_and_flattened_lists() {
+        let s = sample(
+            "N=-9000000000&T=2026-11-23T19%3A02%3A51Z&B=Zm9v&M.entry.1.key=a&M.entry.1.value=1\
+             &M.entry.2.key=b&M.entry.2.value=2&F.1=x&F.2=y",
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            Sample {
+                n: Some(-9_000_000_000),
+                t: Some(Timestamp::from_unix_seconds(1_795_460_571)),
+                b: Some(Blob(b"foo".to_vec())),
+                m: Some(vec![("a".to_owned(), 1), ("b".to_owned(), 2)]),
+                flat: Some(vec!["x".to_owned(), "y".to_owned()]),
+            }
+        );
+        assert_eq!(sample("M=").unwrap(), Sample { m: Some(vec![]), ..Sample::default() });
+        assert_eq!(sample("").unwrap(), Sample::default());
+    }
+
+    #[test]
+    fn map_and_scalar_errors() {
+        let e = sample("T=yesterday&B=%21&M.entry.1.key=a&M.entry.2.value=2&M.entry.3.key=c&M.entry.3.value=3")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "5 validation errors detected: \
+             Value 'yesterday' at 't' failed to satisfy constraint: Member must be an ISO 8601 date-time such as 2026-11-23T19:02:51Z; \
+             Value '!' at 'b' failed to satisfy constraint: Member must be base64-encoded; \
+             Value null at 'm.1.entry.value' failed to satisfy constraint: Member must not be null; \
+             Value null at 'm.2.entry.key' failed to satisfy constraint: Member must not be null; \
+             Value at 'm' failed to satisfy constraint: Member must have length less than or equal to 2"
+        );
+        let e = sample("F=").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "1 validation error detected: Value '[]' at 'f' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1"
+        );
     }
 
     #[test]

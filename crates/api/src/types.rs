@@ -315,6 +315,8 @@ impl fmt::Debug for Redacted {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     #[test]

@@ -201,6 +201,8 @@ pub fn error_response(service: Service, sender_fault: bool, code: &str, message:
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     #[test]
@@ -208,6 +210,23 @@ mod tests {
         assert_eq!(escape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
         assert_eq!(escape("line\r\nnext\ttab\u{1}"), "line&#xD;\nnext\ttab&#x1;");
         assert_eq!(escape("plain €"), "plain €");
+    }
+
+    #[test]
+    fn collections() {
+        let mut out = String::new();
+        flat_list(&mut out, "A", &["x".to_owned(), String::new()]);
+        list(&mut out, "L", "member", &[1, 2]);
+        list::<i32>(&mut out, "E", "member", &[]);
+        map::<String, bool>(&mut out, "M", &[]);
+        element(&mut out, "T", &Timestamp::from_unix_seconds(0));
+        element(&mut out, "B", &Blob(b"hi".to_vec()));
+        element(&mut out, "N", &-5_i64);
+        assert_eq!(
+            out,
+            "<A>x</A><A/><L><member>1</member><member>2</member></L><E/><M/>\
+             <T>1970-01-01T00:00:00Z</T><B>aGk=</B><N>-5</N>"
+        );
     }
 
     #[test]

@@ -84,6 +84,8 @@ const KEYWORDS: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     #[test]

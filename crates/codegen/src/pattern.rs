@@ -170,6 +170,8 @@ pub fn translate(java: &str) -> Result<Translated, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
     use super::*;
 
     fn t(java: &str) -> String {
