@@ -154,15 +154,6 @@ pub enum KeyStatus {
     Inactive,
 }
 
-impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "Active",
-            Self::Inactive => "Inactive",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessKeyLastUsed {
     pub date: i64,

@@ -102,7 +102,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: iam::UpdateLoginProfileRequest) -> 
     let hash = match &r.password {
         Some(pw) => {
             let st = iam.read();
-            let user = subject(&st, caller, r.user_name.as_deref())?;
+            let user = subject(&st, caller, Some(r.user_name.as_str()))?;
             user.login_profile.as_ref().ok_or_else(|| no_profile(&user.name))?;
             check_password(st.accounts.get(&caller.account).and_then(|a| a.password_policy.as_ref()), pw)?;
             drop(st);
@@ -111,7 +111,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: iam::UpdateLoginProfileRequest) -> 
         None => None,
     };
     iam.mutate(|st| {
-        let mut user = subject(st, caller, r.user_name.as_deref())?.clone();
+        let mut user = subject(st, caller, Some(r.user_name.as_str()))?.clone();
         let name = user.name.clone();
         let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(&name))?;
         if let Some(h) = hash {
