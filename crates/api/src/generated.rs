@@ -15,24 +15,24 @@ impl Service {
     /// The XML namespace of responses.
     pub const fn xml_namespace(self) -> &'static str {
         match self {
-            Service::Iam => r"https://iam.amazonaws.com/doc/2010-05-08/",
-            Service::Sts => r"https://sts.amazonaws.com/doc/2011-06-15/",
+            Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
+            Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
         }
     }
 
     /// The API version (`Version` parameter).
     pub const fn api_version(self) -> &'static str {
         match self {
-            Service::Iam => r"2010-05-08",
-            Service::Sts => r"2011-06-15",
+            Service::Iam => "2010-05-08",
+            Service::Sts => "2011-06-15",
         }
     }
 
     /// The SigV4 signing name (service in the credential scope).
     pub const fn signing_name(self) -> &'static str {
         match self {
-            Service::Iam => r"iam",
-            Service::Sts => r"sts",
+            Service::Iam => "iam",
+            Service::Sts => "sts",
         }
     }
 }
@@ -2503,25 +2503,25 @@ pub(crate) mod patterns {
 
     pub(crate) static P1: Pattern = Pattern {
         source: r"[\w]+",
-        regex: LazyLock::new(|| compile(r"^(?:[a-zA-Z0-9_]+)$")),
+        regex: LazyLock::new(|| compile("^(?:[a-zA-Z0-9_]+)$")),
         forbidden: None,
     };
 
     pub(crate) static P2: Pattern = Pattern {
-        source: r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
-        regex: LazyLock::new(|| compile(r"^(?:[a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")),
-        forbidden: Some(LazyLock::new(|| compile(r"--"))),
+        source: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
+        regex: LazyLock::new(|| compile("^(?:[a-z0-9][a-z0-9-]{1,61}[a-z0-9])$")),
+        forbidden: Some(LazyLock::new(|| compile("--"))),
     };
 
     pub(crate) static P3: Pattern = Pattern {
         source: r"\d{12}",
-        regex: LazyLock::new(|| compile(r"^(?:[0-9]{12})$")),
+        regex: LazyLock::new(|| compile("^(?:[0-9]{12})$")),
         forbidden: None,
     };
 
     pub(crate) static P4: Pattern = Pattern {
         source: r"[\d]+",
-        regex: LazyLock::new(|| compile(r"^(?:[0-9]+)$")),
+        regex: LazyLock::new(|| compile("^(?:[0-9]+)$")),
         forbidden: None,
     };
 
@@ -2556,7 +2556,7 @@ pub(crate) mod patterns {
     };
 
     pub(crate) static P10: Pattern = Pattern {
-        source: r"^[a-zA-Z0-9:_.-]+$",
+        source: "^[a-zA-Z0-9:_.-]+$",
         regex: LazyLock::new(|| compile(r"^(?:^[a-zA-Z0-9:_.\-]+$)$")),
         forbidden: None,
     };
@@ -2568,13 +2568,13 @@ pub(crate) mod patterns {
     };
 
     pub(crate) static P12: Pattern = Pattern {
-        source: r"^p-[0-9a-zA-Z_]{8,128}$",
-        regex: LazyLock::new(|| compile(r"^(?:^p-[0-9a-zA-Z_]{8,128}$)$")),
+        source: "^p-[0-9a-zA-Z_]{8,128}$",
+        regex: LazyLock::new(|| compile("^(?:^p-[0-9a-zA-Z_]{8,128}$)$")),
         forbidden: None,
     };
 
     pub(crate) static P13: Pattern = Pattern {
-        source: r"^[a-zA-Z0-9:/+=,.@_-]+$",
+        source: "^[a-zA-Z0-9:/+=,.@_-]+$",
         regex: LazyLock::new(|| compile(r"^(?:^[a-zA-Z0-9:/+=,.@_\-]+$)$")),
         forbidden: None,
     };
@@ -2592,7 +2592,7 @@ pub(crate) mod patterns {
     };
 
     pub(crate) static P16: Pattern = Pattern {
-        source: r"[ -~]+",
+        source: "[ -~]+",
         regex: LazyLock::new(|| compile(r"^(?:[ -\~]+)$")),
         forbidden: None,
     };
@@ -2610,8 +2610,8 @@ pub(crate) mod patterns {
     };
 
     pub(crate) static P19: Pattern = Pattern {
-        source: r"[A-Z0-9]+",
-        regex: LazyLock::new(|| compile(r"^(?:[A-Z0-9]+)$")),
+        source: "[A-Z0-9]+",
+        regex: LazyLock::new(|| compile("^(?:[A-Z0-9]+)$")),
         forbidden: None,
     };
 
@@ -2653,7 +2653,7 @@ pub(crate) mod patterns {
 
     pub(crate) static P26: Pattern = Pattern {
         source: r"[\w]*",
-        regex: LazyLock::new(|| compile(r"^(?:[a-zA-Z0-9_]*)$")),
+        regex: LazyLock::new(|| compile("^(?:[a-zA-Z0-9_]*)$")),
         forbidden: None,
     };
 
@@ -2683,7 +2683,7 @@ pub(crate) mod patterns {
 
     pub(crate) static P31: Pattern = Pattern {
         source: r"[\d]*",
-        regex: LazyLock::new(|| compile(r"^(?:[0-9]*)$")),
+        regex: LazyLock::new(|| compile("^(?:[0-9]*)$")),
         forbidden: None,
     };
 
@@ -2726,16 +2726,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                AccessAdvisorUsageGranularityType::ServiceLevel => r"SERVICE_LEVEL",
-                AccessAdvisorUsageGranularityType::ActionLevel => r"ACTION_LEVEL",
+                AccessAdvisorUsageGranularityType::ServiceLevel => "SERVICE_LEVEL",
+                AccessAdvisorUsageGranularityType::ActionLevel => "ACTION_LEVEL",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<AccessAdvisorUsageGranularityType> {
             match s {
-                r"SERVICE_LEVEL" => Some(AccessAdvisorUsageGranularityType::ServiceLevel),
-                r"ACTION_LEVEL" => Some(AccessAdvisorUsageGranularityType::ActionLevel),
+                "SERVICE_LEVEL" => Some(AccessAdvisorUsageGranularityType::ServiceLevel),
+                "ACTION_LEVEL" => Some(AccessAdvisorUsageGranularityType::ActionLevel),
                 _ => None,
             }
         }
@@ -3117,36 +3117,36 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                ContextKeyTypeEnum::String => r"string",
-                ContextKeyTypeEnum::StringList => r"stringList",
-                ContextKeyTypeEnum::Numeric => r"numeric",
-                ContextKeyTypeEnum::NumericList => r"numericList",
-                ContextKeyTypeEnum::Boolean => r"boolean",
-                ContextKeyTypeEnum::BooleanList => r"booleanList",
-                ContextKeyTypeEnum::Ip => r"ip",
-                ContextKeyTypeEnum::IpList => r"ipList",
-                ContextKeyTypeEnum::Binary => r"binary",
-                ContextKeyTypeEnum::BinaryList => r"binaryList",
-                ContextKeyTypeEnum::Date => r"date",
-                ContextKeyTypeEnum::DateList => r"dateList",
+                ContextKeyTypeEnum::String => "string",
+                ContextKeyTypeEnum::StringList => "stringList",
+                ContextKeyTypeEnum::Numeric => "numeric",
+                ContextKeyTypeEnum::NumericList => "numericList",
+                ContextKeyTypeEnum::Boolean => "boolean",
+                ContextKeyTypeEnum::BooleanList => "booleanList",
+                ContextKeyTypeEnum::Ip => "ip",
+                ContextKeyTypeEnum::IpList => "ipList",
+                ContextKeyTypeEnum::Binary => "binary",
+                ContextKeyTypeEnum::BinaryList => "binaryList",
+                ContextKeyTypeEnum::Date => "date",
+                ContextKeyTypeEnum::DateList => "dateList",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<ContextKeyTypeEnum> {
             match s {
-                r"string" => Some(ContextKeyTypeEnum::String),
-                r"stringList" => Some(ContextKeyTypeEnum::StringList),
-                r"numeric" => Some(ContextKeyTypeEnum::Numeric),
-                r"numericList" => Some(ContextKeyTypeEnum::NumericList),
-                r"boolean" => Some(ContextKeyTypeEnum::Boolean),
-                r"booleanList" => Some(ContextKeyTypeEnum::BooleanList),
-                r"ip" => Some(ContextKeyTypeEnum::Ip),
-                r"ipList" => Some(ContextKeyTypeEnum::IpList),
-                r"binary" => Some(ContextKeyTypeEnum::Binary),
-                r"binaryList" => Some(ContextKeyTypeEnum::BinaryList),
-                r"date" => Some(ContextKeyTypeEnum::Date),
-                r"dateList" => Some(ContextKeyTypeEnum::DateList),
+                "string" => Some(ContextKeyTypeEnum::String),
+                "stringList" => Some(ContextKeyTypeEnum::StringList),
+                "numeric" => Some(ContextKeyTypeEnum::Numeric),
+                "numericList" => Some(ContextKeyTypeEnum::NumericList),
+                "boolean" => Some(ContextKeyTypeEnum::Boolean),
+                "booleanList" => Some(ContextKeyTypeEnum::BooleanList),
+                "ip" => Some(ContextKeyTypeEnum::Ip),
+                "ipList" => Some(ContextKeyTypeEnum::IpList),
+                "binary" => Some(ContextKeyTypeEnum::Binary),
+                "binaryList" => Some(ContextKeyTypeEnum::BinaryList),
+                "date" => Some(ContextKeyTypeEnum::Date),
+                "dateList" => Some(ContextKeyTypeEnum::DateList),
                 _ => None,
             }
         }
@@ -4270,20 +4270,20 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                DeletionTaskStatusType::Succeeded => r"SUCCEEDED",
-                DeletionTaskStatusType::InProgress => r"IN_PROGRESS",
-                DeletionTaskStatusType::Failed => r"FAILED",
-                DeletionTaskStatusType::NotStarted => r"NOT_STARTED",
+                DeletionTaskStatusType::Succeeded => "SUCCEEDED",
+                DeletionTaskStatusType::InProgress => "IN_PROGRESS",
+                DeletionTaskStatusType::Failed => "FAILED",
+                DeletionTaskStatusType::NotStarted => "NOT_STARTED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<DeletionTaskStatusType> {
             match s {
-                r"SUCCEEDED" => Some(DeletionTaskStatusType::Succeeded),
-                r"IN_PROGRESS" => Some(DeletionTaskStatusType::InProgress),
-                r"FAILED" => Some(DeletionTaskStatusType::Failed),
-                r"NOT_STARTED" => Some(DeletionTaskStatusType::NotStarted),
+                "SUCCEEDED" => Some(DeletionTaskStatusType::Succeeded),
+                "IN_PROGRESS" => Some(DeletionTaskStatusType::InProgress),
+                "FAILED" => Some(DeletionTaskStatusType::Failed),
+                "NOT_STARTED" => Some(DeletionTaskStatusType::NotStarted),
                 _ => None,
             }
         }
@@ -4582,22 +4582,22 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                EntityType::User => r"User",
-                EntityType::Role => r"Role",
-                EntityType::Group => r"Group",
-                EntityType::LocalManagedPolicy => r"LocalManagedPolicy",
-                EntityType::AWSManagedPolicy => r"AWSManagedPolicy",
+                EntityType::User => "User",
+                EntityType::Role => "Role",
+                EntityType::Group => "Group",
+                EntityType::LocalManagedPolicy => "LocalManagedPolicy",
+                EntityType::AWSManagedPolicy => "AWSManagedPolicy",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<EntityType> {
             match s {
-                r"User" => Some(EntityType::User),
-                r"Role" => Some(EntityType::Role),
-                r"Group" => Some(EntityType::Group),
-                r"LocalManagedPolicy" => Some(EntityType::LocalManagedPolicy),
-                r"AWSManagedPolicy" => Some(EntityType::AWSManagedPolicy),
+                "User" => Some(EntityType::User),
+                "Role" => Some(EntityType::Role),
+                "Group" => Some(EntityType::Group),
+                "LocalManagedPolicy" => Some(EntityType::LocalManagedPolicy),
+                "AWSManagedPolicy" => Some(EntityType::AWSManagedPolicy),
                 _ => None,
             }
         }
@@ -4707,16 +4707,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                FeatureType::RootCredentialsManagement => r"RootCredentialsManagement",
-                FeatureType::RootSessions => r"RootSessions",
+                FeatureType::RootCredentialsManagement => "RootCredentialsManagement",
+                FeatureType::RootSessions => "RootSessions",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<FeatureType> {
             match s {
-                r"RootCredentialsManagement" => Some(FeatureType::RootCredentialsManagement),
-                r"RootSessions" => Some(FeatureType::RootSessions),
+                "RootCredentialsManagement" => Some(FeatureType::RootCredentialsManagement),
+                "RootSessions" => Some(FeatureType::RootSessions),
                 _ => None,
             }
         }
@@ -7562,14 +7562,14 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy => r"PermissionsBoundaryPolicy",
+                PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy => "PermissionsBoundaryPolicy",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PermissionsBoundaryAttachmentType> {
             match s {
-                r"PermissionsBoundaryPolicy" => Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+                "PermissionsBoundaryPolicy" => Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
                 _ => None,
             }
         }
@@ -7697,18 +7697,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyEvaluationDecisionType::Allowed => r"allowed",
-                PolicyEvaluationDecisionType::ExplicitDeny => r"explicitDeny",
-                PolicyEvaluationDecisionType::ImplicitDeny => r"implicitDeny",
+                PolicyEvaluationDecisionType::Allowed => "allowed",
+                PolicyEvaluationDecisionType::ExplicitDeny => "explicitDeny",
+                PolicyEvaluationDecisionType::ImplicitDeny => "implicitDeny",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyEvaluationDecisionType> {
             match s {
-                r"allowed" => Some(PolicyEvaluationDecisionType::Allowed),
-                r"explicitDeny" => Some(PolicyEvaluationDecisionType::ExplicitDeny),
-                r"implicitDeny" => Some(PolicyEvaluationDecisionType::ImplicitDeny),
+                "allowed" => Some(PolicyEvaluationDecisionType::Allowed),
+                "explicitDeny" => Some(PolicyEvaluationDecisionType::ExplicitDeny),
+                "implicitDeny" => Some(PolicyEvaluationDecisionType::ImplicitDeny),
                 _ => None,
             }
         }
@@ -7829,16 +7829,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyParameterTypeEnum::String => r"string",
-                PolicyParameterTypeEnum::StringList => r"stringList",
+                PolicyParameterTypeEnum::String => "string",
+                PolicyParameterTypeEnum::StringList => "stringList",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyParameterTypeEnum> {
             match s {
-                r"string" => Some(PolicyParameterTypeEnum::String),
-                r"stringList" => Some(PolicyParameterTypeEnum::StringList),
+                "string" => Some(PolicyParameterTypeEnum::String),
+                "stringList" => Some(PolicyParameterTypeEnum::StringList),
                 _ => None,
             }
         }
@@ -7913,26 +7913,26 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicySourceType::User => r"user",
-                PolicySourceType::Group => r"group",
-                PolicySourceType::Role => r"role",
-                PolicySourceType::AwsManaged => r"aws-managed",
-                PolicySourceType::UserManaged => r"user-managed",
-                PolicySourceType::Resource => r"resource",
-                PolicySourceType::None => r"none",
+                PolicySourceType::User => "user",
+                PolicySourceType::Group => "group",
+                PolicySourceType::Role => "role",
+                PolicySourceType::AwsManaged => "aws-managed",
+                PolicySourceType::UserManaged => "user-managed",
+                PolicySourceType::Resource => "resource",
+                PolicySourceType::None => "none",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicySourceType> {
             match s {
-                r"user" => Some(PolicySourceType::User),
-                r"group" => Some(PolicySourceType::Group),
-                r"role" => Some(PolicySourceType::Role),
-                r"aws-managed" => Some(PolicySourceType::AwsManaged),
-                r"user-managed" => Some(PolicySourceType::UserManaged),
-                r"resource" => Some(PolicySourceType::Resource),
-                r"none" => Some(PolicySourceType::None),
+                "user" => Some(PolicySourceType::User),
+                "group" => Some(PolicySourceType::Group),
+                "role" => Some(PolicySourceType::Role),
+                "aws-managed" => Some(PolicySourceType::AwsManaged),
+                "user-managed" => Some(PolicySourceType::UserManaged),
+                "resource" => Some(PolicySourceType::Resource),
+                "none" => Some(PolicySourceType::None),
                 _ => None,
             }
         }
@@ -7981,16 +7981,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyUsageType::PermissionsPolicy => r"PermissionsPolicy",
-                PolicyUsageType::PermissionsBoundary => r"PermissionsBoundary",
+                PolicyUsageType::PermissionsPolicy => "PermissionsPolicy",
+                PolicyUsageType::PermissionsBoundary => "PermissionsBoundary",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyUsageType> {
             match s {
-                r"PermissionsPolicy" => Some(PolicyUsageType::PermissionsPolicy),
-                r"PermissionsBoundary" => Some(PolicyUsageType::PermissionsBoundary),
+                "PermissionsPolicy" => Some(PolicyUsageType::PermissionsPolicy),
+                "PermissionsBoundary" => Some(PolicyUsageType::PermissionsBoundary),
                 _ => None,
             }
         }
@@ -8262,14 +8262,14 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                ReportFormatType::TextCsv => r"text/csv",
+                ReportFormatType::TextCsv => "text/csv",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<ReportFormatType> {
             match s {
-                r"text/csv" => Some(ReportFormatType::TextCsv),
+                "text/csv" => Some(ReportFormatType::TextCsv),
                 _ => None,
             }
         }
@@ -8320,18 +8320,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                ReportStateType::Started => r"STARTED",
-                ReportStateType::Inprogress => r"INPROGRESS",
-                ReportStateType::Complete => r"COMPLETE",
+                ReportStateType::Started => "STARTED",
+                ReportStateType::Inprogress => "INPROGRESS",
+                ReportStateType::Complete => "COMPLETE",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<ReportStateType> {
             match s {
-                r"STARTED" => Some(ReportStateType::Started),
-                r"INPROGRESS" => Some(ReportStateType::Inprogress),
-                r"COMPLETE" => Some(ReportStateType::Complete),
+                "STARTED" => Some(ReportStateType::Started),
+                "INPROGRESS" => Some(ReportStateType::Inprogress),
+                "COMPLETE" => Some(ReportStateType::Complete),
                 _ => None,
             }
         }
@@ -10051,16 +10051,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                AssertionEncryptionModeType::Required => r"Required",
-                AssertionEncryptionModeType::Allowed => r"Allowed",
+                AssertionEncryptionModeType::Required => "Required",
+                AssertionEncryptionModeType::Allowed => "Allowed",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<AssertionEncryptionModeType> {
             match s {
-                r"Required" => Some(AssertionEncryptionModeType::Required),
-                r"Allowed" => Some(AssertionEncryptionModeType::Allowed),
+                "Required" => Some(AssertionEncryptionModeType::Required),
+                "Allowed" => Some(AssertionEncryptionModeType::Allowed),
                 _ => None,
             }
         }
@@ -10111,18 +10111,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                AssignmentStatusType::Assigned => r"Assigned",
-                AssignmentStatusType::Unassigned => r"Unassigned",
-                AssignmentStatusType::Any => r"Any",
+                AssignmentStatusType::Assigned => "Assigned",
+                AssignmentStatusType::Unassigned => "Unassigned",
+                AssignmentStatusType::Any => "Any",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<AssignmentStatusType> {
             match s {
-                r"Assigned" => Some(AssignmentStatusType::Assigned),
-                r"Unassigned" => Some(AssignmentStatusType::Unassigned),
-                r"Any" => Some(AssignmentStatusType::Any),
+                "Assigned" => Some(AssignmentStatusType::Assigned),
+                "Unassigned" => Some(AssignmentStatusType::Unassigned),
+                "Any" => Some(AssignmentStatusType::Any),
                 _ => None,
             }
         }
@@ -10171,16 +10171,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                EncodingType::Ssh => r"SSH",
-                EncodingType::Pem => r"PEM",
+                EncodingType::Ssh => "SSH",
+                EncodingType::Pem => "PEM",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<EncodingType> {
             match s {
-                r"SSH" => Some(EncodingType::Ssh),
-                r"PEM" => Some(EncodingType::Pem),
+                "SSH" => Some(EncodingType::Ssh),
+                "PEM" => Some(EncodingType::Pem),
                 _ => None,
             }
         }
@@ -10229,16 +10229,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                GlobalEndpointTokenVersion::V1Token => r"v1Token",
-                GlobalEndpointTokenVersion::V2Token => r"v2Token",
+                GlobalEndpointTokenVersion::V1Token => "v1Token",
+                GlobalEndpointTokenVersion::V2Token => "v2Token",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<GlobalEndpointTokenVersion> {
             match s {
-                r"v1Token" => Some(GlobalEndpointTokenVersion::V1Token),
-                r"v2Token" => Some(GlobalEndpointTokenVersion::V2Token),
+                "v1Token" => Some(GlobalEndpointTokenVersion::V1Token),
+                "v2Token" => Some(GlobalEndpointTokenVersion::V2Token),
                 _ => None,
             }
         }
@@ -10289,18 +10289,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                JobStatusType::InProgress => r"IN_PROGRESS",
-                JobStatusType::Completed => r"COMPLETED",
-                JobStatusType::Failed => r"FAILED",
+                JobStatusType::InProgress => "IN_PROGRESS",
+                JobStatusType::Completed => "COMPLETED",
+                JobStatusType::Failed => "FAILED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<JobStatusType> {
             match s {
-                r"IN_PROGRESS" => Some(JobStatusType::InProgress),
-                r"COMPLETED" => Some(JobStatusType::Completed),
-                r"FAILED" => Some(JobStatusType::Failed),
+                "IN_PROGRESS" => Some(JobStatusType::InProgress),
+                "COMPLETED" => Some(JobStatusType::Completed),
+                "FAILED" => Some(JobStatusType::Failed),
                 _ => None,
             }
         }
@@ -10351,18 +10351,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PermissionCheckResultType::Allowed => r"ALLOWED",
-                PermissionCheckResultType::Denied => r"DENIED",
-                PermissionCheckResultType::Unsure => r"UNSURE",
+                PermissionCheckResultType::Allowed => "ALLOWED",
+                PermissionCheckResultType::Denied => "DENIED",
+                PermissionCheckResultType::Unsure => "UNSURE",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PermissionCheckResultType> {
             match s {
-                r"ALLOWED" => Some(PermissionCheckResultType::Allowed),
-                r"DENIED" => Some(PermissionCheckResultType::Denied),
-                r"UNSURE" => Some(PermissionCheckResultType::Unsure),
+                "ALLOWED" => Some(PermissionCheckResultType::Allowed),
+                "DENIED" => Some(PermissionCheckResultType::Denied),
+                "UNSURE" => Some(PermissionCheckResultType::Unsure),
                 _ => None,
             }
         }
@@ -10413,18 +10413,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PermissionCheckStatusType::Complete => r"COMPLETE",
-                PermissionCheckStatusType::InProgress => r"IN_PROGRESS",
-                PermissionCheckStatusType::Failed => r"FAILED",
+                PermissionCheckStatusType::Complete => "COMPLETE",
+                PermissionCheckStatusType::InProgress => "IN_PROGRESS",
+                PermissionCheckStatusType::Failed => "FAILED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PermissionCheckStatusType> {
             match s {
-                r"COMPLETE" => Some(PermissionCheckStatusType::Complete),
-                r"IN_PROGRESS" => Some(PermissionCheckStatusType::InProgress),
-                r"FAILED" => Some(PermissionCheckStatusType::Failed),
+                "COMPLETE" => Some(PermissionCheckStatusType::Complete),
+                "IN_PROGRESS" => Some(PermissionCheckStatusType::InProgress),
+                "FAILED" => Some(PermissionCheckStatusType::Failed),
                 _ => None,
             }
         }
@@ -10475,18 +10475,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyOwnerEntityType::User => r"USER",
-                PolicyOwnerEntityType::Role => r"ROLE",
-                PolicyOwnerEntityType::Group => r"GROUP",
+                PolicyOwnerEntityType::User => "USER",
+                PolicyOwnerEntityType::Role => "ROLE",
+                PolicyOwnerEntityType::Group => "GROUP",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyOwnerEntityType> {
             match s {
-                r"USER" => Some(PolicyOwnerEntityType::User),
-                r"ROLE" => Some(PolicyOwnerEntityType::Role),
-                r"GROUP" => Some(PolicyOwnerEntityType::Group),
+                "USER" => Some(PolicyOwnerEntityType::User),
+                "ROLE" => Some(PolicyOwnerEntityType::Role),
+                "GROUP" => Some(PolicyOwnerEntityType::Group),
                 _ => None,
             }
         }
@@ -10537,18 +10537,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyScopeType::All => r"All",
-                PolicyScopeType::Aws => r"AWS",
-                PolicyScopeType::Local => r"Local",
+                PolicyScopeType::All => "All",
+                PolicyScopeType::Aws => "AWS",
+                PolicyScopeType::Local => "Local",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyScopeType> {
             match s {
-                r"All" => Some(PolicyScopeType::All),
-                r"AWS" => Some(PolicyScopeType::Aws),
-                r"Local" => Some(PolicyScopeType::Local),
+                "All" => Some(PolicyScopeType::All),
+                "AWS" => Some(PolicyScopeType::Aws),
+                "Local" => Some(PolicyScopeType::Local),
                 _ => None,
             }
         }
@@ -10597,16 +10597,16 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PolicyType::Inline => r"INLINE",
-                PolicyType::Managed => r"MANAGED",
+                PolicyType::Inline => "INLINE",
+                PolicyType::Managed => "MANAGED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<PolicyType> {
             match s {
-                r"INLINE" => Some(PolicyType::Inline),
-                r"MANAGED" => Some(PolicyType::Managed),
+                "INLINE" => Some(PolicyType::Inline),
+                "MANAGED" => Some(PolicyType::Managed),
                 _ => None,
             }
         }
@@ -10659,20 +10659,20 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                SortKeyType::ServiceNamespaceAscending => r"SERVICE_NAMESPACE_ASCENDING",
-                SortKeyType::ServiceNamespaceDescending => r"SERVICE_NAMESPACE_DESCENDING",
-                SortKeyType::LastAuthenticatedTimeAscending => r"LAST_AUTHENTICATED_TIME_ASCENDING",
-                SortKeyType::LastAuthenticatedTimeDescending => r"LAST_AUTHENTICATED_TIME_DESCENDING",
+                SortKeyType::ServiceNamespaceAscending => "SERVICE_NAMESPACE_ASCENDING",
+                SortKeyType::ServiceNamespaceDescending => "SERVICE_NAMESPACE_DESCENDING",
+                SortKeyType::LastAuthenticatedTimeAscending => "LAST_AUTHENTICATED_TIME_ASCENDING",
+                SortKeyType::LastAuthenticatedTimeDescending => "LAST_AUTHENTICATED_TIME_DESCENDING",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<SortKeyType> {
             match s {
-                r"SERVICE_NAMESPACE_ASCENDING" => Some(SortKeyType::ServiceNamespaceAscending),
-                r"SERVICE_NAMESPACE_DESCENDING" => Some(SortKeyType::ServiceNamespaceDescending),
-                r"LAST_AUTHENTICATED_TIME_ASCENDING" => Some(SortKeyType::LastAuthenticatedTimeAscending),
-                r"LAST_AUTHENTICATED_TIME_DESCENDING" => Some(SortKeyType::LastAuthenticatedTimeDescending),
+                "SERVICE_NAMESPACE_ASCENDING" => Some(SortKeyType::ServiceNamespaceAscending),
+                "SERVICE_NAMESPACE_DESCENDING" => Some(SortKeyType::ServiceNamespaceDescending),
+                "LAST_AUTHENTICATED_TIME_ASCENDING" => Some(SortKeyType::LastAuthenticatedTimeAscending),
+                "LAST_AUTHENTICATED_TIME_DESCENDING" => Some(SortKeyType::LastAuthenticatedTimeDescending),
                 _ => None,
             }
         }
@@ -10731,26 +10731,26 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                StateType::Unassigned => r"UNASSIGNED",
-                StateType::Assigned => r"ASSIGNED",
-                StateType::PendingApproval => r"PENDING_APPROVAL",
-                StateType::Finalized => r"FINALIZED",
-                StateType::Accepted => r"ACCEPTED",
-                StateType::Rejected => r"REJECTED",
-                StateType::Expired => r"EXPIRED",
+                StateType::Unassigned => "UNASSIGNED",
+                StateType::Assigned => "ASSIGNED",
+                StateType::PendingApproval => "PENDING_APPROVAL",
+                StateType::Finalized => "FINALIZED",
+                StateType::Accepted => "ACCEPTED",
+                StateType::Rejected => "REJECTED",
+                StateType::Expired => "EXPIRED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<StateType> {
             match s {
-                r"UNASSIGNED" => Some(StateType::Unassigned),
-                r"ASSIGNED" => Some(StateType::Assigned),
-                r"PENDING_APPROVAL" => Some(StateType::PendingApproval),
-                r"FINALIZED" => Some(StateType::Finalized),
-                r"ACCEPTED" => Some(StateType::Accepted),
-                r"REJECTED" => Some(StateType::Rejected),
-                r"EXPIRED" => Some(StateType::Expired),
+                "UNASSIGNED" => Some(StateType::Unassigned),
+                "ASSIGNED" => Some(StateType::Assigned),
+                "PENDING_APPROVAL" => Some(StateType::PendingApproval),
+                "FINALIZED" => Some(StateType::Finalized),
+                "ACCEPTED" => Some(StateType::Accepted),
+                "REJECTED" => Some(StateType::Rejected),
+                "EXPIRED" => Some(StateType::Expired),
                 _ => None,
             }
         }
@@ -10801,18 +10801,18 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                StatusType::Active => r"Active",
-                StatusType::Inactive => r"Inactive",
-                StatusType::Expired => r"Expired",
+                StatusType::Active => "Active",
+                StatusType::Inactive => "Inactive",
+                StatusType::Expired => "Expired",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<StatusType> {
             match s {
-                r"Active" => Some(StatusType::Active),
-                r"Inactive" => Some(StatusType::Inactive),
-                r"Expired" => Some(StatusType::Expired),
+                "Active" => Some(StatusType::Active),
+                "Inactive" => Some(StatusType::Inactive),
+                "Expired" => Some(StatusType::Expired),
                 _ => None,
             }
         }
@@ -10925,80 +10925,80 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                SummaryKeyType::Users => r"Users",
-                SummaryKeyType::UsersQuota => r"UsersQuota",
-                SummaryKeyType::Groups => r"Groups",
-                SummaryKeyType::GroupsQuota => r"GroupsQuota",
-                SummaryKeyType::ServerCertificates => r"ServerCertificates",
-                SummaryKeyType::ServerCertificatesQuota => r"ServerCertificatesQuota",
-                SummaryKeyType::UserPolicySizeQuota => r"UserPolicySizeQuota",
-                SummaryKeyType::GroupPolicySizeQuota => r"GroupPolicySizeQuota",
-                SummaryKeyType::GroupsPerUserQuota => r"GroupsPerUserQuota",
-                SummaryKeyType::SigningCertificatesPerUserQuota => r"SigningCertificatesPerUserQuota",
-                SummaryKeyType::AccessKeysPerUserQuota => r"AccessKeysPerUserQuota",
-                SummaryKeyType::MFADevices => r"MFADevices",
-                SummaryKeyType::MFADevicesInUse => r"MFADevicesInUse",
-                SummaryKeyType::AccountMFAEnabled => r"AccountMFAEnabled",
-                SummaryKeyType::AccountAccessKeysPresent => r"AccountAccessKeysPresent",
-                SummaryKeyType::AccountPasswordPresent => r"AccountPasswordPresent",
-                SummaryKeyType::AccountSigningCertificatesPresent => r"AccountSigningCertificatesPresent",
-                SummaryKeyType::AttachedPoliciesPerGroupQuota => r"AttachedPoliciesPerGroupQuota",
-                SummaryKeyType::AttachedPoliciesPerRoleQuota => r"AttachedPoliciesPerRoleQuota",
-                SummaryKeyType::AttachedPoliciesPerUserQuota => r"AttachedPoliciesPerUserQuota",
-                SummaryKeyType::Policies => r"Policies",
-                SummaryKeyType::PoliciesQuota => r"PoliciesQuota",
-                SummaryKeyType::PolicySizeQuota => r"PolicySizeQuota",
-                SummaryKeyType::PolicyVersionsInUse => r"PolicyVersionsInUse",
-                SummaryKeyType::PolicyVersionsInUseQuota => r"PolicyVersionsInUseQuota",
-                SummaryKeyType::VersionsPerPolicyQuota => r"VersionsPerPolicyQuota",
-                SummaryKeyType::GlobalEndpointTokenVersion => r"GlobalEndpointTokenVersion",
-                SummaryKeyType::AssumeRolePolicySizeQuota => r"AssumeRolePolicySizeQuota",
-                SummaryKeyType::InstanceProfiles => r"InstanceProfiles",
-                SummaryKeyType::InstanceProfilesQuota => r"InstanceProfilesQuota",
-                SummaryKeyType::Providers => r"Providers",
-                SummaryKeyType::RolePolicySizeQuota => r"RolePolicySizeQuota",
-                SummaryKeyType::Roles => r"Roles",
-                SummaryKeyType::RolesQuota => r"RolesQuota",
+                SummaryKeyType::Users => "Users",
+                SummaryKeyType::UsersQuota => "UsersQuota",
+                SummaryKeyType::Groups => "Groups",
+                SummaryKeyType::GroupsQuota => "GroupsQuota",
+                SummaryKeyType::ServerCertificates => "ServerCertificates",
+                SummaryKeyType::ServerCertificatesQuota => "ServerCertificatesQuota",
+                SummaryKeyType::UserPolicySizeQuota => "UserPolicySizeQuota",
+                SummaryKeyType::GroupPolicySizeQuota => "GroupPolicySizeQuota",
+                SummaryKeyType::GroupsPerUserQuota => "GroupsPerUserQuota",
+                SummaryKeyType::SigningCertificatesPerUserQuota => "SigningCertificatesPerUserQuota",
+                SummaryKeyType::AccessKeysPerUserQuota => "AccessKeysPerUserQuota",
+                SummaryKeyType::MFADevices => "MFADevices",
+                SummaryKeyType::MFADevicesInUse => "MFADevicesInUse",
+                SummaryKeyType::AccountMFAEnabled => "AccountMFAEnabled",
+                SummaryKeyType::AccountAccessKeysPresent => "AccountAccessKeysPresent",
+                SummaryKeyType::AccountPasswordPresent => "AccountPasswordPresent",
+                SummaryKeyType::AccountSigningCertificatesPresent => "AccountSigningCertificatesPresent",
+                SummaryKeyType::AttachedPoliciesPerGroupQuota => "AttachedPoliciesPerGroupQuota",
+                SummaryKeyType::AttachedPoliciesPerRoleQuota => "AttachedPoliciesPerRoleQuota",
+                SummaryKeyType::AttachedPoliciesPerUserQuota => "AttachedPoliciesPerUserQuota",
+                SummaryKeyType::Policies => "Policies",
+                SummaryKeyType::PoliciesQuota => "PoliciesQuota",
+                SummaryKeyType::PolicySizeQuota => "PolicySizeQuota",
+                SummaryKeyType::PolicyVersionsInUse => "PolicyVersionsInUse",
+                SummaryKeyType::PolicyVersionsInUseQuota => "PolicyVersionsInUseQuota",
+                SummaryKeyType::VersionsPerPolicyQuota => "VersionsPerPolicyQuota",
+                SummaryKeyType::GlobalEndpointTokenVersion => "GlobalEndpointTokenVersion",
+                SummaryKeyType::AssumeRolePolicySizeQuota => "AssumeRolePolicySizeQuota",
+                SummaryKeyType::InstanceProfiles => "InstanceProfiles",
+                SummaryKeyType::InstanceProfilesQuota => "InstanceProfilesQuota",
+                SummaryKeyType::Providers => "Providers",
+                SummaryKeyType::RolePolicySizeQuota => "RolePolicySizeQuota",
+                SummaryKeyType::Roles => "Roles",
+                SummaryKeyType::RolesQuota => "RolesQuota",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<SummaryKeyType> {
             match s {
-                r"Users" => Some(SummaryKeyType::Users),
-                r"UsersQuota" => Some(SummaryKeyType::UsersQuota),
-                r"Groups" => Some(SummaryKeyType::Groups),
-                r"GroupsQuota" => Some(SummaryKeyType::GroupsQuota),
-                r"ServerCertificates" => Some(SummaryKeyType::ServerCertificates),
-                r"ServerCertificatesQuota" => Some(SummaryKeyType::ServerCertificatesQuota),
-                r"UserPolicySizeQuota" => Some(SummaryKeyType::UserPolicySizeQuota),
-                r"GroupPolicySizeQuota" => Some(SummaryKeyType::GroupPolicySizeQuota),
-                r"GroupsPerUserQuota" => Some(SummaryKeyType::GroupsPerUserQuota),
-                r"SigningCertificatesPerUserQuota" => Some(SummaryKeyType::SigningCertificatesPerUserQuota),
-                r"AccessKeysPerUserQuota" => Some(SummaryKeyType::AccessKeysPerUserQuota),
-                r"MFADevices" => Some(SummaryKeyType::MFADevices),
-                r"MFADevicesInUse" => Some(SummaryKeyType::MFADevicesInUse),
-                r"AccountMFAEnabled" => Some(SummaryKeyType::AccountMFAEnabled),
-                r"AccountAccessKeysPresent" => Some(SummaryKeyType::AccountAccessKeysPresent),
-                r"AccountPasswordPresent" => Some(SummaryKeyType::AccountPasswordPresent),
-                r"AccountSigningCertificatesPresent" => Some(SummaryKeyType::AccountSigningCertificatesPresent),
-                r"AttachedPoliciesPerGroupQuota" => Some(SummaryKeyType::AttachedPoliciesPerGroupQuota),
-                r"AttachedPoliciesPerRoleQuota" => Some(SummaryKeyType::AttachedPoliciesPerRoleQuota),
-                r"AttachedPoliciesPerUserQuota" => Some(SummaryKeyType::AttachedPoliciesPerUserQuota),
-                r"Policies" => Some(SummaryKeyType::Policies),
-                r"PoliciesQuota" => Some(SummaryKeyType::PoliciesQuota),
-                r"PolicySizeQuota" => Some(SummaryKeyType::PolicySizeQuota),
-                r"PolicyVersionsInUse" => Some(SummaryKeyType::PolicyVersionsInUse),
-                r"PolicyVersionsInUseQuota" => Some(SummaryKeyType::PolicyVersionsInUseQuota),
-                r"VersionsPerPolicyQuota" => Some(SummaryKeyType::VersionsPerPolicyQuota),
-                r"GlobalEndpointTokenVersion" => Some(SummaryKeyType::GlobalEndpointTokenVersion),
-                r"AssumeRolePolicySizeQuota" => Some(SummaryKeyType::AssumeRolePolicySizeQuota),
-                r"InstanceProfiles" => Some(SummaryKeyType::InstanceProfiles),
-                r"InstanceProfilesQuota" => Some(SummaryKeyType::InstanceProfilesQuota),
-                r"Providers" => Some(SummaryKeyType::Providers),
-                r"RolePolicySizeQuota" => Some(SummaryKeyType::RolePolicySizeQuota),
-                r"Roles" => Some(SummaryKeyType::Roles),
-                r"RolesQuota" => Some(SummaryKeyType::RolesQuota),
+                "Users" => Some(SummaryKeyType::Users),
+                "UsersQuota" => Some(SummaryKeyType::UsersQuota),
+                "Groups" => Some(SummaryKeyType::Groups),
+                "GroupsQuota" => Some(SummaryKeyType::GroupsQuota),
+                "ServerCertificates" => Some(SummaryKeyType::ServerCertificates),
+                "ServerCertificatesQuota" => Some(SummaryKeyType::ServerCertificatesQuota),
+                "UserPolicySizeQuota" => Some(SummaryKeyType::UserPolicySizeQuota),
+                "GroupPolicySizeQuota" => Some(SummaryKeyType::GroupPolicySizeQuota),
+                "GroupsPerUserQuota" => Some(SummaryKeyType::GroupsPerUserQuota),
+                "SigningCertificatesPerUserQuota" => Some(SummaryKeyType::SigningCertificatesPerUserQuota),
+                "AccessKeysPerUserQuota" => Some(SummaryKeyType::AccessKeysPerUserQuota),
+                "MFADevices" => Some(SummaryKeyType::MFADevices),
+                "MFADevicesInUse" => Some(SummaryKeyType::MFADevicesInUse),
+                "AccountMFAEnabled" => Some(SummaryKeyType::AccountMFAEnabled),
+                "AccountAccessKeysPresent" => Some(SummaryKeyType::AccountAccessKeysPresent),
+                "AccountPasswordPresent" => Some(SummaryKeyType::AccountPasswordPresent),
+                "AccountSigningCertificatesPresent" => Some(SummaryKeyType::AccountSigningCertificatesPresent),
+                "AttachedPoliciesPerGroupQuota" => Some(SummaryKeyType::AttachedPoliciesPerGroupQuota),
+                "AttachedPoliciesPerRoleQuota" => Some(SummaryKeyType::AttachedPoliciesPerRoleQuota),
+                "AttachedPoliciesPerUserQuota" => Some(SummaryKeyType::AttachedPoliciesPerUserQuota),
+                "Policies" => Some(SummaryKeyType::Policies),
+                "PoliciesQuota" => Some(SummaryKeyType::PoliciesQuota),
+                "PolicySizeQuota" => Some(SummaryKeyType::PolicySizeQuota),
+                "PolicyVersionsInUse" => Some(SummaryKeyType::PolicyVersionsInUse),
+                "PolicyVersionsInUseQuota" => Some(SummaryKeyType::PolicyVersionsInUseQuota),
+                "VersionsPerPolicyQuota" => Some(SummaryKeyType::VersionsPerPolicyQuota),
+                "GlobalEndpointTokenVersion" => Some(SummaryKeyType::GlobalEndpointTokenVersion),
+                "AssumeRolePolicySizeQuota" => Some(SummaryKeyType::AssumeRolePolicySizeQuota),
+                "InstanceProfiles" => Some(SummaryKeyType::InstanceProfiles),
+                "InstanceProfilesQuota" => Some(SummaryKeyType::InstanceProfilesQuota),
+                "Providers" => Some(SummaryKeyType::Providers),
+                "RolePolicySizeQuota" => Some(SummaryKeyType::RolePolicySizeQuota),
+                "Roles" => Some(SummaryKeyType::Roles),
+                "RolesQuota" => Some(SummaryKeyType::RolesQuota),
                 _ => None,
             }
         }
@@ -11051,20 +11051,20 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                SummaryStateType::Available => r"AVAILABLE",
-                SummaryStateType::NotAvailable => r"NOT_AVAILABLE",
-                SummaryStateType::NotSupported => r"NOT_SUPPORTED",
-                SummaryStateType::Failed => r"FAILED",
+                SummaryStateType::Available => "AVAILABLE",
+                SummaryStateType::NotAvailable => "NOT_AVAILABLE",
+                SummaryStateType::NotSupported => "NOT_SUPPORTED",
+                SummaryStateType::Failed => "FAILED",
             }
         }
 
         /// The value for a wire value (exact match).
         pub fn from_wire(s: &str) -> Option<SummaryStateType> {
             match s {
-                r"AVAILABLE" => Some(SummaryStateType::Available),
-                r"NOT_AVAILABLE" => Some(SummaryStateType::NotAvailable),
-                r"NOT_SUPPORTED" => Some(SummaryStateType::NotSupported),
-                r"FAILED" => Some(SummaryStateType::Failed),
+                "AVAILABLE" => Some(SummaryStateType::Available),
+                "NOT_AVAILABLE" => Some(SummaryStateType::NotAvailable),
+                "NOT_SUPPORTED" => Some(SummaryStateType::NotSupported),
+                "FAILED" => Some(SummaryStateType::Failed),
                 _ => None,
             }
         }

@@ -258,7 +258,9 @@ fn required(s: &Json) -> Vec<&str> {
 
 /// A Rust string literal for `s`: raw when possible, for readable patterns.
 fn literal(s: &str) -> String {
-    if !s.contains('"') && !s.contains('\n') {
+    if s.chars().all(|c| c != '"' && c != '\\' && !c.is_control()) {
+        format!("\"{s}\"")
+    } else if !s.contains('"') && !s.contains('\n') {
         format!("r\"{s}\"")
     } else if !s.contains("\"#") && !s.contains('\n') {
         format!("r#\"{s}\"#")
