@@ -206,9 +206,19 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.stdout_lines: list[str] = []
-        self._log_dir = Path(tempfile.mkdtemp(prefix="castellan-e2e-log-"))
-        self.stderr_path = self._log_dir / "stderr.log"
+        self._log_dir_path: Path | None = None
         self._stderr_fh = None
+
+    @property
+    def _log_dir(self) -> Path:
+        """Scratch directory: the server's cwd, its stderr log and the CLI's empty config."""
+        if self._log_dir_path is None:
+            self._log_dir_path = Path(tempfile.mkdtemp(prefix="castellan-e2e-log-"))
+        return self._log_dir_path
+
+    @property
+    def stderr_path(self) -> Path:
+        return self._log_dir / "stderr.log"
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -343,7 +353,9 @@ class Server:
         return f"command: {' '.join(self.command())}\n--- stdout ---\n{out}\n--- stderr (tail) ---\n{err}"
 
     def cleanup_logs(self) -> None:
-        shutil.rmtree(self._log_dir, ignore_errors=True)
+        if self._log_dir_path is not None:
+            shutil.rmtree(self._log_dir_path, ignore_errors=True)
+            self._log_dir_path = None
 
     # -- clients ------------------------------------------------------------------------
 

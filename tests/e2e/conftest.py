@@ -20,6 +20,7 @@ class _Factory:
                 pytest.skip("needs its own castellan process (CASTELLAN_E2E_ENDPOINT is set)")
             srv = Server(external=e2e.EXTERNAL_ENDPOINT)
             srv.reset()
+            self.servers.append(srv)
             return srv
         srv = Server(**kw)
         try:
@@ -50,7 +51,9 @@ def server_factory():
 def server(server_factory) -> Server:
     """The shared in-memory server most tests use. Tests must use unique names."""
     if e2e.EXTERNAL_ENDPOINT:
-        return Server(external=e2e.EXTERNAL_ENDPOINT)
+        srv = Server(external=e2e.EXTERNAL_ENDPOINT)
+        server_factory.servers.append(srv)
+        return srv
     return server_factory()
 
 
@@ -110,8 +113,10 @@ def pytest_runtest_makereport(item, call):
             if isinstance(srv, Server) and not srv.external:
                 srv_list.append(srv)
         if factory is not None:
-            srv_list.extend(s for s in factory.servers if s not in srv_list)
+            srv_list.extend(s for s in factory.servers if s not in srv_list and not s.external)
         for srv in srv_list[:3]:
+            if srv._log_dir_path is None:
+                continue
             try:
                 tail = srv.stderr_path.read_text("utf-8", "replace")[-3000:]
             except OSError:

@@ -137,7 +137,7 @@ def test_invalid_policy_documents(iam, name, doc):
 
 
 def test_valid_policy_document_variants(iam, name):
-    """Single statement object, NotAction/NotResource, Condition, 2008-10-17 Version."""
+    """Single statement object, NotAction/NotResource, Condition."""
     docs = [
         {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}},
         {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::x"}]},
@@ -153,7 +153,6 @@ def test_valid_policy_document_variants(iam, name):
                 }
             ],
         },
-        {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]},
     ]
     for doc in docs:
         iam.create_policy(PolicyName=name("ok"), PolicyDocument=dumps(doc))
