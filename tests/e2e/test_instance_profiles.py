@@ -85,9 +85,14 @@ def test_add_missing_role(iam, name):
 def test_list_instance_profiles(iam, name):
     prefix = f"/{name('lip')}/"
     a, b = name("lip-a"), name("lip-b")
-    iam.create_instance_profile(InstanceProfileName=a, Path=prefix)
+    iam.create_instance_profile(InstanceProfileName=a, Path=prefix, Tags=[{"Key": "k", "Value": "v"}])
     iam.create_instance_profile(InstanceProfileName=b)
-    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles(PathPrefix=prefix)["InstanceProfiles"]] == [a]
+    listed = iam.list_instance_profiles(PathPrefix=prefix)["InstanceProfiles"]
+    assert [p["InstanceProfileName"] for p in listed] == [a]
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListInstanceProfiles.html
+    # "For example, this operation does not return tags, even though they are an attribute of
+    # the returned object."
+    assert "Tags" not in listed[0]
     everything = iam.get_paginator("list_instance_profiles").paginate().build_full_result()["InstanceProfiles"]
     assert {a, b} <= {p["InstanceProfileName"] for p in everything}
 

@@ -387,7 +387,10 @@ def test_attached_policies_quota(iam, name, kind):
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicies.html
 def test_list_policies_filters(iam, name):
     prefix = f"/{name('lp')}/"
-    attached = iam.create_policy(PolicyName=name("lp-att"), Path=prefix, PolicyDocument=dumps(policy_doc()))["Policy"]
+    attached = iam.create_policy(
+        PolicyName=name("lp-att"), Path=prefix, PolicyDocument=dumps(policy_doc()),
+        Description="described", Tags=[{"Key": "k", "Value": "v"}],
+    )["Policy"]
     loose = iam.create_policy(PolicyName=name("lp-loose"), Path=prefix, PolicyDocument=dumps(policy_doc()))["Policy"]
     boundary = iam.create_policy(PolicyName=name("lp-bound"), Path=prefix, PolicyDocument=dumps(policy_doc()))["Policy"]
     u = name("lp-user")
@@ -397,6 +400,11 @@ def test_list_policies_filters(iam, name):
 
     local = iam.list_policies(Scope="Local", PathPrefix=prefix)
     assert {p["PolicyName"] for p in local["Policies"]} == {attached["PolicyName"], loose["PolicyName"], boundary["PolicyName"]}
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicies.html
+    # "This operation does not return the following attributes, even though they are an
+    # attribute of the returned object: PolicyTags"; API_Policy: Description "is not included
+    # in the response to the ListPolicies operation".
+    assert all("Tags" not in p and "Description" not in p for p in local["Policies"])
     assert all(p["Arn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:policy/") for p in local["Policies"])
 
     only_attached = iam.list_policies(Scope="Local", PathPrefix=prefix, OnlyAttached=True)["Policies"]

@@ -119,14 +119,24 @@ def test_trust_policy_not_json_is_rejected(iam, name):
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html
+# "This operation does not return the following attributes, even though they are an attribute
+# of the returned object: PermissionsBoundary, RoleLastUsed, Tags"
 def test_list_roles(iam, name):
     prefix = f"/{name('lr')}/"
     a, b = name("lr-a"), name("lr-b")
-    iam.create_role(RoleName=a, AssumeRolePolicyDocument=TRUST, Path=prefix)
+    iam.create_role(
+        RoleName=a,
+        AssumeRolePolicyDocument=TRUST,
+        Path=prefix,
+        Tags=[{"Key": "k", "Value": "v"}],
+        PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
     iam.create_role(RoleName=b, AssumeRolePolicyDocument=TRUST)
     only = iam.list_roles(PathPrefix=prefix)
     assert [x["RoleName"] for x in only["Roles"]] == [a]
     assert as_doc(only["Roles"][0]["AssumeRolePolicyDocument"]) == EC2_TRUST_POLICY
+    for attr in ("Tags", "PermissionsBoundary", "RoleLastUsed"):
+        assert attr not in only["Roles"][0], attr
     everything = iam.get_paginator("list_roles").paginate().build_full_result()["Roles"]
     assert {a, b} <= {x["RoleName"] for x in everything}
 

@@ -89,10 +89,18 @@ def test_user_without_policies_is_denied(server, iam, name):
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html
+# "IAM resource-listing operations return a subset of the available attributes for the
+# resource. This operation does not return the following attributes, even though they are an
+# attribute of the returned object: PermissionsBoundary, Tags"
 def test_list_users_and_path_prefix(iam, name):
     a, b = name("lu-a"), name("lu-b")
     prefix = f"/{name('p')}/"
-    iam.create_user(UserName=a, Path=prefix)
+    iam.create_user(
+        UserName=a,
+        Path=prefix,
+        Tags=[{"Key": "k", "Value": "v"}],
+        PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
     iam.create_user(UserName=b)
     names = [u["UserName"] for u in iam.get_paginator("list_users").paginate().build_full_result()["Users"]]
     assert a in names and b in names
@@ -101,6 +109,8 @@ def test_list_users_and_path_prefix(iam, name):
     assert only["IsTruncated"] is False
     # ListUsers does not return tags or permissions boundaries, but does return the ids.
     assert only["Users"][0]["Path"] == prefix
+    assert "Tags" not in only["Users"][0]
+    assert "PermissionsBoundary" not in only["Users"][0]
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html
