@@ -13,11 +13,24 @@ use crate::Service;
 /// Something that can be the content of an XML element.
 pub(crate) trait XmlValue {
     fn write_xml(&self, out: &mut String);
+
+    /// Whether the value writes nothing at all.
+    fn is_empty_value(&self) -> bool {
+        false
+    }
 }
+
+/// Members the model calls required that AWS leaves out when it has no value for them:
+/// GetUser for the root user answers without `UserName`.
+const OMITTED_WHEN_EMPTY: &[&str] = &["UserName"];
 
 impl XmlValue for String {
     fn write_xml(&self, out: &mut String) {
         escape_into(out, self);
+    }
+
+    fn is_empty_value(&self) -> bool {
+        self.is_empty()
     }
 }
 
@@ -100,6 +113,9 @@ fn close(out: &mut String, name: &str) {
 
 /// `<name>value</name>`, or `<name/>` when the value writes nothing.
 pub(crate) fn element<T: XmlValue + ?Sized>(out: &mut String, name: &str, value: &T) {
+    if value.is_empty_value() && OMITTED_WHEN_EMPTY.contains(&name) {
+        return;
+    }
     open(out, name);
     let start = out.len();
     value.write_xml(out);

@@ -233,11 +233,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
 fn announce(creds: &RootCredentials, args: &ServeArgs, from_env: bool) -> Result<(), String> {
     if from_env {
         println!("account {} root access key {} (from the environment)", creds.account_id, creds.access_key_id);
-        return Ok(());
+    } else {
+        println!("Created account {} and its root user's access key:", creds.account_id);
+        println!("  aws_access_key_id     = {}", creds.access_key_id);
+        println!("  aws_secret_access_key = {}", creds.secret_access_key);
     }
-    println!("Created account {} and its root user's access key:", creds.account_id);
-    println!("  aws_access_key_id     = {}", creds.access_key_id);
-    println!("  aws_secret_access_key = {}", creds.secret_access_key);
     if !args.storage.in_memory {
         let path = args.storage.data_dir.join(ROOT_CREDENTIALS_FILE);
         write_private(&path, credentials_block(creds).as_bytes(), true)?;

@@ -155,11 +155,34 @@ impl From<castellan_api::error::DecodeError> for ApiError {
         use castellan_api::error::DecodeError;
         let message = e.to_string();
         match e {
-            DecodeError::Validation(_) => Self::Validation(message),
+            DecodeError::Validation(v) => Self::Validation(iam_validation_message(&v).unwrap_or(message)),
             DecodeError::DuplicateParameter(_) => Self::InvalidQueryParameter(message),
             DecodeError::MalformedQueryString => Self::MalformedQueryString(message),
         }
     }
+}
+
+/// IAM words a broken name or path pattern its own way rather than with the generic
+/// "failed to satisfy constraint" text (observed AWS responses; see tests/e2e/test_validation.py).
+fn iam_validation_message(v: &castellan_api::ValidationErrors) -> Option<String> {
+    const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
+    v.errors().iter().find_map(|e| {
+        if e.constraint == NAME_PATTERN {
+            Some(format!(
+                "The specified value for {} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-",
+                e.path
+            ))
+        } else if matches!(e.path.as_str(), "path" | "newPath")
+            && e.constraint.starts_with("Member must satisfy regular expression pattern")
+        {
+            Some(format!(
+                "The specified value for {} is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
+                e.path
+            ))
+        } else {
+            None
+        }
+    })
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

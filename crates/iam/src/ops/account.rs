@@ -174,9 +174,18 @@ pub fn authorization_details(
     let filter: Vec<&str> = r.filter.iter().flatten().map(|f| f.as_str()).collect();
     let wants = |k: &str| filter.is_empty() || filter.contains(&k);
     let in_account = |(a, _): &&crate::state::NameKey| a == account;
-    let mut out = iam::GetAccountAuthorizationDetailsResponse { is_truncated: Some(false), ..Default::default() };
+    // One sequence (users, groups, roles, policies) paginated by position; every list is
+    // present in each page, empty when filtered out, as AWS answers.
+    #[derive(Clone)]
+    enum Detail {
+        User(iam::UserDetail),
+        Group(iam::GroupDetail),
+        Role(iam::RoleDetail),
+        Policy(iam::ManagedPolicyDetail),
+    }
+    let mut all: Vec<Detail> = Vec::new();
     if wants("User") {
-        out.user_detail_list = Some(
+        all.extend(
             st.users
                 .iter()
                 .filter(|(k, _)| in_account(k))
@@ -192,11 +201,11 @@ pub fn authorization_details(
                     permissions_boundary: super::boundary_out(u.permissions_boundary.as_ref()),
                     tags: Some(tags_out(&u.tags)),
                 })
-                .collect(),
+                .map(Detail::User),
         );
     }
     if wants("Group") {
-        out.group_detail_list = Some(
+        all.extend(
             st.groups
                 .iter()
                 .filter(|(k, _)| in_account(k))
@@ -209,11 +218,11 @@ pub fn authorization_details(
                     group_policy_list: Some(inline_out(&g.inline_policies)),
                     attached_managed_policies: Some(attached_out(&st, account, &g.attached_policies)),
                 })
-                .collect(),
+                .map(Detail::Group),
         );
     }
     if wants("Role") {
-        out.role_detail_list = Some(
+        all.extend(
             st.roles
                 .iter()
                 .filter(|(k, _)| in_account(k))
@@ -249,25 +258,38 @@ pub fn authorization_details(
                         role_last_used: Some(iam::RoleLastUsed::default()),
                     }
                 })
-                .collect(),
+                .map(Detail::Role),
         );
     }
-    let mut policies = Vec::new();
     if wants("LocalManagedPolicy") {
-        policies.extend(local_policies(&st, account).map(|p| policy_detail(&st, account, PolicyRef::Local(p))));
+        all.extend(local_policies(&st, account).map(|p| Detail::Policy(policy_detail(&st, account, PolicyRef::Local(p)))));
     }
     if wants("AWSManagedPolicy") {
         // Only the AWS managed policies in use in the account.
-        policies.extend(
+        all.extend(
             AWS_MANAGED
                 .by_name
                 .values()
                 .filter(|p| st.attachment_count(account, &p.arn) > 0 || st.boundary_count(account, &p.arn) > 0)
-                .map(|p| policy_detail(&st, account, PolicyRef::Aws(p))),
+                .map(|p| Detail::Policy(policy_detail(&st, account, PolicyRef::Aws(p)))),
         );
     }
-    if wants("LocalManagedPolicy") || wants("AWSManagedPolicy") {
-        out.policies = Some(policies);
+    let page = page_slice(&all, r.marker.as_deref(), r.max_items)?;
+    let mut out = iam::GetAccountAuthorizationDetailsResponse {
+        is_truncated: Some(page.is_truncated()),
+        user_detail_list: Some(Vec::new()),
+        group_detail_list: Some(Vec::new()),
+        role_detail_list: Some(Vec::new()),
+        policies: Some(Vec::new()),
+        marker: page.next_marker,
+    };
+    for d in page.items {
+        match d {
+            Detail::User(x) => out.user_detail_list.get_or_insert_with(Vec::new).push(x),
+            Detail::Group(x) => out.group_detail_list.get_or_insert_with(Vec::new).push(x),
+            Detail::Role(x) => out.role_detail_list.get_or_insert_with(Vec::new).push(x),
+            Detail::Policy(x) => out.policies.get_or_insert_with(Vec::new).push(x),
+        }
     }
     Ok(out)
 }

@@ -88,16 +88,16 @@ pub fn add_role(iam: &Iam, account: &str, r: iam::AddRoleToInstanceProfileReques
     iam.mutate(|st| {
         let mut p = profile_of(st, account, &r.instance_profile_name)?.clone();
         let role = st.role(account, &r.role_name).ok_or_else(|| no_such_role(&r.role_name))?;
-        if p.roles.iter().any(|x| x.eq_ignore_ascii_case(&role.name)) {
-            return Err(ApiError::EntityAlreadyExists(format!(
-                "Role {} is already associated with instance profile {}.",
-                role.name, p.name
-            )));
-        }
         if p.roles.len() >= quota::ROLES_PER_INSTANCE_PROFILE {
             return Err(ApiError::LimitExceeded(format!(
                 "Cannot exceed quota for InstanceSessionsPerInstanceProfile: {}",
                 quota::ROLES_PER_INSTANCE_PROFILE
+            )));
+        }
+        if p.roles.iter().any(|x| x.eq_ignore_ascii_case(&role.name)) {
+            return Err(ApiError::EntityAlreadyExists(format!(
+                "Role {} is already associated with instance profile {}.",
+                role.name, p.name
             )));
         }
         p.roles.push(role.name.clone());

@@ -435,6 +435,12 @@ pub fn attach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiRes
         let (mut attached, record, kind) = attached_of(st, account, target)?;
         let policy = resolve(st, account, arn).ok_or_else(|| not_attachable(arn))?;
         if let PolicyRef::Aws(a) = policy {
+            // Service-linked roles' policies are for those roles only (aws-cdk#6131 quotes AWS).
+            if a.path == "/aws-service-role/" {
+                return Err(ApiError::PolicyNotAttachable(
+                    "Cannot attach a Service Role Policy to a Customer Role.".into(),
+                ));
+            }
             if !a.is_attachable {
                 return Err(not_attachable(arn));
             }

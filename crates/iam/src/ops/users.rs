@@ -128,7 +128,8 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteUserRequest) -> ApiResult<
             return conflict("detach all policies");
         }
         if !user.groups.is_empty() {
-            return conflict("remove user from all groups");
+            // AWS words this as for a group with members.
+            return conflict("remove users from group");
         }
         Ok((vec![Change::Delete(Record::User(user.clone()))], ()))
     })
