@@ -155,3 +155,37 @@ mod tests {
         assert!(parse("9223372036854775808").is_none());
     }
 }
+
+/// Formats milliseconds since the epoch as `YYYY-MM-DDThh:mm:ssZ` (aws:CurrentTime).
+pub(crate) fn format(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// The inverse of `days_from_civil` (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod format_tests {
+    #[test]
+    fn round_trip() {
+        for t in [0i64, 1_561_987_215_000, 951_782_400_000, -86_400_000] {
+            assert_eq!(super::parse(&super::format(t)), Some(t));
+        }
+        assert_eq!(super::format(1_561_987_215_000), "2019-07-01T13:20:15Z");
+    }
+}

@@ -33,8 +33,7 @@ impl Cidr {
     }
 
     /// Whether `ip` (an address, or a CIDR whose network address is taken) lies in the block.
-    #[allow(dead_code, reason = "used by the evaluator (phase 2)")]
-    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(a)) => {
                 let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
@@ -59,7 +58,6 @@ impl Cidr {
 }
 
 /// Parses a request's source address (an address, tolerating a trailing `/n`).
-#[allow(dead_code, reason = "used by the evaluator (phase 2)")]
 pub(crate) fn parse_addr(text: &str) -> Option<IpAddr> {
     let t = text.trim();
     let t = t.split_once('/').map_or(t, |(a, _)| a);

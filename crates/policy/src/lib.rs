@@ -13,16 +13,21 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod condition;
+mod context;
 mod date;
 mod error;
+mod eval;
 mod ip;
+mod matching;
 mod model;
 mod parse;
 mod pattern;
 mod principal;
 
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
+pub use context::{PrincipalType, RequestContext, RequestPrincipal};
 pub use error::PolicyError;
+pub use eval::{Decision, Evaluation, PolicySet, StatementRef};
 pub use model::{
     ActionBlock, ActionMatcher, Effect, PolicyKind, PrincipalBlock, ResourceBlock, ResourceMatcher, Statement, Version,
 };

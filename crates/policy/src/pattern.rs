@@ -42,12 +42,10 @@ pub(crate) struct Syntax {
 }
 
 /// Looks a policy variable's key up: the first value of the key, if present.
-#[allow(dead_code, reason = "used by the evaluator (phase 2)")]
 pub(crate) trait Resolve {
     fn resolve(&self, key: &str) -> Option<&str>;
 }
 
-#[allow(dead_code, reason = "used by the evaluator (phase 2)")]
 impl Pattern {
     pub(crate) fn compile(text: &str, syntax: Syntax) -> Pattern {
         let mut pieces = Vec::with_capacity(text.len());
@@ -90,30 +88,6 @@ impl Pattern {
         Pattern { pieces, has_vars, has_wild }
     }
 
-    pub(crate) fn has_vars(&self) -> bool {
-        self.has_vars
-    }
-
-    pub(crate) fn has_wildcards(&self) -> bool {
-        self.has_wild
-    }
-
-    /// The literal text when the pattern has neither wildcards nor variables.
-    pub(crate) fn literal(&self) -> Option<String> {
-        if self.has_vars || self.has_wild {
-            return None;
-        }
-        Some(
-            self.pieces
-                .iter()
-                .filter_map(|p| match p {
-                    Piece::Ch(c) => Some(*c),
-                    Piece::One | Piece::Many | Piece::Var(_) => None,
-                })
-                .collect(),
-        )
-    }
-
     /// Replaces variables by their values. `None` when a variable has no value and no
     /// default: AWS then treats the element as not matching.
     pub(crate) fn resolved<'a>(&'a self, ctx: &dyn Resolve, fold: bool) -> Option<std::borrow::Cow<'a, [Piece]>> {
@@ -142,6 +116,7 @@ impl Pattern {
         Some(std::borrow::Cow::Owned(out))
     }
 
+    #[cfg(test)]
     /// Matches the whole of `input`. When the pattern folds case, `fold` must be true so the
     /// input is folded too.
     pub(crate) fn matches(&self, input: &str, ctx: &dyn Resolve, fold: bool) -> bool {
@@ -243,6 +218,40 @@ pub(crate) fn glob(pieces: &[Piece], input: &str, fold: bool) -> bool {
     p == pieces.len()
 }
 
+/// Matches an ARN as AWS matches Resource entries and the Arn condition operators: the
+/// colon-separated components are matched one by one (a wildcard never spans a colon in
+/// the first five), and the pattern's last component takes the rest of the input, so `*`
+/// alone, `arn:aws:s3:::bucket/*` and `arn:aws:iam::*` all work as written.
+pub(crate) fn arn_glob(pieces: &[Piece], input: &str) -> bool {
+    let mut segments: [&[Piece]; 6] = [&[]; 6];
+    let mut count = 0usize;
+    let mut start = 0usize;
+    for (i, p) in pieces.iter().enumerate() {
+        if count == 5 {
+            break;
+        }
+        if *p == Piece::Ch(':') {
+            if let (Some(slot), Some(seg)) = (segments.get_mut(count), pieces.get(start..i)) {
+                *slot = seg;
+            }
+            count += 1;
+            start = i + 1;
+        }
+    }
+    if let (Some(slot), Some(seg)) = (segments.get_mut(count), pieces.get(start..)) {
+        *slot = seg;
+    }
+    count += 1;
+    let mut parts = input.splitn(count, ':');
+    for seg in segments.iter().take(count) {
+        match parts.next() {
+            Some(part) if glob(seg, part, false) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +282,22 @@ mod tests {
         assert!(m("x${aws:username, 'd'}y", "xdy"));
         assert!(!m("x${aws:username}y", "xdy"));
         assert!(m("é*", "éa"));
+    }
+
+    fn arn(pat: &str, input: &str) -> bool {
+        let syn = Syntax { wildcards: true, variables: false, fold: false };
+        arn_glob(Pattern::compile(pat, syn).pieces(), input)
+    }
+
+    #[test]
+    fn arns() {
+        assert!(arn("*", "arn:aws:s3:::b/k"));
+        assert!(arn("arn:aws:s3:::b/*", "arn:aws:s3:::b/k:with:colons"));
+        assert!(arn("arn:aws:iam::*", "arn:aws:iam::123456789012:user/x"));
+        assert!(arn("arn:aws:iam::*:user/*", "arn:aws:iam::123456789012:user/x"));
+        assert!(!arn("arn:aws:iam::*:user/*", "arn:aws:iam::123456789012:role/x"));
+        assert!(!arn("arn:aws:*:user/x", "arn:aws:iam::1:user/x"));
+        assert!(!arn("arn:aws:s3:::b", "*"));
+        assert!(arn("arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:us-east-1:1:instance/i-1"));
     }
 }

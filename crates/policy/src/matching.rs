@@ -1,0 +1,248 @@
+//! Does one statement apply to one request? Actions, resources, principals, conditions.
+
+use crate::condition::{BaseOperator, Compiled, Condition, SetQualifier};
+use crate::context::{PrincipalType, RequestContext};
+use crate::model::{ActionBlock, PrincipalBlock, ResourceBlock, Statement};
+use crate::pattern::{arn_glob, glob};
+use crate::principal::PrincipalSet;
+
+/// How a Principal element named the caller. Order matters: a stronger match wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Named {
+    /// Through the caller's account (an account id or `arn:aws:iam::ID:root`), or by
+    /// NotPrincipal: a delegation to the account's own policies.
+    Account,
+    /// Through the role of a role session (`arn:aws:iam::ID:role/R`).
+    Role,
+    /// The caller itself: its user or session ARN, its unique id, a service or provider
+    /// name, or everyone (`*`).
+    Directly,
+}
+
+pub(crate) fn action_applies(st: &Statement, action: &str) -> bool {
+    match &st.action {
+        ActionBlock::Action(list) => list.iter().any(|m| m.matches(action)),
+        ActionBlock::NotAction(list) => !list.iter().any(|m| m.matches(action)),
+    }
+}
+
+fn resource_matches(m: &crate::model::ResourceMatcher, ctx: &RequestContext) -> bool {
+    match m.pattern.resolved(ctx, false) {
+        Some(pieces) => arn_glob(&pieces, &ctx.resource),
+        None => false,
+    }
+}
+
+pub(crate) fn resource_applies(st: &Statement, ctx: &RequestContext) -> bool {
+    match &st.resource {
+        None => true,
+        Some(ResourceBlock::Resource(list)) => list.iter().any(|m| resource_matches(m, ctx)),
+        Some(ResourceBlock::NotResource(list)) => !list.iter().any(|m| resource_matches(m, ctx)),
+    }
+}
+
+fn aws_entry(entry: &str, ctx: &RequestContext) -> Option<Named> {
+    let p = &ctx.principal;
+    if entry == "*" {
+        return Some(Named::Directly);
+    }
+    if !p.kind.is_iam() {
+        return None;
+    }
+    if entry == p.account || entry.strip_prefix("arn:aws:iam::").and_then(|r| r.strip_suffix(":root")) == Some(p.account.as_str()) {
+        // The root user itself is named by its account.
+        return Some(if p.kind == PrincipalType::Root { Named::Directly } else { Named::Account });
+    }
+    if entry == p.arn || (!p.id.is_empty() && entry == p.id) {
+        return Some(Named::Directly);
+    }
+    if p.kind == PrincipalType::AssumedRole {
+        if p.role_arn.as_deref() == Some(entry) {
+            return Some(Named::Role);
+        }
+        // A role's unique id names its sessions as the role ARN does (AROA… before `:`).
+        if let Some((role_id, _)) = p.id.split_once(':') {
+            if entry == role_id {
+                return Some(Named::Role);
+            }
+        }
+    }
+    None
+}
+
+/// How strongly a Principal element's set names the caller; `None` when it does not.
+pub(crate) fn principal_named(set: &PrincipalSet, ctx: &RequestContext) -> Option<Named> {
+    if set.everyone {
+        return Some(Named::Directly);
+    }
+    let p = &ctx.principal;
+    let mut best = set.aws.iter().filter_map(|e| aws_entry(e, ctx)).max();
+    let direct = match p.kind {
+        PrincipalType::Service => set.service.iter().any(|s| s.eq_ignore_ascii_case(&p.arn)),
+        PrincipalType::WebIdentity | PrincipalType::Saml => set.federated.contains(&p.arn),
+        _ => p.canonical_user.as_ref().is_some_and(|c| set.canonical_user.iter().any(|e| e == c)),
+    };
+    if direct {
+        best = Some(Named::Directly);
+    }
+    best
+}
+
+/// NotPrincipal excludes the caller only when every identity AWS evaluates for it is
+/// listed: its own ARN, for a role session also the role, and its account (IAM User Guide,
+/// "AWS JSON policy elements: NotPrincipal").
+fn not_principal_excludes(set: &PrincipalSet, ctx: &RequestContext) -> bool {
+    if set.everyone || set.aws.iter().any(|e| e == "*") {
+        return true;
+    }
+    let p = &ctx.principal;
+    let names = |want: Named| set.aws.iter().any(|e| aws_entry(e, ctx) == Some(want));
+    match p.kind {
+        PrincipalType::Root => names(Named::Directly),
+        PrincipalType::User | PrincipalType::FederatedUser => names(Named::Directly) && names(Named::Account),
+        PrincipalType::AssumedRole => names(Named::Directly) && names(Named::Role) && names(Named::Account),
+        PrincipalType::Service | PrincipalType::WebIdentity | PrincipalType::Saml | PrincipalType::Anonymous => {
+            principal_named(set, ctx).is_some()
+        }
+    }
+}
+
+/// Whether the statement's Principal / NotPrincipal covers the caller, and how. Statements
+/// without either element (identity-based kinds) cover everyone the policy is attached to.
+/// `has_boundary`: AWS documents that a Deny with NotPrincipal always denies a principal
+/// that has a permissions boundary.
+pub(crate) fn principal_applies(st: &Statement, ctx: &RequestContext, has_boundary: bool) -> Option<Named> {
+    match &st.principal {
+        None => Some(Named::Directly),
+        Some(PrincipalBlock::Principal(set)) => principal_named(set, ctx),
+        Some(PrincipalBlock::NotPrincipal(set)) => {
+            let boundary_quirk = has_boundary && st.effect == crate::model::Effect::Deny && ctx.principal.kind.is_iam();
+            if !boundary_quirk && not_principal_excludes(set, ctx) {
+                None
+            } else {
+                Some(Named::Account)
+            }
+        }
+    }
+}
+
+pub(crate) fn conditions_hold(st: &Statement, ctx: &RequestContext) -> bool {
+    st.conditions.iter().all(|c| condition_holds(c, ctx))
+}
+
+/// One condition (an operator and a key with its values), per the IAM User Guide pages
+/// "Condition operators" and "Single-valued vs. multivalued context keys".
+pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
+    let op = c.operator;
+    let present = ctx.get(&c.key).filter(|v| !v.is_empty());
+    if op.base == BaseOperator::Null {
+        let absent = present.is_none();
+        return c.compiled.iter().any(|v| matches!(v, Compiled::Bool(b) if *b == absent))
+            && !c.compiled.iter().any(|v| matches!(v, Compiled::Invalid));
+    }
+    // A policy value the operator cannot read makes the condition false whatever the
+    // request holds, so a malformed value can never make a statement apply.
+    if c.compiled.is_empty() || c.compiled.iter().any(|v| matches!(v, Compiled::Invalid)) {
+        return false;
+    }
+    let negated = op.base.is_negated();
+    let Some(values) = present else {
+        if op.if_exists {
+            return true;
+        }
+        return match op.qualifier {
+            SetQualifier::ForAllValues => true,
+            SetQualifier::ForAnyValue => false,
+            // A negated operator is true for a missing key: nothing in the request equals
+            // the policy's values.
+            SetQualifier::None => negated,
+        };
+    };
+    let mut any_hit = false;
+    let mut all_hit = true;
+    for v in values {
+        let Some(hit) = value_hits(c, v, ctx) else { return false };
+        any_hit |= hit;
+        all_hit &= hit;
+    }
+    match (op.qualifier, negated) {
+        (SetQualifier::None, false) | (SetQualifier::ForAnyValue, false) => any_hit,
+        (SetQualifier::None, true) => !any_hit,
+        (SetQualifier::ForAnyValue, true) => !all_hit,
+        (SetQualifier::ForAllValues, false) => all_hit,
+        (SetQualifier::ForAllValues, true) => !any_hit,
+    }
+}
+
+/// Whether request value `v` matches any of the condition's values under the operator's
+/// positive form. `None` when `v` is not of the operator's type or a variable has no value.
+fn value_hits(c: &Condition, v: &str, ctx: &RequestContext) -> Option<bool> {
+    use BaseOperator as B;
+    let base = c.operator.base;
+    match base {
+        B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
+            pattern_hits(c, ctx, |pieces| glob(pieces, v, false))
+        }
+        B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => pattern_hits(c, ctx, |pieces| glob(pieces, v, true)),
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => pattern_hits(c, ctx, |pieces| arn_glob(pieces, v)),
+        B::NumericEquals
+        | B::NumericNotEquals
+        | B::NumericLessThan
+        | B::NumericLessThanEquals
+        | B::NumericGreaterThan
+        | B::NumericGreaterThanEquals => {
+            let x = crate::condition::parse_number(v)?;
+            Some(c.compiled.iter().any(|p| match p {
+                Compiled::Number(n) => compare(base, x.partial_cmp(n)),
+                _ => false,
+            }))
+        }
+        B::DateEquals
+        | B::DateNotEquals
+        | B::DateLessThan
+        | B::DateLessThanEquals
+        | B::DateGreaterThan
+        | B::DateGreaterThanEquals => {
+            let x = crate::date::parse(v)?;
+            Some(c.compiled.iter().any(|p| match p {
+                Compiled::Date(d) => compare(base, Some(x.cmp(d))),
+                _ => false,
+            }))
+        }
+        B::Bool => {
+            let x = crate::condition::parse_bool(v)?;
+            Some(c.compiled.iter().any(|p| matches!(p, Compiled::Bool(b) if *b == x)))
+        }
+        B::BinaryEquals => Some(c.compiled.iter().any(|p| matches!(p, Compiled::Binary(b) if b == v))),
+        B::IpAddress | B::NotIpAddress => {
+            let ip = crate::ip::parse_addr(v)?;
+            Some(c.compiled.iter().any(|p| matches!(p, Compiled::Cidr(cidr) if cidr.contains(ip))))
+        }
+        B::Null => None,
+    }
+}
+
+fn pattern_hits(c: &Condition, ctx: &RequestContext, test: impl Fn(&[crate::pattern::Piece]) -> bool) -> Option<bool> {
+    let fold = matches!(c.operator.base, BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase);
+    let mut hit = false;
+    for p in &c.compiled {
+        let Compiled::Pattern(pat) = p else { return None };
+        let pieces = pat.resolved(ctx, fold)?;
+        hit |= test(&pieces);
+    }
+    Some(hit)
+}
+
+fn compare(base: BaseOperator, ord: Option<std::cmp::Ordering>) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    use BaseOperator as B;
+    let Some(ord) = ord else { return false };
+    match base {
+        B::NumericEquals | B::NumericNotEquals | B::DateEquals | B::DateNotEquals => ord == Equal,
+        B::NumericLessThan | B::DateLessThan => ord == Less,
+        B::NumericLessThanEquals | B::DateLessThanEquals => ord != Greater,
+        B::NumericGreaterThan | B::DateGreaterThan => ord == Greater,
+        B::NumericGreaterThanEquals | B::DateGreaterThanEquals => ord != Less,
+        _ => false,
+    }
+}
