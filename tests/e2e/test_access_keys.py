@@ -4,7 +4,7 @@ and authentication with them."""
 import pytest
 from botocore.exceptions import ClientError
 
-from castellan_e2e import ACCESS_KEY_ID_RE, SECRET_RE, assert_error, assert_recent
+from castellan_e2e import ACCESS_KEY_ID_RE, ROOT_ACCESS_KEY_ID, SECRET_RE, assert_error, assert_recent
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html
@@ -148,3 +148,15 @@ def test_inactive_and_deleted_keys_are_rejected(server, iam, name):
     with pytest.raises(ClientError) as e:
         client.list_users()
     assert_error(e, "InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+
+
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
+# "Retrieves information about when the specified access key was last used. The information
+# includes the date and time of last use, along with the AWS service and Region that were
+# specified in the last request made with that key."
+def test_get_access_key_last_used_after_use(iam):
+    iam.list_users(MaxItems=1)  # a request signed with the root key, for service iam
+    last = iam.get_access_key_last_used(AccessKeyId=ROOT_ACCESS_KEY_ID)["AccessKeyLastUsed"]
+    assert_recent(last["LastUsedDate"])
+    assert last["ServiceName"] == "iam"
+    assert last["Region"] == "us-east-1"

@@ -280,6 +280,7 @@ def test_list_attached_path_prefix(iam, name):
 
 
 class TestAttachErrors:
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html (NoSuchEntity)
     # Real AWS text (quoted in getmoto/moto#6482 and pulumi/pulumi#7419).
     def test_attach_missing_policy(self, iam, name):
         u = name("u")
@@ -294,6 +295,7 @@ class TestAttachErrors:
             iam.attach_role_policy(RoleName=r, PolicyArn=arn)
         assert_error(e, "NoSuchEntity", 404, f"Policy {arn} does not exist or is not attachable.")
 
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachGroupPolicy.html (NoSuchEntity)
     def test_attach_to_missing_entities(self, iam, name):
         arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
         u, g, r = name("nu"), name("ng"), name("nr")
@@ -450,6 +452,7 @@ def test_policy_tags(iam, name):
     assert resp["IsTruncated"] is False
 
 
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagPolicy.html (NoSuchEntity)
 def test_tag_missing_policy(iam, name):
     arn = local_arn(name("ghost"))
     with pytest.raises(ClientError) as e:

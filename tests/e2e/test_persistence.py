@@ -1,5 +1,11 @@
 """Persistent mode (`--data-dir`): state survives `kill -9`, the first start writes the root
-credentials and the master key (mode 0600), and secrets are not stored in plaintext."""
+credentials and the master key (mode 0600), and secrets are not stored in plaintext.
+
+Castellan-specific behaviour (no AWS doc page): see the repository README ("Run the server")
+and ARCHITECTURE.md (secret access keys encrypted under the master key, passwords argon2id).
+The only AWS-side rule relied on: a secret access key can be retrieved only when it is created
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html), so nothing
+needs it in plaintext at rest."""
 
 import configparser
 import os

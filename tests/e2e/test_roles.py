@@ -170,6 +170,7 @@ def test_update_role_max_session_duration_range(iam_nv, name, value, bound):
     assert iam_nv.get_role(RoleName=r)["Role"]["MaxSessionDuration"] == 3600
 
 
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (MaxSessionDuration range)
 def test_create_role_max_session_duration_range(iam_nv, name):
     r = name("range")
     with pytest.raises(ClientError) as e:
@@ -201,6 +202,7 @@ def test_update_assume_role_policy(iam, name):
     assert as_doc(iam.get_role(RoleName=r)["Role"]["AssumeRolePolicyDocument"]) == lambda_trust()
 
 
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAssumeRolePolicy.html (NoSuchEntity)
 def test_update_assume_role_policy_missing_role(iam, name):
     r = name("ghost")
     with pytest.raises(ClientError) as e:
@@ -297,6 +299,7 @@ def test_role_tags(iam, name):
     assert resp["IsTruncated"] is False
 
 
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagRole.html (NoSuchEntity)
 def test_tag_missing_role(iam, name):
     r = name("ghost")
     with pytest.raises(ClientError) as e:
