@@ -220,6 +220,10 @@ impl PolicySet {
         &self.slots[slot as usize]
     }
 
+    fn has_trust(&self) -> bool {
+        self.slot(Slot::Resource).policies.iter().any(|(_, p)| p.kind() == PolicyKind::Trust)
+    }
+
     fn has(&self, slot: Slot) -> bool {
         !self.slot(slot).policies.is_empty()
     }
@@ -327,6 +331,12 @@ impl PolicySet {
                     }
                 }
                 Some(Named::Account) | None => {}
+            }
+            // A role's trust policy is always required: identity-based policies alone
+            // never let a principal assume a role (IAM User Guide, "Roles terms and
+            // concepts": trust policy).
+            if resource_named.is_none() && self.has_trust() {
+                return implicit(PolicyKind::Resource);
             }
             if p.kind == PrincipalType::Root {
                 return allow();
