@@ -152,6 +152,12 @@ def test_policy_versions_lifecycle(iam, name):
     assert versions["IsTruncated"] is False
     assert sorted(v["VersionId"] for v in versions["Versions"]) == ["v1", "v2", "v3", "v4", "v5"]
     assert [v["VersionId"] for v in versions["Versions"] if v["IsDefaultVersion"]] == ["v3"]
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_PolicyVersion.html
+    # Document: "The policy document is returned in the response to the GetPolicyVersion and
+    # GetAccountAuthorizationDetails operations. It is not returned in the response to the
+    # CreatePolicyVersion or ListPolicyVersions operations."
+    assert all("Document" not in v for v in versions["Versions"])
+    assert "Document" not in v2 and "Document" not in v3
 
     # A sixth version exceeds the quota.
     with pytest.raises(ClientError) as e:
