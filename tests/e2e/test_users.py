@@ -287,3 +287,60 @@ def test_too_many_tags(iam, name):
     assert_error(e, "ValidationError", 400, contains="Member must have length less than or equal to 50")
     with pytest.raises(ClientError):
         iam.get_user(UserName=n)
+
+
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_users_manage.html#id_users_renaming
+# "When you change a user's name or path ... Any policies attached to the user stay with the
+# user under the new name. The user stays in the same groups under the new name. The unique ID
+# for the user remains the same."
+def test_rename_user_keeps_everything(iam, name):
+    old, new, g = name("before"), name("after"), name("grp")
+    uid = iam.create_user(UserName=old)["User"]["UserId"]
+    iam.create_group(GroupName=g)
+    iam.add_user_to_group(GroupName=g, UserName=old)
+    iam.attach_user_policy(UserName=old, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.put_user_policy(UserName=old, PolicyName="inline", PolicyDocument=dumps(policy_doc()))
+    kid = iam.create_access_key(UserName=old)["AccessKey"]["AccessKeyId"]
+    iam.tag_user(UserName=old, Tags=[{"Key": "k", "Value": "v"}])
+
+    iam.update_user(UserName=old, NewUserName=new)
+    assert iam.get_user(UserName=new)["User"]["UserId"] == uid
+    assert [x["GroupName"] for x in iam.list_groups_for_user(UserName=new)["Groups"]] == [g]
+    assert [u["UserName"] for u in iam.get_group(GroupName=g)["Users"]] == [new]
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=new)["AttachedPolicies"]] == [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    ]
+    assert iam.list_user_policies(UserName=new)["PolicyNames"] == ["inline"]
+    keys = iam.list_access_keys(UserName=new)["AccessKeyMetadata"]
+    assert [(k["AccessKeyId"], k["UserName"]) for k in keys] == [(kid, new)]
+    assert iam.list_user_tags(UserName=new)["Tags"] == [{"Key": "k", "Value": "v"}]
+    ents = iam.list_entities_for_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess", EntityFilter="User")
+    names = {u["UserName"] for u in ents["PolicyUsers"]}
+    assert new in names and old not in names
+
+
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids
+# "If you create an IAM user, delete it, and then create another IAM user with the same name,
+# the new user has a different unique ID" (and so for roles, groups, policies).
+def test_unique_ids_are_not_reused(iam, name):
+    n = name("again")
+    first = iam.create_user(UserName=n)["User"]["UserId"]
+    iam.delete_user(UserName=n)
+    second = iam.create_user(UserName=n)["User"]["UserId"]
+    assert first != second
+
+    r = name("again")
+    trust = dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    )
+    first = iam.create_role(RoleName=r, AssumeRolePolicyDocument=trust)["Role"]["RoleId"]
+    iam.delete_role(RoleName=r)
+    assert iam.create_role(RoleName=r, AssumeRolePolicyDocument=trust)["Role"]["RoleId"] != first
+
+    p = name("again")
+    first = iam.create_policy(PolicyName=p, PolicyDocument=dumps(policy_doc()))["Policy"]
+    iam.delete_policy(PolicyArn=first["Arn"])
+    assert iam.create_policy(PolicyName=p, PolicyDocument=dumps(policy_doc()))["Policy"]["PolicyId"] != first["PolicyId"]
+    # A recreated user does not inherit the old one's tags, policies or keys.
+    assert iam.list_user_tags(UserName=n)["Tags"] == []
+    assert iam.list_access_keys(UserName=n)["AccessKeyMetadata"] == []
