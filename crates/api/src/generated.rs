@@ -1601,6 +1601,392 @@ impl Request {
         })
     }
 
+    /// See the input shapes' `member_str`; `None` for an operation without input.
+    pub fn member_str(&self, member: &str) -> Option<&str> {
+        match self {
+            Request::AcceptDelegationRequest(r) => r.member_str(member),
+            Request::AddClientIDToOpenIDConnectProvider(r) => r.member_str(member),
+            Request::AddRoleToInstanceProfile(r) => r.member_str(member),
+            Request::AddUserToGroup(r) => r.member_str(member),
+            Request::AssociateDelegationRequest(r) => r.member_str(member),
+            Request::AttachGroupPolicy(r) => r.member_str(member),
+            Request::AttachRolePolicy(r) => r.member_str(member),
+            Request::AttachUserPolicy(r) => r.member_str(member),
+            Request::ChangePassword(r) => r.member_str(member),
+            Request::CreateAccessKey(r) => r.member_str(member),
+            Request::CreateAccountAlias(r) => r.member_str(member),
+            Request::CreateDelegationRequest(r) => r.member_str(member),
+            Request::CreateGroup(r) => r.member_str(member),
+            Request::CreateInstanceProfile(r) => r.member_str(member),
+            Request::CreateLoginProfile(r) => r.member_str(member),
+            Request::CreateOpenIDConnectProvider(r) => r.member_str(member),
+            Request::CreatePolicy(r) => r.member_str(member),
+            Request::CreatePolicyVersion(r) => r.member_str(member),
+            Request::CreateRole(r) => r.member_str(member),
+            Request::CreateSAMLProvider(r) => r.member_str(member),
+            Request::CreateServiceLinkedRole(r) => r.member_str(member),
+            Request::CreateServiceSpecificCredential(r) => r.member_str(member),
+            Request::CreateUser(r) => r.member_str(member),
+            Request::CreateVirtualMFADevice(r) => r.member_str(member),
+            Request::DeactivateMFADevice(r) => r.member_str(member),
+            Request::DeleteAccessKey(r) => r.member_str(member),
+            Request::DeleteAccountAlias(r) => r.member_str(member),
+            Request::DeleteAccountPasswordPolicy => None,
+            Request::DeleteGroup(r) => r.member_str(member),
+            Request::DeleteGroupPolicy(r) => r.member_str(member),
+            Request::DeleteInstanceProfile(r) => r.member_str(member),
+            Request::DeleteLoginProfile(r) => r.member_str(member),
+            Request::DeleteOpenIDConnectProvider(r) => r.member_str(member),
+            Request::DeletePolicy(r) => r.member_str(member),
+            Request::DeletePolicyVersion(r) => r.member_str(member),
+            Request::DeleteRole(r) => r.member_str(member),
+            Request::DeleteRolePermissionsBoundary(r) => r.member_str(member),
+            Request::DeleteRolePolicy(r) => r.member_str(member),
+            Request::DeleteSAMLProvider(r) => r.member_str(member),
+            Request::DeleteSSHPublicKey(r) => r.member_str(member),
+            Request::DeleteServerCertificate(r) => r.member_str(member),
+            Request::DeleteServiceLinkedRole(r) => r.member_str(member),
+            Request::DeleteServiceSpecificCredential(r) => r.member_str(member),
+            Request::DeleteSigningCertificate(r) => r.member_str(member),
+            Request::DeleteUser(r) => r.member_str(member),
+            Request::DeleteUserPermissionsBoundary(r) => r.member_str(member),
+            Request::DeleteUserPolicy(r) => r.member_str(member),
+            Request::DeleteVirtualMFADevice(r) => r.member_str(member),
+            Request::DetachGroupPolicy(r) => r.member_str(member),
+            Request::DetachRolePolicy(r) => r.member_str(member),
+            Request::DetachUserPolicy(r) => r.member_str(member),
+            Request::DisableOrganizationsRootCredentialsManagement(r) => r.member_str(member),
+            Request::DisableOrganizationsRootSessions(r) => r.member_str(member),
+            Request::DisableOutboundWebIdentityFederation => None,
+            Request::EnableMFADevice(r) => r.member_str(member),
+            Request::EnableOrganizationsRootCredentialsManagement(r) => r.member_str(member),
+            Request::EnableOrganizationsRootSessions(r) => r.member_str(member),
+            Request::EnableOutboundWebIdentityFederation => None,
+            Request::GenerateCredentialReport => None,
+            Request::GenerateOrganizationsAccessReport(r) => r.member_str(member),
+            Request::GenerateServiceLastAccessedDetails(r) => r.member_str(member),
+            Request::GetAccessKeyLastUsed(r) => r.member_str(member),
+            Request::GetAccountAuthorizationDetails(r) => r.member_str(member),
+            Request::GetAccountPasswordPolicy => None,
+            Request::GetAccountSummary => None,
+            Request::GetContextKeysForCustomPolicy(r) => r.member_str(member),
+            Request::GetContextKeysForPrincipalPolicy(r) => r.member_str(member),
+            Request::GetCredentialReport => None,
+            Request::GetDelegationRequest(r) => r.member_str(member),
+            Request::GetGroup(r) => r.member_str(member),
+            Request::GetGroupPolicy(r) => r.member_str(member),
+            Request::GetHumanReadableSummary(r) => r.member_str(member),
+            Request::GetInstanceProfile(r) => r.member_str(member),
+            Request::GetLoginProfile(r) => r.member_str(member),
+            Request::GetMFADevice(r) => r.member_str(member),
+            Request::GetOpenIDConnectProvider(r) => r.member_str(member),
+            Request::GetOrganizationsAccessReport(r) => r.member_str(member),
+            Request::GetOutboundWebIdentityFederationInfo => None,
+            Request::GetPolicy(r) => r.member_str(member),
+            Request::GetPolicyVersion(r) => r.member_str(member),
+            Request::GetRole(r) => r.member_str(member),
+            Request::GetRolePolicy(r) => r.member_str(member),
+            Request::GetSAMLProvider(r) => r.member_str(member),
+            Request::GetSSHPublicKey(r) => r.member_str(member),
+            Request::GetServerCertificate(r) => r.member_str(member),
+            Request::GetServiceLastAccessedDetails(r) => r.member_str(member),
+            Request::GetServiceLastAccessedDetailsWithEntities(r) => r.member_str(member),
+            Request::GetServiceLinkedRoleDeletionStatus(r) => r.member_str(member),
+            Request::GetUser(r) => r.member_str(member),
+            Request::GetUserPolicy(r) => r.member_str(member),
+            Request::ListAccessKeys(r) => r.member_str(member),
+            Request::ListAccountAliases(r) => r.member_str(member),
+            Request::ListAttachedGroupPolicies(r) => r.member_str(member),
+            Request::ListAttachedRolePolicies(r) => r.member_str(member),
+            Request::ListAttachedUserPolicies(r) => r.member_str(member),
+            Request::ListDelegationRequests(r) => r.member_str(member),
+            Request::ListEntitiesForPolicy(r) => r.member_str(member),
+            Request::ListGroupPolicies(r) => r.member_str(member),
+            Request::ListGroups(r) => r.member_str(member),
+            Request::ListGroupsForUser(r) => r.member_str(member),
+            Request::ListInstanceProfileTags(r) => r.member_str(member),
+            Request::ListInstanceProfiles(r) => r.member_str(member),
+            Request::ListInstanceProfilesForRole(r) => r.member_str(member),
+            Request::ListMFADeviceTags(r) => r.member_str(member),
+            Request::ListMFADevices(r) => r.member_str(member),
+            Request::ListOpenIDConnectProviderTags(r) => r.member_str(member),
+            Request::ListOpenIDConnectProviders(r) => r.member_str(member),
+            Request::ListOrganizationsFeatures(r) => r.member_str(member),
+            Request::ListPolicies(r) => r.member_str(member),
+            Request::ListPoliciesGrantingServiceAccess(r) => r.member_str(member),
+            Request::ListPolicyTags(r) => r.member_str(member),
+            Request::ListPolicyVersions(r) => r.member_str(member),
+            Request::ListRolePolicies(r) => r.member_str(member),
+            Request::ListRoleTags(r) => r.member_str(member),
+            Request::ListRoles(r) => r.member_str(member),
+            Request::ListSAMLProviderTags(r) => r.member_str(member),
+            Request::ListSAMLProviders(r) => r.member_str(member),
+            Request::ListSSHPublicKeys(r) => r.member_str(member),
+            Request::ListServerCertificateTags(r) => r.member_str(member),
+            Request::ListServerCertificates(r) => r.member_str(member),
+            Request::ListServiceSpecificCredentials(r) => r.member_str(member),
+            Request::ListSigningCertificates(r) => r.member_str(member),
+            Request::ListUserPolicies(r) => r.member_str(member),
+            Request::ListUserTags(r) => r.member_str(member),
+            Request::ListUsers(r) => r.member_str(member),
+            Request::ListVirtualMFADevices(r) => r.member_str(member),
+            Request::PutGroupPolicy(r) => r.member_str(member),
+            Request::PutRolePermissionsBoundary(r) => r.member_str(member),
+            Request::PutRolePolicy(r) => r.member_str(member),
+            Request::PutUserPermissionsBoundary(r) => r.member_str(member),
+            Request::PutUserPolicy(r) => r.member_str(member),
+            Request::RejectDelegationRequest(r) => r.member_str(member),
+            Request::RemoveClientIDFromOpenIDConnectProvider(r) => r.member_str(member),
+            Request::RemoveRoleFromInstanceProfile(r) => r.member_str(member),
+            Request::RemoveUserFromGroup(r) => r.member_str(member),
+            Request::ResetServiceSpecificCredential(r) => r.member_str(member),
+            Request::ResyncMFADevice(r) => r.member_str(member),
+            Request::SendDelegationToken(r) => r.member_str(member),
+            Request::SetDefaultPolicyVersion(r) => r.member_str(member),
+            Request::SetSecurityTokenServicePreferences(r) => r.member_str(member),
+            Request::SimulateCustomPolicy(r) => r.member_str(member),
+            Request::SimulatePrincipalPolicy(r) => r.member_str(member),
+            Request::TagInstanceProfile(r) => r.member_str(member),
+            Request::TagMFADevice(r) => r.member_str(member),
+            Request::TagOpenIDConnectProvider(r) => r.member_str(member),
+            Request::TagPolicy(r) => r.member_str(member),
+            Request::TagRole(r) => r.member_str(member),
+            Request::TagSAMLProvider(r) => r.member_str(member),
+            Request::TagServerCertificate(r) => r.member_str(member),
+            Request::TagUser(r) => r.member_str(member),
+            Request::UntagInstanceProfile(r) => r.member_str(member),
+            Request::UntagMFADevice(r) => r.member_str(member),
+            Request::UntagOpenIDConnectProvider(r) => r.member_str(member),
+            Request::UntagPolicy(r) => r.member_str(member),
+            Request::UntagRole(r) => r.member_str(member),
+            Request::UntagSAMLProvider(r) => r.member_str(member),
+            Request::UntagServerCertificate(r) => r.member_str(member),
+            Request::UntagUser(r) => r.member_str(member),
+            Request::UpdateAccessKey(r) => r.member_str(member),
+            Request::UpdateAccountPasswordPolicy(r) => r.member_str(member),
+            Request::UpdateAssumeRolePolicy(r) => r.member_str(member),
+            Request::UpdateDelegationRequest(r) => r.member_str(member),
+            Request::UpdateGroup(r) => r.member_str(member),
+            Request::UpdateLoginProfile(r) => r.member_str(member),
+            Request::UpdateOpenIDConnectProviderThumbprint(r) => r.member_str(member),
+            Request::UpdateRole(r) => r.member_str(member),
+            Request::UpdateRoleDescription(r) => r.member_str(member),
+            Request::UpdateSAMLProvider(r) => r.member_str(member),
+            Request::UpdateSSHPublicKey(r) => r.member_str(member),
+            Request::UpdateServerCertificate(r) => r.member_str(member),
+            Request::UpdateServiceSpecificCredential(r) => r.member_str(member),
+            Request::UpdateSigningCertificate(r) => r.member_str(member),
+            Request::UpdateUser(r) => r.member_str(member),
+            Request::UploadSSHPublicKey(r) => r.member_str(member),
+            Request::UploadServerCertificate(r) => r.member_str(member),
+            Request::UploadSigningCertificate(r) => r.member_str(member),
+            Request::AssumeRole(r) => r.member_str(member),
+            Request::AssumeRoleWithSAML(r) => r.member_str(member),
+            Request::AssumeRoleWithWebIdentity(r) => r.member_str(member),
+            Request::AssumeRoot(r) => r.member_str(member),
+            Request::DecodeAuthorizationMessage(r) => r.member_str(member),
+            Request::GetAccessKeyInfo(r) => r.member_str(member),
+            Request::GetCallerIdentity(r) => r.member_str(member),
+            Request::GetDelegatedAccessToken(r) => r.member_str(member),
+            Request::GetFederationToken(r) => r.member_str(member),
+            Request::GetSessionToken(r) => r.member_str(member),
+            Request::GetWebIdentityToken(r) => r.member_str(member),
+        }
+    }
+
+    /// See the input shapes' `member_strs`; `None` for an operation without input.
+    pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+        match self {
+            Request::AcceptDelegationRequest(r) => r.member_strs(member),
+            Request::AddClientIDToOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::AddRoleToInstanceProfile(r) => r.member_strs(member),
+            Request::AddUserToGroup(r) => r.member_strs(member),
+            Request::AssociateDelegationRequest(r) => r.member_strs(member),
+            Request::AttachGroupPolicy(r) => r.member_strs(member),
+            Request::AttachRolePolicy(r) => r.member_strs(member),
+            Request::AttachUserPolicy(r) => r.member_strs(member),
+            Request::ChangePassword(r) => r.member_strs(member),
+            Request::CreateAccessKey(r) => r.member_strs(member),
+            Request::CreateAccountAlias(r) => r.member_strs(member),
+            Request::CreateDelegationRequest(r) => r.member_strs(member),
+            Request::CreateGroup(r) => r.member_strs(member),
+            Request::CreateInstanceProfile(r) => r.member_strs(member),
+            Request::CreateLoginProfile(r) => r.member_strs(member),
+            Request::CreateOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::CreatePolicy(r) => r.member_strs(member),
+            Request::CreatePolicyVersion(r) => r.member_strs(member),
+            Request::CreateRole(r) => r.member_strs(member),
+            Request::CreateSAMLProvider(r) => r.member_strs(member),
+            Request::CreateServiceLinkedRole(r) => r.member_strs(member),
+            Request::CreateServiceSpecificCredential(r) => r.member_strs(member),
+            Request::CreateUser(r) => r.member_strs(member),
+            Request::CreateVirtualMFADevice(r) => r.member_strs(member),
+            Request::DeactivateMFADevice(r) => r.member_strs(member),
+            Request::DeleteAccessKey(r) => r.member_strs(member),
+            Request::DeleteAccountAlias(r) => r.member_strs(member),
+            Request::DeleteAccountPasswordPolicy => None,
+            Request::DeleteGroup(r) => r.member_strs(member),
+            Request::DeleteGroupPolicy(r) => r.member_strs(member),
+            Request::DeleteInstanceProfile(r) => r.member_strs(member),
+            Request::DeleteLoginProfile(r) => r.member_strs(member),
+            Request::DeleteOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::DeletePolicy(r) => r.member_strs(member),
+            Request::DeletePolicyVersion(r) => r.member_strs(member),
+            Request::DeleteRole(r) => r.member_strs(member),
+            Request::DeleteRolePermissionsBoundary(r) => r.member_strs(member),
+            Request::DeleteRolePolicy(r) => r.member_strs(member),
+            Request::DeleteSAMLProvider(r) => r.member_strs(member),
+            Request::DeleteSSHPublicKey(r) => r.member_strs(member),
+            Request::DeleteServerCertificate(r) => r.member_strs(member),
+            Request::DeleteServiceLinkedRole(r) => r.member_strs(member),
+            Request::DeleteServiceSpecificCredential(r) => r.member_strs(member),
+            Request::DeleteSigningCertificate(r) => r.member_strs(member),
+            Request::DeleteUser(r) => r.member_strs(member),
+            Request::DeleteUserPermissionsBoundary(r) => r.member_strs(member),
+            Request::DeleteUserPolicy(r) => r.member_strs(member),
+            Request::DeleteVirtualMFADevice(r) => r.member_strs(member),
+            Request::DetachGroupPolicy(r) => r.member_strs(member),
+            Request::DetachRolePolicy(r) => r.member_strs(member),
+            Request::DetachUserPolicy(r) => r.member_strs(member),
+            Request::DisableOrganizationsRootCredentialsManagement(r) => r.member_strs(member),
+            Request::DisableOrganizationsRootSessions(r) => r.member_strs(member),
+            Request::DisableOutboundWebIdentityFederation => None,
+            Request::EnableMFADevice(r) => r.member_strs(member),
+            Request::EnableOrganizationsRootCredentialsManagement(r) => r.member_strs(member),
+            Request::EnableOrganizationsRootSessions(r) => r.member_strs(member),
+            Request::EnableOutboundWebIdentityFederation => None,
+            Request::GenerateCredentialReport => None,
+            Request::GenerateOrganizationsAccessReport(r) => r.member_strs(member),
+            Request::GenerateServiceLastAccessedDetails(r) => r.member_strs(member),
+            Request::GetAccessKeyLastUsed(r) => r.member_strs(member),
+            Request::GetAccountAuthorizationDetails(r) => r.member_strs(member),
+            Request::GetAccountPasswordPolicy => None,
+            Request::GetAccountSummary => None,
+            Request::GetContextKeysForCustomPolicy(r) => r.member_strs(member),
+            Request::GetContextKeysForPrincipalPolicy(r) => r.member_strs(member),
+            Request::GetCredentialReport => None,
+            Request::GetDelegationRequest(r) => r.member_strs(member),
+            Request::GetGroup(r) => r.member_strs(member),
+            Request::GetGroupPolicy(r) => r.member_strs(member),
+            Request::GetHumanReadableSummary(r) => r.member_strs(member),
+            Request::GetInstanceProfile(r) => r.member_strs(member),
+            Request::GetLoginProfile(r) => r.member_strs(member),
+            Request::GetMFADevice(r) => r.member_strs(member),
+            Request::GetOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::GetOrganizationsAccessReport(r) => r.member_strs(member),
+            Request::GetOutboundWebIdentityFederationInfo => None,
+            Request::GetPolicy(r) => r.member_strs(member),
+            Request::GetPolicyVersion(r) => r.member_strs(member),
+            Request::GetRole(r) => r.member_strs(member),
+            Request::GetRolePolicy(r) => r.member_strs(member),
+            Request::GetSAMLProvider(r) => r.member_strs(member),
+            Request::GetSSHPublicKey(r) => r.member_strs(member),
+            Request::GetServerCertificate(r) => r.member_strs(member),
+            Request::GetServiceLastAccessedDetails(r) => r.member_strs(member),
+            Request::GetServiceLastAccessedDetailsWithEntities(r) => r.member_strs(member),
+            Request::GetServiceLinkedRoleDeletionStatus(r) => r.member_strs(member),
+            Request::GetUser(r) => r.member_strs(member),
+            Request::GetUserPolicy(r) => r.member_strs(member),
+            Request::ListAccessKeys(r) => r.member_strs(member),
+            Request::ListAccountAliases(r) => r.member_strs(member),
+            Request::ListAttachedGroupPolicies(r) => r.member_strs(member),
+            Request::ListAttachedRolePolicies(r) => r.member_strs(member),
+            Request::ListAttachedUserPolicies(r) => r.member_strs(member),
+            Request::ListDelegationRequests(r) => r.member_strs(member),
+            Request::ListEntitiesForPolicy(r) => r.member_strs(member),
+            Request::ListGroupPolicies(r) => r.member_strs(member),
+            Request::ListGroups(r) => r.member_strs(member),
+            Request::ListGroupsForUser(r) => r.member_strs(member),
+            Request::ListInstanceProfileTags(r) => r.member_strs(member),
+            Request::ListInstanceProfiles(r) => r.member_strs(member),
+            Request::ListInstanceProfilesForRole(r) => r.member_strs(member),
+            Request::ListMFADeviceTags(r) => r.member_strs(member),
+            Request::ListMFADevices(r) => r.member_strs(member),
+            Request::ListOpenIDConnectProviderTags(r) => r.member_strs(member),
+            Request::ListOpenIDConnectProviders(r) => r.member_strs(member),
+            Request::ListOrganizationsFeatures(r) => r.member_strs(member),
+            Request::ListPolicies(r) => r.member_strs(member),
+            Request::ListPoliciesGrantingServiceAccess(r) => r.member_strs(member),
+            Request::ListPolicyTags(r) => r.member_strs(member),
+            Request::ListPolicyVersions(r) => r.member_strs(member),
+            Request::ListRolePolicies(r) => r.member_strs(member),
+            Request::ListRoleTags(r) => r.member_strs(member),
+            Request::ListRoles(r) => r.member_strs(member),
+            Request::ListSAMLProviderTags(r) => r.member_strs(member),
+            Request::ListSAMLProviders(r) => r.member_strs(member),
+            Request::ListSSHPublicKeys(r) => r.member_strs(member),
+            Request::ListServerCertificateTags(r) => r.member_strs(member),
+            Request::ListServerCertificates(r) => r.member_strs(member),
+            Request::ListServiceSpecificCredentials(r) => r.member_strs(member),
+            Request::ListSigningCertificates(r) => r.member_strs(member),
+            Request::ListUserPolicies(r) => r.member_strs(member),
+            Request::ListUserTags(r) => r.member_strs(member),
+            Request::ListUsers(r) => r.member_strs(member),
+            Request::ListVirtualMFADevices(r) => r.member_strs(member),
+            Request::PutGroupPolicy(r) => r.member_strs(member),
+            Request::PutRolePermissionsBoundary(r) => r.member_strs(member),
+            Request::PutRolePolicy(r) => r.member_strs(member),
+            Request::PutUserPermissionsBoundary(r) => r.member_strs(member),
+            Request::PutUserPolicy(r) => r.member_strs(member),
+            Request::RejectDelegationRequest(r) => r.member_strs(member),
+            Request::RemoveClientIDFromOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::RemoveRoleFromInstanceProfile(r) => r.member_strs(member),
+            Request::RemoveUserFromGroup(r) => r.member_strs(member),
+            Request::ResetServiceSpecificCredential(r) => r.member_strs(member),
+            Request::ResyncMFADevice(r) => r.member_strs(member),
+            Request::SendDelegationToken(r) => r.member_strs(member),
+            Request::SetDefaultPolicyVersion(r) => r.member_strs(member),
+            Request::SetSecurityTokenServicePreferences(r) => r.member_strs(member),
+            Request::SimulateCustomPolicy(r) => r.member_strs(member),
+            Request::SimulatePrincipalPolicy(r) => r.member_strs(member),
+            Request::TagInstanceProfile(r) => r.member_strs(member),
+            Request::TagMFADevice(r) => r.member_strs(member),
+            Request::TagOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::TagPolicy(r) => r.member_strs(member),
+            Request::TagRole(r) => r.member_strs(member),
+            Request::TagSAMLProvider(r) => r.member_strs(member),
+            Request::TagServerCertificate(r) => r.member_strs(member),
+            Request::TagUser(r) => r.member_strs(member),
+            Request::UntagInstanceProfile(r) => r.member_strs(member),
+            Request::UntagMFADevice(r) => r.member_strs(member),
+            Request::UntagOpenIDConnectProvider(r) => r.member_strs(member),
+            Request::UntagPolicy(r) => r.member_strs(member),
+            Request::UntagRole(r) => r.member_strs(member),
+            Request::UntagSAMLProvider(r) => r.member_strs(member),
+            Request::UntagServerCertificate(r) => r.member_strs(member),
+            Request::UntagUser(r) => r.member_strs(member),
+            Request::UpdateAccessKey(r) => r.member_strs(member),
+            Request::UpdateAccountPasswordPolicy(r) => r.member_strs(member),
+            Request::UpdateAssumeRolePolicy(r) => r.member_strs(member),
+            Request::UpdateDelegationRequest(r) => r.member_strs(member),
+            Request::UpdateGroup(r) => r.member_strs(member),
+            Request::UpdateLoginProfile(r) => r.member_strs(member),
+            Request::UpdateOpenIDConnectProviderThumbprint(r) => r.member_strs(member),
+            Request::UpdateRole(r) => r.member_strs(member),
+            Request::UpdateRoleDescription(r) => r.member_strs(member),
+            Request::UpdateSAMLProvider(r) => r.member_strs(member),
+            Request::UpdateSSHPublicKey(r) => r.member_strs(member),
+            Request::UpdateServerCertificate(r) => r.member_strs(member),
+            Request::UpdateServiceSpecificCredential(r) => r.member_strs(member),
+            Request::UpdateSigningCertificate(r) => r.member_strs(member),
+            Request::UpdateUser(r) => r.member_strs(member),
+            Request::UploadSSHPublicKey(r) => r.member_strs(member),
+            Request::UploadServerCertificate(r) => r.member_strs(member),
+            Request::UploadSigningCertificate(r) => r.member_strs(member),
+            Request::AssumeRole(r) => r.member_strs(member),
+            Request::AssumeRoleWithSAML(r) => r.member_strs(member),
+            Request::AssumeRoleWithWebIdentity(r) => r.member_strs(member),
+            Request::AssumeRoot(r) => r.member_strs(member),
+            Request::DecodeAuthorizationMessage(r) => r.member_strs(member),
+            Request::GetAccessKeyInfo(r) => r.member_strs(member),
+            Request::GetCallerIdentity(r) => r.member_strs(member),
+            Request::GetDelegatedAccessToken(r) => r.member_strs(member),
+            Request::GetFederationToken(r) => r.member_strs(member),
+            Request::GetSessionToken(r) => r.member_strs(member),
+            Request::GetWebIdentityToken(r) => r.member_strs(member),
+        }
+    }
+
     /// The operation this request is for.
     pub const fn operation(&self) -> Operation {
         match self {
@@ -2709,6 +3095,22 @@ pub mod iam {
         }
     }
 
+    impl AcceptDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AccessAdvisorUsageGranularityType`: one of `SERVICE_LEVEL`, `ACTION_LEVEL`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
     pub enum AccessAdvisorUsageGranularityType {
@@ -2893,6 +3295,23 @@ pub mod iam {
         }
     }
 
+    impl AddClientIDToOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                "ClientID" => Some(self.client_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AddRoleToInstanceProfileRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AddRoleToInstanceProfileRequest {
@@ -2908,6 +3327,23 @@ pub mod iam {
                 instance_profile_name: d.required("InstanceProfileName", |d| d.string(&R_INSTANCE_PROFILE_NAME_TYPE)),
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
             }
+        }
+    }
+
+    impl AddRoleToInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -2929,6 +3365,23 @@ pub mod iam {
         }
     }
 
+    impl AddUserToGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AssociateDelegationRequestRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AssociateDelegationRequestRequest {
@@ -2941,6 +3394,22 @@ pub mod iam {
             AssociateDelegationRequestRequest {
                 delegation_request_id: d.required("DelegationRequestId", |d| d.string(&R_DELEGATION_REQUEST_ID_TYPE)),
             }
+        }
+    }
+
+    impl AssociateDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -2962,6 +3431,23 @@ pub mod iam {
         }
     }
 
+    impl AttachGroupPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AttachRolePolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AttachRolePolicyRequest {
@@ -2980,6 +3466,23 @@ pub mod iam {
         }
     }
 
+    impl AttachRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AttachUserPolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AttachUserPolicyRequest {
@@ -2995,6 +3498,23 @@ pub mod iam {
                 user_name: d.required("UserName", |d| d.string(&R_USER_NAME_TYPE)),
                 policy_arn: d.required("PolicyArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl AttachUserPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3059,6 +3579,23 @@ pub mod iam {
         }
     }
 
+    impl ChangePasswordRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OldPassword" => Some(self.old_password.as_str()),
+                "NewPassword" => Some(self.new_password.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ContextEntry` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ContextEntry {
@@ -3076,6 +3613,25 @@ pub mod iam {
                 context_key_name: d.member("ContextKeyName", |d| d.string(&R_CONTEXT_KEY_NAME_TYPE)),
                 context_key_values: d.member("ContextKeyValues", |d| d.list(&R_CONTEXT_KEY_VALUE_LIST_TYPE, |d| d.string(&crate::query::ANY_STRING))),
                 context_key_type: d.member("ContextKeyType", |d| d.enumeration::<ContextKeyTypeEnum>(&crate::query::ANY_STRING)),
+            }
+        }
+    }
+
+    impl ContextEntry {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ContextKeyName" => self.context_key_name.as_deref(),
+                "ContextKeyType" => self.context_key_type.as_ref().map(|v| v.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "ContextKeyValues" => self.context_key_values.as_deref(),
+                _ => None,
             }
         }
     }
@@ -3193,6 +3749,22 @@ pub mod iam {
         }
     }
 
+    impl CreateAccessKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateAccessKeyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateAccessKeyResponse {
@@ -3218,6 +3790,22 @@ pub mod iam {
             CreateAccountAliasRequest {
                 account_alias: d.required("AccountAlias", |d| d.string(&R_ACCOUNT_ALIAS_TYPE)),
             }
+        }
+    }
+
+    impl CreateAccountAliasRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AccountAlias" => Some(self.account_alias.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3260,6 +3848,27 @@ pub mod iam {
         }
     }
 
+    impl CreateDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OwnerAccountId" => self.owner_account_id.as_deref(),
+                "Description" => Some(self.description.as_str()),
+                "RequestMessage" => self.request_message.as_deref(),
+                "RequestorWorkflowId" => Some(self.requestor_workflow_id.as_str()),
+                "RedirectUrl" => self.redirect_url.as_deref(),
+                "NotificationChannel" => Some(self.notification_channel.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateDelegationRequestResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateDelegationRequestResponse {
@@ -3294,6 +3903,23 @@ pub mod iam {
         }
     }
 
+    impl CreateGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Path" => self.path.as_deref(),
+                "GroupName" => Some(self.group_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateGroupResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateGroupResponse {
@@ -3325,6 +3951,23 @@ pub mod iam {
                 path: d.member("Path", |d| d.string(&R_PATH_TYPE)),
                 tags: d.member("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl CreateInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                "Path" => self.path.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3374,6 +4017,23 @@ pub mod iam {
         }
     }
 
+    impl CreateLoginProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "Password" => self.password.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateLoginProfileResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateLoginProfileResponse {
@@ -3407,6 +4067,25 @@ pub mod iam {
                 client_id_list: d.member("ClientIDList", |d| d.list(&R_CLIENT_ID_LIST_TYPE, |d| d.string(&R_CLIENT_ID_TYPE))),
                 thumbprint_list: d.member("ThumbprintList", |d| d.list(&R_THUMBPRINT_LIST_TYPE, |d| d.string(&R_THUMBPRINT_TYPE))),
                 tags: d.member("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
+            }
+        }
+    }
+
+    impl CreateOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Url" => Some(self.url.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "ClientIDList" => self.client_id_list.as_deref(),
+                "ThumbprintList" => self.thumbprint_list.as_deref(),
+                _ => None,
             }
         }
     }
@@ -3456,6 +4135,25 @@ pub mod iam {
         }
     }
 
+    impl CreatePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyName" => Some(self.policy_name.as_str()),
+                "Path" => self.path.as_deref(),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                "Description" => self.description.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreatePolicyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreatePolicyResponse {
@@ -3487,6 +4185,23 @@ pub mod iam {
                 policy_document: d.required("PolicyDocument", |d| d.string(&R_POLICY_DOCUMENT_TYPE)),
                 set_as_default: d.member("SetAsDefault", |d| d.boolean()),
             }
+        }
+    }
+
+    impl CreatePolicyVersionRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3533,6 +4248,26 @@ pub mod iam {
                 permissions_boundary: d.member("PermissionsBoundary", |d| d.string(&R_ARN_TYPE)),
                 tags: d.member("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl CreateRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Path" => self.path.as_deref(),
+                "RoleName" => Some(self.role_name.as_str()),
+                "AssumeRolePolicyDocument" => Some(self.assume_role_policy_document.as_str()),
+                "Description" => self.description.as_deref(),
+                "PermissionsBoundary" => self.permissions_boundary.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3590,6 +4325,25 @@ pub mod iam {
         }
     }
 
+    impl CreateSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLMetadataDocument" => Some(self.saml_metadata_document.as_str()),
+                "Name" => Some(self.name.as_str()),
+                "AssertionEncryptionMode" => self.assertion_encryption_mode.as_ref().map(|v| v.as_str()),
+                "AddPrivateKey" => self.add_private_key.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateSAMLProviderResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateSAMLProviderResponse {
@@ -3629,6 +4383,24 @@ pub mod iam {
         }
     }
 
+    impl CreateServiceLinkedRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AWSServiceName" => Some(self.aws_service_name.as_str()),
+                "Description" => self.description.as_deref(),
+                "CustomSuffix" => self.custom_suffix.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateServiceLinkedRoleResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateServiceLinkedRoleResponse {
@@ -3660,6 +4432,23 @@ pub mod iam {
                 service_name: d.required("ServiceName", |d| d.string(&crate::query::ANY_STRING)),
                 credential_age_days: d.member("CredentialAgeDays", |d| d.integer(&R_CREDENTIAL_AGE_DAYS)),
             }
+        }
+    }
+
+    impl CreateServiceSpecificCredentialRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "ServiceName" => Some(self.service_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3700,6 +4489,24 @@ pub mod iam {
         }
     }
 
+    impl CreateUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Path" => self.path.as_deref(),
+                "UserName" => Some(self.user_name.as_str()),
+                "PermissionsBoundary" => self.permissions_boundary.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateUserResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateUserResponse {
@@ -3734,6 +4541,23 @@ pub mod iam {
         }
     }
 
+    impl CreateVirtualMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Path" => self.path.as_deref(),
+                "VirtualMFADeviceName" => Some(self.virtual_mfa_device_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `CreateVirtualMFADeviceResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CreateVirtualMFADeviceResponse {
@@ -3765,6 +4589,23 @@ pub mod iam {
         }
     }
 
+    impl DeactivateMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DelegationPermission` (input and output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DelegationPermission {
@@ -3780,6 +4621,22 @@ pub mod iam {
                 policy_template_arn: d.member("PolicyTemplateArn", |d| d.string(&R_ARN_TYPE)),
                 parameters: d.member("Parameters", |d| d.list(&R_POLICY_PARAMETER_LIST_TYPE, |d| d.structure::<PolicyParameter>())),
             }
+        }
+    }
+
+    impl DelegationPermission {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyTemplateArn" => self.policy_template_arn.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3882,6 +4739,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteAccessKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "AccessKeyId" => Some(self.access_key_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteAccountAliasRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteAccountAliasRequest {
@@ -3894,6 +4768,22 @@ pub mod iam {
             DeleteAccountAliasRequest {
                 account_alias: d.required("AccountAlias", |d| d.string(&R_ACCOUNT_ALIAS_TYPE)),
             }
+        }
+    }
+
+    impl DeleteAccountAliasRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AccountAlias" => Some(self.account_alias.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3915,6 +4805,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteGroupPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteGroupRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteGroupRequest {
@@ -3927,6 +4834,22 @@ pub mod iam {
             DeleteGroupRequest {
                 group_name: d.required("GroupName", |d| d.string(&R_GROUP_NAME_TYPE)),
             }
+        }
+    }
+
+    impl DeleteGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3945,6 +4868,22 @@ pub mod iam {
         }
     }
 
+    impl DeleteInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteLoginProfileRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteLoginProfileRequest {
@@ -3957,6 +4896,22 @@ pub mod iam {
             DeleteLoginProfileRequest {
                 user_name: d.member("UserName", |d| d.string(&R_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl DeleteLoginProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -3975,6 +4930,22 @@ pub mod iam {
         }
     }
 
+    impl DeleteOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeletePolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeletePolicyRequest {
@@ -3987,6 +4958,22 @@ pub mod iam {
             DeletePolicyRequest {
                 policy_arn: d.required("PolicyArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl DeletePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4008,6 +4995,23 @@ pub mod iam {
         }
     }
 
+    impl DeletePolicyVersionRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "VersionId" => Some(self.version_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteRolePermissionsBoundaryRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteRolePermissionsBoundaryRequest {
@@ -4020,6 +5024,22 @@ pub mod iam {
             DeleteRolePermissionsBoundaryRequest {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
             }
+        }
+    }
+
+    impl DeleteRolePermissionsBoundaryRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4041,6 +5061,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteRoleRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteRoleRequest {
@@ -4056,6 +5093,22 @@ pub mod iam {
         }
     }
 
+    impl DeleteRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteSAMLProviderRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteSAMLProviderRequest {
@@ -4068,6 +5121,22 @@ pub mod iam {
             DeleteSAMLProviderRequest {
                 saml_provider_arn: d.required("SAMLProviderArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl DeleteSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4089,6 +5158,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteSSHPublicKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SSHPublicKeyId" => Some(self.ssh_public_key_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteServerCertificateRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteServerCertificateRequest {
@@ -4104,6 +5190,22 @@ pub mod iam {
         }
     }
 
+    impl DeleteServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteServiceLinkedRoleRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteServiceLinkedRoleRequest {
@@ -4116,6 +5218,22 @@ pub mod iam {
             DeleteServiceLinkedRoleRequest {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
             }
+        }
+    }
+
+    impl DeleteServiceLinkedRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4150,6 +5268,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteServiceSpecificCredentialRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "ServiceSpecificCredentialId" => Some(self.service_specific_credential_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteSigningCertificateRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteSigningCertificateRequest {
@@ -4168,6 +5303,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteSigningCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "CertificateId" => Some(self.certificate_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteUserPermissionsBoundaryRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteUserPermissionsBoundaryRequest {
@@ -4180,6 +5332,22 @@ pub mod iam {
             DeleteUserPermissionsBoundaryRequest {
                 user_name: d.required("UserName", |d| d.string(&R_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl DeleteUserPermissionsBoundaryRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4201,6 +5369,23 @@ pub mod iam {
         }
     }
 
+    impl DeleteUserPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteUserRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteUserRequest {
@@ -4216,6 +5401,22 @@ pub mod iam {
         }
     }
 
+    impl DeleteUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DeleteVirtualMFADeviceRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DeleteVirtualMFADeviceRequest {
@@ -4228,6 +5429,22 @@ pub mod iam {
             DeleteVirtualMFADeviceRequest {
                 serial_number: d.required("SerialNumber", |d| d.string(&R_SERIAL_NUMBER_TYPE)),
             }
+        }
+    }
+
+    impl DeleteVirtualMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4333,6 +5550,23 @@ pub mod iam {
         }
     }
 
+    impl DetachGroupPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DetachRolePolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DetachRolePolicyRequest {
@@ -4348,6 +5582,23 @@ pub mod iam {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
                 policy_arn: d.required("PolicyArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl DetachRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4369,6 +5620,23 @@ pub mod iam {
         }
     }
 
+    impl DetachUserPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DisableOrganizationsRootCredentialsManagementRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DisableOrganizationsRootCredentialsManagementRequest {}
@@ -4376,6 +5644,20 @@ pub mod iam {
     impl crate::query::Decode for DisableOrganizationsRootCredentialsManagementRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> DisableOrganizationsRootCredentialsManagementRequest {
             DisableOrganizationsRootCredentialsManagementRequest {}
+        }
+    }
+
+    impl DisableOrganizationsRootCredentialsManagementRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4404,6 +5686,20 @@ pub mod iam {
     impl crate::query::Decode for DisableOrganizationsRootSessionsRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> DisableOrganizationsRootSessionsRequest {
             DisableOrganizationsRootSessionsRequest {}
+        }
+    }
+
+    impl DisableOrganizationsRootSessionsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4449,6 +5745,25 @@ pub mod iam {
         }
     }
 
+    impl EnableMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                "AuthenticationCode1" => Some(self.authentication_code1.as_str()),
+                "AuthenticationCode2" => Some(self.authentication_code2.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `EnableOrganizationsRootCredentialsManagementRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct EnableOrganizationsRootCredentialsManagementRequest {}
@@ -4456,6 +5771,20 @@ pub mod iam {
     impl crate::query::Decode for EnableOrganizationsRootCredentialsManagementRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> EnableOrganizationsRootCredentialsManagementRequest {
             EnableOrganizationsRootCredentialsManagementRequest {}
+        }
+    }
+
+    impl EnableOrganizationsRootCredentialsManagementRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4484,6 +5813,20 @@ pub mod iam {
     impl crate::query::Decode for EnableOrganizationsRootSessionsRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> EnableOrganizationsRootSessionsRequest {
             EnableOrganizationsRootSessionsRequest {}
+        }
+    }
+
+    impl EnableOrganizationsRootSessionsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4782,6 +6125,23 @@ pub mod iam {
         }
     }
 
+    impl GenerateOrganizationsAccessReportRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "EntityPath" => Some(self.entity_path.as_str()),
+                "OrganizationsPolicyId" => self.organizations_policy_id.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GenerateOrganizationsAccessReportResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GenerateOrganizationsAccessReportResponse {
@@ -4813,6 +6173,23 @@ pub mod iam {
         }
     }
 
+    impl GenerateServiceLastAccessedDetailsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Arn" => Some(self.arn.as_str()),
+                "Granularity" => self.granularity.as_ref().map(|v| v.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GenerateServiceLastAccessedDetailsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GenerateServiceLastAccessedDetailsResponse {
@@ -4838,6 +6215,22 @@ pub mod iam {
             GetAccessKeyLastUsedRequest {
                 access_key_id: d.required("AccessKeyId", |d| d.string(&R_ACCESS_KEY_ID_TYPE)),
             }
+        }
+    }
+
+    impl GetAccessKeyLastUsedRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AccessKeyId" => Some(self.access_key_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4875,6 +6268,22 @@ pub mod iam {
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
             }
+        }
+    }
+
+    impl GetAccountAuthorizationDetailsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -4957,6 +6366,22 @@ pub mod iam {
         }
     }
 
+    impl GetContextKeysForCustomPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "PolicyInputList" => Some(self.policy_input_list.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `GetContextKeysForPolicyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetContextKeysForPolicyResponse {
@@ -4986,6 +6411,24 @@ pub mod iam {
             GetContextKeysForPrincipalPolicyRequest {
                 policy_source_arn: d.required("PolicySourceArn", |d| d.string(&R_ARN_TYPE)),
                 policy_input_list: d.member("PolicyInputList", |d| d.list(&R_SIMULATION_POLICY_LIST_TYPE, |d| d.string(&R_POLICY_DOCUMENT_TYPE))),
+            }
+        }
+    }
+
+    impl GetContextKeysForPrincipalPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicySourceArn" => Some(self.policy_source_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "PolicyInputList" => self.policy_input_list.as_deref(),
+                _ => None,
             }
         }
     }
@@ -5027,6 +6470,22 @@ pub mod iam {
         }
     }
 
+    impl GetDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetDelegationRequestResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetDelegationRequestResponse {
@@ -5061,6 +6520,23 @@ pub mod iam {
                 group_name: d.required("GroupName", |d| d.string(&R_GROUP_NAME_TYPE)),
                 policy_name: d.required("PolicyName", |d| d.string(&R_POLICY_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetGroupPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5104,6 +6580,23 @@ pub mod iam {
         }
     }
 
+    impl GetGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetGroupResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetGroupResponse {
@@ -5144,6 +6637,23 @@ pub mod iam {
         }
     }
 
+    impl GetHumanReadableSummaryRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "EntityArn" => Some(self.entity_arn.as_str()),
+                "Locale" => self.locale.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetHumanReadableSummaryResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetHumanReadableSummaryResponse {
@@ -5178,6 +6688,22 @@ pub mod iam {
         }
     }
 
+    impl GetInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetInstanceProfileResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetInstanceProfileResponse {
@@ -5203,6 +6729,22 @@ pub mod iam {
             GetLoginProfileRequest {
                 user_name: d.member("UserName", |d| d.string(&R_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetLoginProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5234,6 +6776,23 @@ pub mod iam {
                 serial_number: d.required("SerialNumber", |d| d.string(&R_SERIAL_NUMBER_TYPE)),
                 user_name: d.member("UserName", |d| d.string(&R_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                "UserName" => self.user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5273,6 +6832,22 @@ pub mod iam {
             GetOpenIDConnectProviderRequest {
                 open_id_connect_provider_arn: d.required("OpenIDConnectProviderArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl GetOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5328,6 +6903,24 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 sort_key: d.member("SortKey", |d| d.enumeration::<SortKeyType>(&crate::query::ANY_STRING)),
             }
+        }
+    }
+
+    impl GetOrganizationsAccessReportRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "JobId" => Some(self.job_id.as_str()),
+                "Marker" => self.marker.as_deref(),
+                "SortKey" => self.sort_key.as_ref().map(|v| v.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5401,6 +6994,22 @@ pub mod iam {
         }
     }
 
+    impl GetPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetPolicyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetPolicyResponse {
@@ -5432,6 +7041,23 @@ pub mod iam {
         }
     }
 
+    impl GetPolicyVersionRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "VersionId" => Some(self.version_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetPolicyVersionResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetPolicyVersionResponse {
@@ -5460,6 +7086,23 @@ pub mod iam {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
                 policy_name: d.required("PolicyName", |d| d.string(&R_POLICY_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5497,6 +7140,22 @@ pub mod iam {
         }
     }
 
+    impl GetRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetRoleResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetRoleResponse {
@@ -5522,6 +7181,22 @@ pub mod iam {
             GetSAMLProviderRequest {
                 saml_provider_arn: d.required("SAMLProviderArn", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl GetSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5581,6 +7256,24 @@ pub mod iam {
         }
     }
 
+    impl GetSSHPublicKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SSHPublicKeyId" => Some(self.ssh_public_key_id.as_str()),
+                "Encoding" => Some(self.encoding.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetSSHPublicKeyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetSSHPublicKeyResponse {
@@ -5606,6 +7299,22 @@ pub mod iam {
             GetServerCertificateRequest {
                 server_certificate_name: d.required("ServerCertificateName", |d| d.string(&R_SERVER_CERTIFICATE_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5640,6 +7349,23 @@ pub mod iam {
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
             }
+        }
+    }
+
+    impl GetServiceLastAccessedDetailsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "JobId" => Some(self.job_id.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5701,6 +7427,24 @@ pub mod iam {
         }
     }
 
+    impl GetServiceLastAccessedDetailsWithEntitiesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "JobId" => Some(self.job_id.as_str()),
+                "ServiceNamespace" => Some(self.service_namespace.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetServiceLastAccessedDetailsWithEntitiesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetServiceLastAccessedDetailsWithEntitiesResponse {
@@ -5747,6 +7491,22 @@ pub mod iam {
         }
     }
 
+    impl GetServiceLinkedRoleDeletionStatusRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DeletionTaskId" => Some(self.deletion_task_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetServiceLinkedRoleDeletionStatusResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetServiceLinkedRoleDeletionStatusResponse {
@@ -5781,6 +7541,23 @@ pub mod iam {
         }
     }
 
+    impl GetUserPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetUserPolicyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetUserPolicyResponse {
@@ -5812,6 +7589,22 @@ pub mod iam {
             GetUserRequest {
                 user_name: d.member("UserName", |d| d.string(&R_EXISTING_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl GetUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -5942,6 +7735,23 @@ pub mod iam {
         }
     }
 
+    impl ListAccessKeysRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListAccessKeysResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListAccessKeysResponse {
@@ -5976,6 +7786,22 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListAccountAliasesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6019,6 +7845,24 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListAttachedGroupPoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6067,6 +7911,24 @@ pub mod iam {
         }
     }
 
+    impl ListAttachedRolePoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListAttachedRolePoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListAttachedRolePoliciesResponse {
@@ -6112,6 +7974,24 @@ pub mod iam {
         }
     }
 
+    impl ListAttachedUserPoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListAttachedUserPoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListAttachedUserPoliciesResponse {
@@ -6151,6 +8031,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListDelegationRequestsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OwnerId" => self.owner_id.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6202,6 +8099,26 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListEntitiesForPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "EntityFilter" => self.entity_filter.as_ref().map(|v| v.as_str()),
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "PolicyUsageFilter" => self.policy_usage_filter.as_ref().map(|v| v.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6257,6 +8174,23 @@ pub mod iam {
         }
     }
 
+    impl ListGroupPoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListGroupPoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListGroupPoliciesResponse {
@@ -6294,6 +8228,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListGroupsForUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6337,6 +8288,23 @@ pub mod iam {
         }
     }
 
+    impl ListGroupsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListGroupsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListGroupsResponse {
@@ -6374,6 +8342,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListInstanceProfileTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6417,6 +8402,23 @@ pub mod iam {
         }
     }
 
+    impl ListInstanceProfilesForRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListInstanceProfilesForRoleResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListInstanceProfilesForRoleResponse {
@@ -6454,6 +8456,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListInstanceProfilesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6497,6 +8516,23 @@ pub mod iam {
         }
     }
 
+    impl ListMFADeviceTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListMFADeviceTagsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListMFADeviceTagsResponse {
@@ -6534,6 +8570,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListMFADevicesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6577,6 +8630,23 @@ pub mod iam {
         }
     }
 
+    impl ListOpenIDConnectProviderTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListOpenIDConnectProviderTagsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListOpenIDConnectProviderTagsResponse {
@@ -6606,6 +8676,20 @@ pub mod iam {
         }
     }
 
+    impl ListOpenIDConnectProvidersRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListOpenIDConnectProvidersResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListOpenIDConnectProvidersResponse {
@@ -6628,6 +8712,20 @@ pub mod iam {
     impl crate::query::Decode for ListOrganizationsFeaturesRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> ListOrganizationsFeaturesRequest {
             ListOrganizationsFeaturesRequest {}
+        }
+    }
+
+    impl ListOrganizationsFeaturesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6688,6 +8786,25 @@ pub mod iam {
         }
     }
 
+    impl ListPoliciesGrantingServiceAccessRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Marker" => self.marker.as_deref(),
+                "Arn" => Some(self.arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "ServiceNamespaces" => Some(self.service_namespaces.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `ListPoliciesGrantingServiceAccessResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListPoliciesGrantingServiceAccessResponse {
@@ -6737,6 +8854,25 @@ pub mod iam {
         }
     }
 
+    impl ListPoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Scope" => self.scope.as_ref().map(|v| v.as_str()),
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "PolicyUsageFilter" => self.policy_usage_filter.as_ref().map(|v| v.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListPoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListPoliciesResponse {
@@ -6779,6 +8915,23 @@ pub mod iam {
         }
     }
 
+    impl ListPolicyTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListPolicyTagsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListPolicyTagsResponse {
@@ -6816,6 +8969,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListPolicyVersionsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6861,6 +9031,23 @@ pub mod iam {
         }
     }
 
+    impl ListRolePoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListRolePoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListRolePoliciesResponse {
@@ -6898,6 +9085,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListRoleTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -6941,6 +9145,23 @@ pub mod iam {
         }
     }
 
+    impl ListRolesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListRolesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListRolesResponse {
@@ -6981,6 +9202,23 @@ pub mod iam {
         }
     }
 
+    impl ListSAMLProviderTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListSAMLProviderTagsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListSAMLProviderTagsResponse {
@@ -7007,6 +9245,20 @@ pub mod iam {
     impl crate::query::Decode for ListSAMLProvidersRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> ListSAMLProvidersRequest {
             ListSAMLProvidersRequest {}
+        }
+    }
+
+    impl ListSAMLProvidersRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7043,6 +9295,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListSSHPublicKeysRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7088,6 +9357,23 @@ pub mod iam {
         }
     }
 
+    impl ListServerCertificateTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListServerCertificateTagsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListServerCertificateTagsResponse {
@@ -7125,6 +9411,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListServerCertificatesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7174,6 +9477,24 @@ pub mod iam {
         }
     }
 
+    impl ListServiceSpecificCredentialsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "ServiceName" => self.service_name.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListServiceSpecificCredentialsResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListServiceSpecificCredentialsResponse {
@@ -7213,6 +9534,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListSigningCertificatesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7256,6 +9594,23 @@ pub mod iam {
         }
     }
 
+    impl ListUserPoliciesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListUserPoliciesResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListUserPoliciesResponse {
@@ -7293,6 +9648,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListUserTagsRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7336,6 +9708,23 @@ pub mod iam {
         }
     }
 
+    impl ListUsersRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PathPrefix" => self.path_prefix.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ListUsersResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ListUsersResponse {
@@ -7373,6 +9762,23 @@ pub mod iam {
                 marker: d.member("Marker", |d| d.string(&R_MARKER_TYPE)),
                 max_items: d.member("MaxItems", |d| d.integer(&R_MAX_ITEMS_TYPE)),
             }
+        }
+    }
+
+    impl ListVirtualMFADevicesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AssignmentStatus" => self.assignment_status.as_ref().map(|v| v.as_str()),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -7802,6 +10208,25 @@ pub mod iam {
         }
     }
 
+    impl PolicyParameter {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Name" => self.name.as_deref(),
+                "Type" => self.type_.as_ref().map(|v| v.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "Values" => self.values.as_deref(),
+                _ => None,
+            }
+        }
+    }
+
     impl crate::xml::XmlValue for PolicyParameter {
         fn write_xml(&self, out: &mut String) {
             crate::xml::opt_element(out, "Name", self.name.as_ref());
@@ -8097,6 +10522,24 @@ pub mod iam {
         }
     }
 
+    impl PutGroupPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `PutRolePermissionsBoundaryRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct PutRolePermissionsBoundaryRequest {
@@ -8112,6 +10555,23 @@ pub mod iam {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
                 permissions_boundary: d.required("PermissionsBoundary", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl PutRolePermissionsBoundaryRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PermissionsBoundary" => Some(self.permissions_boundary.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8136,6 +10596,24 @@ pub mod iam {
         }
     }
 
+    impl PutRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `PutUserPermissionsBoundaryRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct PutUserPermissionsBoundaryRequest {
@@ -8151,6 +10629,23 @@ pub mod iam {
                 user_name: d.required("UserName", |d| d.string(&R_USER_NAME_TYPE)),
                 permissions_boundary: d.required("PermissionsBoundary", |d| d.string(&R_ARN_TYPE)),
             }
+        }
+    }
+
+    impl PutUserPermissionsBoundaryRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PermissionsBoundary" => Some(self.permissions_boundary.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8175,6 +10670,24 @@ pub mod iam {
         }
     }
 
+    impl PutUserPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "PolicyName" => Some(self.policy_name.as_str()),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `RejectDelegationRequestRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RejectDelegationRequestRequest {
@@ -8190,6 +10703,23 @@ pub mod iam {
                 delegation_request_id: d.required("DelegationRequestId", |d| d.string(&R_DELEGATION_REQUEST_ID_TYPE)),
                 notes: d.member("Notes", |d| d.string(&R_NOTES_TYPE)),
             }
+        }
+    }
+
+    impl RejectDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                "Notes" => self.notes.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8211,6 +10741,23 @@ pub mod iam {
         }
     }
 
+    impl RemoveClientIDFromOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                "ClientID" => Some(self.client_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `RemoveRoleFromInstanceProfileRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RemoveRoleFromInstanceProfileRequest {
@@ -8229,6 +10776,23 @@ pub mod iam {
         }
     }
 
+    impl RemoveRoleFromInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `RemoveUserFromGroupRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RemoveUserFromGroupRequest {
@@ -8244,6 +10808,23 @@ pub mod iam {
                 group_name: d.required("GroupName", |d| d.string(&R_GROUP_NAME_TYPE)),
                 user_name: d.required("UserName", |d| d.string(&R_EXISTING_USER_NAME_TYPE)),
             }
+        }
+    }
+
+    impl RemoveUserFromGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8381,6 +10962,23 @@ pub mod iam {
         }
     }
 
+    impl ResetServiceSpecificCredentialRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "ServiceSpecificCredentialId" => Some(self.service_specific_credential_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ResetServiceSpecificCredentialResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ResetServiceSpecificCredentialResponse {
@@ -8449,6 +11047,25 @@ pub mod iam {
                 authentication_code1: d.required("AuthenticationCode1", |d| d.string(&R_AUTHENTICATION_CODE_TYPE)),
                 authentication_code2: d.required("AuthenticationCode2", |d| d.string(&R_AUTHENTICATION_CODE_TYPE)),
             }
+        }
+    }
+
+    impl ResyncMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                "AuthenticationCode1" => Some(self.authentication_code1.as_str()),
+                "AuthenticationCode2" => Some(self.authentication_code2.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8685,6 +11302,22 @@ pub mod iam {
         }
     }
 
+    impl SendDelegationTokenRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ServerCertificate` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ServerCertificate {
@@ -8881,6 +11514,23 @@ pub mod iam {
         }
     }
 
+    impl SetDefaultPolicyVersionRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                "VersionId" => Some(self.version_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `SetSecurityTokenServicePreferencesRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct SetSecurityTokenServicePreferencesRequest {
@@ -8893,6 +11543,22 @@ pub mod iam {
             SetSecurityTokenServicePreferencesRequest {
                 global_endpoint_token_version: d.required("GlobalEndpointTokenVersion", |d| d.enumeration::<GlobalEndpointTokenVersion>(&crate::query::ANY_STRING)),
             }
+        }
+    }
+
+    impl SetSecurityTokenServicePreferencesRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GlobalEndpointTokenVersion" => Some(self.global_endpoint_token_version.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -8966,6 +11632,31 @@ pub mod iam {
         }
     }
 
+    impl SimulateCustomPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ResourcePolicy" => self.resource_policy.as_deref(),
+                "ResourceOwner" => self.resource_owner.as_deref(),
+                "CallerArn" => self.caller_arn.as_deref(),
+                "ResourceHandlingOption" => self.resource_handling_option.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "PolicyInputList" => Some(self.policy_input_list.as_slice()),
+                "PermissionsBoundaryPolicyInputList" => self.permissions_boundary_policy_input_list.as_deref(),
+                "ActionNames" => Some(self.action_names.as_slice()),
+                "ResourceArns" => self.resource_arns.as_deref(),
+                _ => None,
+            }
+        }
+    }
+
     /// `SimulatePolicyResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct SimulatePolicyResponse {
@@ -9035,6 +11726,32 @@ pub mod iam {
         }
     }
 
+    impl SimulatePrincipalPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicySourceArn" => Some(self.policy_source_arn.as_str()),
+                "ResourcePolicy" => self.resource_policy.as_deref(),
+                "ResourceOwner" => self.resource_owner.as_deref(),
+                "CallerArn" => self.caller_arn.as_deref(),
+                "ResourceHandlingOption" => self.resource_handling_option.as_deref(),
+                "Marker" => self.marker.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "PolicyInputList" => self.policy_input_list.as_deref(),
+                "PermissionsBoundaryPolicyInputList" => self.permissions_boundary_policy_input_list.as_deref(),
+                "ActionNames" => Some(self.action_names.as_slice()),
+                "ResourceArns" => self.resource_arns.as_deref(),
+                _ => None,
+            }
+        }
+    }
+
     /// `Statement` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Statement {
@@ -9075,6 +11792,23 @@ pub mod iam {
         }
     }
 
+    impl Tag {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Key" => Some(self.key.as_str()),
+                "Value" => Some(self.value.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     impl crate::xml::XmlValue for Tag {
         fn write_xml(&self, out: &mut String) {
             crate::xml::element(out, "Key", &self.key);
@@ -9100,6 +11834,22 @@ pub mod iam {
         }
     }
 
+    impl TagInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `TagMFADeviceRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TagMFADeviceRequest {
@@ -9115,6 +11865,22 @@ pub mod iam {
                 serial_number: d.required("SerialNumber", |d| d.string(&R_SERIAL_NUMBER_TYPE)),
                 tags: d.required("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl TagMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9136,6 +11902,22 @@ pub mod iam {
         }
     }
 
+    impl TagOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `TagPolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TagPolicyRequest {
@@ -9151,6 +11933,22 @@ pub mod iam {
                 policy_arn: d.required("PolicyArn", |d| d.string(&R_ARN_TYPE)),
                 tags: d.required("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl TagPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9172,6 +11970,22 @@ pub mod iam {
         }
     }
 
+    impl TagRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `TagSAMLProviderRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TagSAMLProviderRequest {
@@ -9187,6 +12001,22 @@ pub mod iam {
                 saml_provider_arn: d.required("SAMLProviderArn", |d| d.string(&R_ARN_TYPE)),
                 tags: d.required("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl TagSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9208,6 +12038,22 @@ pub mod iam {
         }
     }
 
+    impl TagServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `TagUserRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct TagUserRequest {
@@ -9223,6 +12069,22 @@ pub mod iam {
                 user_name: d.required("UserName", |d| d.string(&R_EXISTING_USER_NAME_TYPE)),
                 tags: d.required("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
             }
+        }
+    }
+
+    impl TagUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9266,6 +12128,24 @@ pub mod iam {
         }
     }
 
+    impl UntagInstanceProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "InstanceProfileName" => Some(self.instance_profile_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `UntagMFADeviceRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UntagMFADeviceRequest {
@@ -9280,6 +12160,24 @@ pub mod iam {
             UntagMFADeviceRequest {
                 serial_number: d.required("SerialNumber", |d| d.string(&R_SERIAL_NUMBER_TYPE)),
                 tag_keys: d.required("TagKeys", |d| d.list(&R_TAG_KEY_LIST_TYPE, |d| d.string(&R_TAG_KEY_TYPE))),
+            }
+        }
+    }
+
+    impl UntagMFADeviceRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => Some(self.serial_number.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
             }
         }
     }
@@ -9302,6 +12200,24 @@ pub mod iam {
         }
     }
 
+    impl UntagOpenIDConnectProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `UntagPolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UntagPolicyRequest {
@@ -9316,6 +12232,24 @@ pub mod iam {
             UntagPolicyRequest {
                 policy_arn: d.required("PolicyArn", |d| d.string(&R_ARN_TYPE)),
                 tag_keys: d.required("TagKeys", |d| d.list(&R_TAG_KEY_LIST_TYPE, |d| d.string(&R_TAG_KEY_TYPE))),
+            }
+        }
+    }
+
+    impl UntagPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "PolicyArn" => Some(self.policy_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
             }
         }
     }
@@ -9338,6 +12272,24 @@ pub mod iam {
         }
     }
 
+    impl UntagRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `UntagSAMLProviderRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UntagSAMLProviderRequest {
@@ -9352,6 +12304,24 @@ pub mod iam {
             UntagSAMLProviderRequest {
                 saml_provider_arn: d.required("SAMLProviderArn", |d| d.string(&R_ARN_TYPE)),
                 tag_keys: d.required("TagKeys", |d| d.list(&R_TAG_KEY_LIST_TYPE, |d| d.string(&R_TAG_KEY_TYPE))),
+            }
+        }
+    }
+
+    impl UntagSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
             }
         }
     }
@@ -9374,6 +12344,24 @@ pub mod iam {
         }
     }
 
+    impl UntagServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
+            }
+        }
+    }
+
     /// `UntagUserRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UntagUserRequest {
@@ -9388,6 +12376,24 @@ pub mod iam {
             UntagUserRequest {
                 user_name: d.required("UserName", |d| d.string(&R_EXISTING_USER_NAME_TYPE)),
                 tag_keys: d.required("TagKeys", |d| d.list(&R_TAG_KEY_LIST_TYPE, |d| d.string(&R_TAG_KEY_TYPE))),
+            }
+        }
+    }
+
+    impl UntagUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TagKeys" => Some(self.tag_keys.as_slice()),
+                _ => None,
             }
         }
     }
@@ -9410,6 +12416,24 @@ pub mod iam {
                 access_key_id: d.required("AccessKeyId", |d| d.string(&R_ACCESS_KEY_ID_TYPE)),
                 status: d.required("Status", |d| d.enumeration::<StatusType>(&crate::query::ANY_STRING)),
             }
+        }
+    }
+
+    impl UpdateAccessKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "AccessKeyId" => Some(self.access_key_id.as_str()),
+                "Status" => Some(self.status.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9452,6 +12476,20 @@ pub mod iam {
         }
     }
 
+    impl UpdateAccountPasswordPolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateAssumeRolePolicyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateAssumeRolePolicyRequest {
@@ -9467,6 +12505,23 @@ pub mod iam {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
                 policy_document: d.required("PolicyDocument", |d| d.string(&R_POLICY_DOCUMENT_TYPE)),
             }
+        }
+    }
+
+    impl UpdateAssumeRolePolicyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "PolicyDocument" => Some(self.policy_document.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9488,6 +12543,23 @@ pub mod iam {
         }
     }
 
+    impl UpdateDelegationRequestRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "DelegationRequestId" => Some(self.delegation_request_id.as_str()),
+                "Notes" => self.notes.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateGroupRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateGroupRequest {
@@ -9506,6 +12578,24 @@ pub mod iam {
                 new_path: d.member("NewPath", |d| d.string(&R_PATH_TYPE)),
                 new_group_name: d.member("NewGroupName", |d| d.string(&R_GROUP_NAME_TYPE)),
             }
+        }
+    }
+
+    impl UpdateGroupRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "GroupName" => Some(self.group_name.as_str()),
+                "NewPath" => self.new_path.as_deref(),
+                "NewGroupName" => self.new_group_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9542,6 +12632,23 @@ pub mod iam {
         }
     }
 
+    impl UpdateLoginProfileRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "Password" => self.password.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateOpenIDConnectProviderThumbprintRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateOpenIDConnectProviderThumbprintRequest {
@@ -9556,6 +12663,24 @@ pub mod iam {
             UpdateOpenIDConnectProviderThumbprintRequest {
                 open_id_connect_provider_arn: d.required("OpenIDConnectProviderArn", |d| d.string(&R_ARN_TYPE)),
                 thumbprint_list: d.required("ThumbprintList", |d| d.list(&R_THUMBPRINT_LIST_TYPE, |d| d.string(&R_THUMBPRINT_TYPE))),
+            }
+        }
+    }
+
+    impl UpdateOpenIDConnectProviderThumbprintRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "OpenIDConnectProviderArn" => Some(self.open_id_connect_provider_arn.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "ThumbprintList" => Some(self.thumbprint_list.as_slice()),
+                _ => None,
             }
         }
     }
@@ -9575,6 +12700,23 @@ pub mod iam {
                 role_name: d.required("RoleName", |d| d.string(&R_ROLE_NAME_TYPE)),
                 description: d.required("Description", |d| d.string(&R_ROLE_DESCRIPTION_TYPE)),
             }
+        }
+    }
+
+    impl UpdateRoleDescriptionRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "Description" => Some(self.description.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9609,6 +12751,23 @@ pub mod iam {
                 description: d.member("Description", |d| d.string(&R_ROLE_DESCRIPTION_TYPE)),
                 max_session_duration: d.member("MaxSessionDuration", |d| d.integer(&R_ROLE_MAX_SESSION_DURATION_TYPE)),
             }
+        }
+    }
+
+    impl UpdateRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleName" => Some(self.role_name.as_str()),
+                "Description" => self.description.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9662,6 +12821,26 @@ pub mod iam {
         }
     }
 
+    impl UpdateSAMLProviderRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SAMLMetadataDocument" => self.saml_metadata_document.as_deref(),
+                "SAMLProviderArn" => Some(self.saml_provider_arn.as_str()),
+                "AssertionEncryptionMode" => self.assertion_encryption_mode.as_ref().map(|v| v.as_str()),
+                "AddPrivateKey" => self.add_private_key.as_deref(),
+                "RemovePrivateKey" => self.remove_private_key.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateSAMLProviderResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateSAMLProviderResponse {
@@ -9696,6 +12875,24 @@ pub mod iam {
         }
     }
 
+    impl UpdateSSHPublicKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SSHPublicKeyId" => Some(self.ssh_public_key_id.as_str()),
+                "Status" => Some(self.status.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateServerCertificateRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateServerCertificateRequest {
@@ -9714,6 +12911,24 @@ pub mod iam {
                 new_path: d.member("NewPath", |d| d.string(&R_PATH_TYPE)),
                 new_server_certificate_name: d.member("NewServerCertificateName", |d| d.string(&R_SERVER_CERTIFICATE_NAME_TYPE)),
             }
+        }
+    }
+
+    impl UpdateServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                "NewPath" => self.new_path.as_deref(),
+                "NewServerCertificateName" => self.new_server_certificate_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9738,6 +12953,24 @@ pub mod iam {
         }
     }
 
+    impl UpdateServiceSpecificCredentialRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "ServiceSpecificCredentialId" => Some(self.service_specific_credential_id.as_str()),
+                "Status" => Some(self.status.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UpdateSigningCertificateRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UpdateSigningCertificateRequest {
@@ -9756,6 +12989,24 @@ pub mod iam {
                 certificate_id: d.required("CertificateId", |d| d.string(&R_CERTIFICATE_ID_TYPE)),
                 status: d.required("Status", |d| d.enumeration::<StatusType>(&crate::query::ANY_STRING)),
             }
+        }
+    }
+
+    impl UpdateSigningCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "CertificateId" => Some(self.certificate_id.as_str()),
+                "Status" => Some(self.status.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9780,6 +13031,24 @@ pub mod iam {
         }
     }
 
+    impl UpdateUserRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "NewPath" => self.new_path.as_deref(),
+                "NewUserName" => self.new_user_name.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UploadSSHPublicKeyRequest` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UploadSSHPublicKeyRequest {
@@ -9795,6 +13064,23 @@ pub mod iam {
                 user_name: d.required("UserName", |d| d.string(&R_USER_NAME_TYPE)),
                 ssh_public_key_body: d.required("SSHPublicKeyBody", |d| d.string(&R_PUBLIC_KEY_MATERIAL_TYPE)),
             }
+        }
+    }
+
+    impl UploadSSHPublicKeyRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => Some(self.user_name.as_str()),
+                "SSHPublicKeyBody" => Some(self.ssh_public_key_body.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -9856,6 +13142,26 @@ pub mod iam {
         }
     }
 
+    impl UploadServerCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Path" => self.path.as_deref(),
+                "ServerCertificateName" => Some(self.server_certificate_name.as_str()),
+                "CertificateBody" => Some(self.certificate_body.as_str()),
+                "PrivateKey" => Some(self.private_key.as_str()),
+                "CertificateChain" => self.certificate_chain.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `UploadServerCertificateResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct UploadServerCertificateResponse {
@@ -9889,6 +13195,23 @@ pub mod iam {
                 user_name: d.member("UserName", |d| d.string(&R_EXISTING_USER_NAME_TYPE)),
                 certificate_body: d.required("CertificateBody", |d| d.string(&R_CERTIFICATE_BODY_TYPE)),
             }
+        }
+    }
+
+    impl UploadSigningCertificateRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "UserName" => self.user_name.as_deref(),
+                "CertificateBody" => Some(self.certificate_body.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -11746,6 +15069,30 @@ pub mod sts {
         }
     }
 
+    impl AssumeRoleRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleArn" => Some(self.role_arn.as_str()),
+                "RoleSessionName" => Some(self.role_session_name.as_str()),
+                "Policy" => self.policy.as_deref(),
+                "ExternalId" => self.external_id.as_deref(),
+                "SerialNumber" => self.serial_number.as_deref(),
+                "TokenCode" => self.token_code.as_deref(),
+                "SourceIdentity" => self.source_identity.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "TransitiveTagKeys" => self.transitive_tag_keys.as_deref(),
+                _ => None,
+            }
+        }
+    }
+
     /// `AssumeRoleResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AssumeRoleResponse {
@@ -11810,6 +15157,25 @@ pub mod sts {
                 policy: d.member("Policy", |d| d.string(&R_SESSION_POLICY_DOCUMENT_TYPE)),
                 duration_seconds: d.member("DurationSeconds", |d| d.integer(&R_ROLE_DURATION_SECONDS_TYPE)),
             }
+        }
+    }
+
+    impl AssumeRoleWithSAMLRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleArn" => Some(self.role_arn.as_str()),
+                "PrincipalArn" => Some(self.principal_arn.as_str()),
+                "SAMLAssertion" => Some(self.saml_assertion.as_str()),
+                "Policy" => self.policy.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -11899,6 +15265,26 @@ pub mod sts {
         }
     }
 
+    impl AssumeRoleWithWebIdentityRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "RoleArn" => Some(self.role_arn.as_str()),
+                "RoleSessionName" => Some(self.role_session_name.as_str()),
+                "WebIdentityToken" => Some(self.web_identity_token.as_str()),
+                "ProviderId" => self.provider_id.as_deref(),
+                "Policy" => self.policy.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `AssumeRoleWithWebIdentityResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct AssumeRoleWithWebIdentityResponse {
@@ -11948,6 +15334,22 @@ pub mod sts {
                 task_policy_arn: d.required("TaskPolicyArn", |d| d.structure::<PolicyDescriptorType>()),
                 duration_seconds: d.member("DurationSeconds", |d| d.integer(&R_ROOT_DURATION_SECONDS_TYPE)),
             }
+        }
+    }
+
+    impl AssumeRootRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "TargetPrincipal" => Some(self.target_principal.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -12033,6 +15435,22 @@ pub mod sts {
         }
     }
 
+    impl DecodeAuthorizationMessageRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "EncodedMessage" => Some(self.encoded_message.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `DecodeAuthorizationMessageResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DecodeAuthorizationMessageResponse {
@@ -12077,6 +15495,22 @@ pub mod sts {
         }
     }
 
+    impl GetAccessKeyInfoRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "AccessKeyId" => Some(self.access_key_id.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetAccessKeyInfoResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetAccessKeyInfoResponse {
@@ -12097,6 +15531,20 @@ pub mod sts {
     impl crate::query::Decode for GetCallerIdentityRequest {
         fn decode(_: &mut crate::query::Decoder<'_>) -> GetCallerIdentityRequest {
             GetCallerIdentityRequest {}
+        }
+    }
+
+    impl GetCallerIdentityRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            let _ = member;
+            None
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -12141,6 +15589,22 @@ pub mod sts {
             GetDelegatedAccessTokenRequest {
                 trade_in_token: d.required("TradeInToken", |d| d.string(&R_TRADE_IN_TOKEN_TYPE)),
             }
+        }
+    }
+
+    impl GetDelegatedAccessTokenRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "TradeInToken" => Some(self.trade_in_token.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 
@@ -12190,6 +15654,23 @@ pub mod sts {
         }
     }
 
+    impl GetFederationTokenRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Name" => Some(self.name.as_str()),
+                "Policy" => self.policy.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetFederationTokenResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetFederationTokenResponse {
@@ -12230,6 +15711,23 @@ pub mod sts {
         }
     }
 
+    impl GetSessionTokenRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SerialNumber" => self.serial_number.as_deref(),
+                "TokenCode" => self.token_code.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `GetSessionTokenResponse` (output).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct GetSessionTokenResponse {
@@ -12263,6 +15761,24 @@ pub mod sts {
                 duration_seconds: d.member("DurationSeconds", |d| d.integer(&R_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE)),
                 signing_algorithm: d.required("SigningAlgorithm", |d| d.string(&R_JWT_ALGORITHM_TYPE)),
                 tags: d.member("Tags", |d| d.list(&R_TAG_LIST_TYPE, |d| d.structure::<Tag>())),
+            }
+        }
+    }
+
+    impl GetWebIdentityTokenRequest {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "SigningAlgorithm" => Some(self.signing_algorithm.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            match member {
+                "Audience" => Some(self.audience.as_slice()),
+                _ => None,
             }
         }
     }
@@ -12309,6 +15825,22 @@ pub mod sts {
         }
     }
 
+    impl PolicyDescriptorType {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "arn" => self.arn.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `ProvidedContext` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ProvidedContext {
@@ -12327,6 +15859,23 @@ pub mod sts {
         }
     }
 
+    impl ProvidedContext {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "ProviderArn" => self.provider_arn.as_deref(),
+                "ContextAssertion" => self.context_assertion.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
+        }
+    }
+
     /// `Tag` (input).
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Tag {
@@ -12342,6 +15891,23 @@ pub mod sts {
                 key: d.required("Key", |d| d.string(&R_TAG_KEY_TYPE)),
                 value: d.required("Value", |d| d.string(&R_TAG_VALUE_TYPE)),
             }
+        }
+    }
+
+    impl Tag {
+        /// A top-level string or enum member's value, by its wire name.
+        pub fn member_str(&self, member: &str) -> Option<&str> {
+            match member {
+                "Key" => Some(self.key.as_str()),
+                "Value" => Some(self.value.as_str()),
+                _ => None,
+            }
+        }
+
+        /// A top-level list-of-strings member, by its wire name.
+        pub fn member_strs(&self, member: &str) -> Option<&[String]> {
+            let _ = member;
+            None
         }
     }
 

@@ -474,6 +474,22 @@ impl Gen {
         w!(self, "        }})");
         w!(self, "    }}");
         w!(self, "");
+        for (fname, ret) in [("member_str", "Option<&str>"), ("member_strs", "Option<&[String]>")] {
+            w!(self, "    /// See the input shapes' `{fname}`; `None` for an operation without input.");
+            w!(self, "    pub fn {fname}(&self, member: &str) -> {ret} {{");
+            w!(self, "        match self {{");
+            for m in services {
+                for op in &m.ops {
+                    match op.input {
+                        Some(_) => w!(self, "            Request::{}(r) => r.{fname}(member),", op.name),
+                        None => w!(self, "            Request::{} => None,", op.name),
+                    }
+                }
+            }
+            w!(self, "        }}");
+            w!(self, "    }}");
+            w!(self, "");
+        }
         w!(self, "    /// The operation this request is for.");
         w!(self, "    pub const fn operation(&self) -> Operation {{");
         w!(self, "        match self {{");
@@ -926,6 +942,9 @@ impl Gen {
             w!(self, "        }}");
             w!(self, "    }}");
         }
+        if is_in {
+            self.member_accessors(m, &ty, fields.iter().map(|f| (f.member, f.rust.as_str(), f.shape, f.required)))?;
+        }
         if is_out {
             w!(self, "");
             w!(self, "    impl crate::xml::XmlValue for {ty} {{");
@@ -976,6 +995,77 @@ impl Gen {
             w!(self, "        }}");
             w!(self, "    }}");
         }
+        Ok(())
+    }
+
+    /// `member_str` and `member_strs`: read a top-level string (or enum) member, or a list of
+    /// strings, by its wire name — what authorization needs to find resource names and
+    /// condition-key values without a hand-written match per operation.
+    fn member_accessors<'f>(
+        &mut self,
+        m: &Model<'_>,
+        ty: &str,
+        fields: impl Iterator<Item = (&'f str, &'f str, &'f str, bool)>,
+    ) -> Result<(), String> {
+        let mut strs = Vec::new();
+        let mut lists = Vec::new();
+        for (member, rust, shape, required) in fields {
+            let s = m.shape(shape)?;
+            match m.kind(shape)? {
+                "string" => {
+                    // Both `String` and the generated enums have `as_str`.
+                    let is_enum = s.get("enum").is_some();
+                    strs.push(match (required, is_enum) {
+                        (true, _) => format!("\"{member}\" => Some(self.{rust}.as_str()),"),
+                        (false, false) => format!("\"{member}\" => self.{rust}.as_deref(),"),
+                        (false, true) => format!("\"{member}\" => self.{rust}.as_ref().map(|v| v.as_str()),"),
+                    });
+                }
+                "list" => {
+                    let elem = str_field(field(s, "member", shape)?, "shape", shape)?;
+                    if m.kind(elem)? == "string" && m.shape(elem)?.get("enum").is_none() {
+                        if required {
+                            lists.push(format!("\"{member}\" => Some(self.{rust}.as_slice()),"));
+                        } else {
+                            lists.push(format!("\"{member}\" => self.{rust}.as_deref(),"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        w!(self, "");
+        w!(self, "    impl {ty} {{");
+        w!(self, "        /// A top-level string or enum member's value, by its wire name.");
+        w!(self, "        pub fn member_str(&self, member: &str) -> Option<&str> {{");
+        if strs.is_empty() {
+            w!(self, "            let _ = member;");
+            w!(self, "            None");
+        } else {
+            w!(self, "            match member {{");
+            for a in &strs {
+                w!(self, "                {a}");
+            }
+            w!(self, "                _ => None,");
+            w!(self, "            }}");
+        }
+        w!(self, "        }}");
+        w!(self, "");
+        w!(self, "        /// A top-level list-of-strings member, by its wire name.");
+        w!(self, "        pub fn member_strs(&self, member: &str) -> Option<&[String]> {{");
+        if lists.is_empty() {
+            w!(self, "            let _ = member;");
+            w!(self, "            None");
+        } else {
+            w!(self, "            match member {{");
+            for a in &lists {
+                w!(self, "                {a}");
+            }
+            w!(self, "                _ => None,");
+            w!(self, "            }}");
+        }
+        w!(self, "        }}");
+        w!(self, "    }}");
         Ok(())
     }
 }
