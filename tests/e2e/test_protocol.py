@@ -159,8 +159,6 @@ def test_missing_version_or_action(server):
 
 # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
 # STS answers on the same endpoint (Version 2011-06-15).
-@pytest.mark.needs_sigv4
-@pytest.mark.xfail(strict=False, reason="STS lands with the SigV4/STS issue")
 def test_sts_get_caller_identity_as_root(sts):
     ident = sts.get_caller_identity()
     assert ident["Account"] == ACCOUNT_ID
