@@ -412,8 +412,18 @@ class Server:
         )
         return env
 
-    def aws_run(self, *args: str, access_key: str = ROOT_ACCESS_KEY_ID, secret_key: str = ROOT_SECRET_ACCESS_KEY) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "awscli", *args, "--endpoint-url", self.endpoint, "--output", "json"]
+    def aws_run(
+        self,
+        *args: str,
+        access_key: str = ROOT_ACCESS_KEY_ID,
+        secret_key: str = ROOT_SECRET_ACCESS_KEY,
+        endpoint_flag: bool = True,
+    ) -> subprocess.CompletedProcess:
+        """Run the aws CLI. The endpoint is passed both as --endpoint-url and AWS_ENDPOINT_URL
+        (endpoint_flag=False: only the environment variable)."""
+        cmd = [sys.executable, "-m", "awscli", *args, "--output", "json"]
+        if endpoint_flag:
+            cmd += ["--endpoint-url", self.endpoint]
         return subprocess.run(
             cmd,
             env=self.cli_env(access_key, secret_key),

@@ -9,6 +9,7 @@ AWS docs followed:
 """
 
 import datetime as dt
+import json
 import shlex
 
 import pytest
@@ -94,6 +95,14 @@ def test_cli_error_exit_code_and_message(server):
     assert res.returncode != 0
     assert "NoSuchEntity" in res.stderr
     assert "The user with name NoSuchUserForCli cannot be found." in res.stderr
+
+
+# https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-endpoints.html
+# AWS_ENDPOINT_URL alone (no --endpoint-url) points the CLI at Castellan.
+def test_cli_endpoint_from_environment(server):
+    res = server.aws_run("iam", "get-user", endpoint_flag=False)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
 
 
 def test_cli_paginates_list_policies(server):
