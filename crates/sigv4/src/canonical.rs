@@ -127,9 +127,8 @@ pub(crate) fn canonical_request(
     presigned: bool,
     payload_hash_hex: &str,
 ) -> Result<String, DecodeError> {
-    let mut out = String::with_capacity(
-        256 + req.path.len() + req.query.len() * 2 + req.headers.len() * 48,
-    );
+    let mut out =
+        String::with_capacity(256 + req.path.len() + req.query.len() * 2 + req.headers.len() * 48);
     out.push_str(req.method);
     out.push('\n');
     push_canonical_path(req.path, &mut out);
@@ -217,18 +216,27 @@ mod tests {
     #[test]
     fn queries() {
         assert_eq!(query("", false), "");
-        assert_eq!(query("Param2=value2&Param1=value1", false), "Param1=value1&Param2=value2");
+        assert_eq!(
+            query("Param2=value2&Param1=value1", false),
+            "Param1=value1&Param2=value2"
+        );
         assert_eq!(
             query("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", false),
             "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
         );
         assert_eq!(query("ሴ=bar", false), "%E1%88%B4=bar");
         assert_eq!(query("a=2&a=1&A=3", false), "A=3&a=1&a=2");
-        assert_eq!(query("a=x+y&b=x%20y&c=x%2By", false), "a=x%20y&b=x%20y&c=x%2By");
+        assert_eq!(
+            query("a=x+y&b=x%20y&c=x%2By", false),
+            "a=x%20y&b=x%20y&c=x%2By"
+        );
         assert_eq!(query("flag&&k=v&", false), "flag=&k=v");
         assert_eq!(query("a=%7e%2d", false), "a=~-");
         assert_eq!(query("X-Amz-Signature=abc&b=1", true), "b=1");
-        assert_eq!(query("X-Amz-Signature=abc&b=1", false), "X-Amz-Signature=abc&b=1");
+        assert_eq!(
+            query("X-Amz-Signature=abc&b=1", false),
+            "X-Amz-Signature=abc&b=1"
+        );
         let mut out = String::new();
         assert!(push_canonical_query("a=%g0", false, &mut out).is_err());
     }

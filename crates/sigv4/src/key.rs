@@ -79,7 +79,10 @@ impl SigningKeyCache {
 
     /// How many keys the cache holds.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|shard| lock(shard).entries.len()).sum()
+        self.shards
+            .iter()
+            .map(|shard| lock(shard).entries.len())
+            .sum()
     }
 
     /// Whether the cache holds no key.

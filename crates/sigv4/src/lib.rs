@@ -324,14 +324,20 @@ pub fn sign(
     signed_headers: &str,
     secret: &str,
 ) -> Result<String, AuthError> {
-    let presigned = req.query.split('&').any(|pair| {
-        pair.split_once('=').unwrap_or((pair, "")).0 == "X-Amz-Algorithm"
-    });
+    let presigned = req
+        .query
+        .split('&')
+        .any(|pair| pair.split_once('=').unwrap_or((pair, "")).0 == "X-Amz-Algorithm");
     let payload_hash = hex_lower(&Sha256::digest(req.body));
     let canonical_request = canonical_request(req, signed_headers, presigned, &payload_hash)
         .map_err(|problem| AuthError::MalformedQueryString(problem.message().to_owned()))?;
     let string_to_sign = string_to_sign(amz_date, credential, &canonical_request);
-    let key = derive_signing_key(secret, &credential.date, &credential.region, &credential.service);
+    let key = derive_signing_key(
+        secret,
+        &credential.date,
+        &credential.region,
+        &credential.service,
+    );
     let mut mac = hmac(&key);
     mac.update(string_to_sign.as_bytes());
     Ok(hex_lower(&mac.finalize().into_bytes()))

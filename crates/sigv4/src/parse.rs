@@ -344,7 +344,12 @@ fn parse_query_auth(req: &SignedRequest<'_>, query: QueryAuth) -> Result<Claim, 
         )));
     };
 
-    let expires_secs = query.expires.value.as_deref().map(parse_expires).transpose()?;
+    let expires_secs = query
+        .expires
+        .value
+        .as_deref()
+        .map(parse_expires)
+        .transpose()?;
 
     if query.token.count > 0 && header_values(req.headers, TOKEN_HEADER).next().is_some() {
         return Err(AuthError::Incomplete(
@@ -452,11 +457,8 @@ fn check_signed_header_list(list: &str) -> Result<(), AuthError> {
     let malformed = || AuthError::MalformedSignedHeaders(list.to_owned());
     let mut previous: Option<&str> = None;
     for name in list.split(';') {
-        let is_token_char = |b: u8| {
-            b.is_ascii_lowercase()
-                || b.is_ascii_digit()
-                || b"!#$%&'*+-.^_`|~".contains(&b)
-        };
+        let is_token_char =
+            |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b);
         if name.is_empty() || !name.bytes().all(is_token_char) {
             return Err(malformed());
         }
@@ -475,7 +477,11 @@ fn check_signed_headers_cover(req: &SignedRequest<'_>, claim: &Claim) -> Result<
         let is_amz = name
             .get(..6)
             .is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-amz-"));
-        if is_amz && !claim.signed_headers().any(|signed| signed.eq_ignore_ascii_case(name)) {
+        if is_amz
+            && !claim
+                .signed_headers()
+                .any(|signed| signed.eq_ignore_ascii_case(name))
+        {
             return Err(AuthError::UnsignedHeader(name.to_ascii_lowercase()));
         }
     }
@@ -506,7 +512,15 @@ mod tests {
     fn signed_header_lists() {
         assert!(check_signed_header_list("host").is_ok());
         assert!(check_signed_header_list("content-type;host;x-amz-date").is_ok());
-        for bad in ["", "host;", ";host", "Host", "x-amz-date;host", "host;host", "ho st"] {
+        for bad in [
+            "",
+            "host;",
+            ";host",
+            "Host",
+            "x-amz-date;host",
+            "host;host",
+            "ho st",
+        ] {
             assert!(check_signed_header_list(bad).is_err(), "{bad:?}");
         }
     }

@@ -177,14 +177,23 @@ fn run(dir: &Path, context: &Context, form: Form) -> Result<bool, String> {
             body: &raw.body,
         };
         let claim = parse(&req)?;
-        verify(&req, &claim, &context.secret, claim.signed_at() + 60, &cache, &expected)
+        verify(
+            &req,
+            &claim,
+            &context.secret,
+            claim.signed_at() + 60,
+            &cache,
+            &expected,
+        )
     };
 
     let result = attempt(&signed);
     if let Some(is_expected_error) = expected_refusal(case, form) {
         return match result {
             Err(error) if is_expected_error(&error) => Ok(false),
-            other => Err(format!("{case} ({prefix}): expected a refusal, got {other:?}")),
+            other => Err(format!(
+                "{case} ({prefix}): expected a refusal, got {other:?}"
+            )),
         };
     }
     if !context.normalize {
@@ -195,7 +204,9 @@ fn run(dir: &Path, context: &Context, form: Form) -> Result<bool, String> {
         if !untouched {
             return match result {
                 Err(AuthError::SignatureDoesNotMatch { .. }) => Ok(false),
-                other => Err(format!("{case} ({prefix}): expected a mismatch, got {other:?}")),
+                other => Err(format!(
+                    "{case} ({prefix}): expected a mismatch, got {other:?}"
+                )),
             };
         }
     }
