@@ -22,6 +22,7 @@ mod paginate;
 mod state;
 mod validate;
 
+use std::collections::HashMap;
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use castellan_api::{Operation, Request, Response};
@@ -30,7 +31,7 @@ use castellan_store::{Store, Write};
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
-use crate::model::{AccessKey, Account, Change, KeyStatus, Record};
+use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.
@@ -92,6 +93,9 @@ pub struct Iam {
     /// Serializes writers: validate, commit, apply happen as one step per change.
     writer: Mutex<()>,
     clock: Clock,
+    /// Access-key use not yet persisted: recorded in memory on each request and written to
+    /// the store by [`Iam::flush_key_usage`], so a request never waits on a write for it.
+    key_usage: Mutex<HashMap<String, AccessKeyLastUsed>>,
 }
 
 impl Iam {
@@ -110,7 +114,14 @@ impl Iam {
         }
         // Force the managed-policy catalogue to load now, not on the first request.
         let _ = managed::AWS_MANAGED.by_name.len();
-        Ok(Self { state: RwLock::new(state), store, master_key, writer: Mutex::new(()), clock })
+        Ok(Self {
+            state: RwLock::new(state),
+            store,
+            master_key,
+            writer: Mutex::new(()),
+            clock,
+            key_usage: Mutex::new(HashMap::new()),
+        })
     }
 
     fn now(&self) -> i64 {
@@ -257,6 +268,45 @@ impl Iam {
             }
         };
         Some(Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned() })
+    }
+
+    /// Notes that an access key authenticated a request (GetAccessKeyLastUsed), in memory.
+    pub fn record_key_use(&self, access_key_id: &str, service: &str, region: &str) {
+        let used = AccessKeyLastUsed { date: self.now(), service: service.to_owned(), region: region.to_owned() };
+        self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(access_key_id.to_owned(), used);
+    }
+
+    /// The most recent use of a key: pending in memory, else as stored.
+    fn key_last_used(&self, key: &AccessKey) -> Option<AccessKeyLastUsed> {
+        let pending = self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key.id).cloned();
+        pending.or_else(|| key.last_used.clone())
+    }
+
+    /// Persists the access-key use recorded since the last flush, in one commit.
+    pub fn flush_key_usage(&self) -> ApiResult<()> {
+        let pending = std::mem::take(&mut *self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let result = self.mutate(|st| {
+            let changes = pending
+                .iter()
+                .filter_map(|(id, used)| {
+                    let mut key = st.access_keys.get(id)?.clone();
+                    key.last_used = Some(used.clone());
+                    Some(Change::Put(Record::AccessKey(key)))
+                })
+                .collect();
+            Ok((changes, ()))
+        });
+        if result.is_err() {
+            // Keep what could not be written for the next flush, unless a newer use replaced it.
+            let mut usage = self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, used) in pending {
+                usage.entry(id).or_insert(used);
+            }
+        }
+        result
     }
 
     /// The secret of an access key, for signature verification.

@@ -41,14 +41,16 @@ pub fn managed_policy_document(text: &str) -> ApiResult<Policy> {
     policy_document(text, PolicyKind::Identity)
 }
 
-/// An inline policy of a user, group or role (`kind` is "user", "group" or "role").
-pub fn inline_policy_document(text: &str, kind: &str, owner: &str) -> ApiResult<Policy> {
+/// An inline policy of a user, group or role (`kind` is "user", "group" or "role"). The quota
+/// is on the aggregate size of the entity's inline policies: `others` is the size of the ones
+/// this document does not replace.
+pub fn inline_policy_document(text: &str, kind: &str, owner: &str, others: usize) -> ApiResult<Policy> {
     let limit = match kind {
         "user" => quota::USER_INLINE_SIZE,
         "group" => quota::GROUP_INLINE_SIZE,
         _ => quota::ROLE_INLINE_SIZE,
     };
-    if castellan_policy::policy_size(text) > limit {
+    if others + castellan_policy::policy_size(text) > limit {
         return Err(ApiError::LimitExceeded(format!(
             "Maximum policy size of {limit} bytes exceeded for {kind} {owner}"
         )));

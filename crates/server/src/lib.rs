@@ -32,9 +32,56 @@ pub fn router(iam: Arc<Iam>) -> Router {
         .with_state(iam)
 }
 
-/// Serves until the process is stopped.
+/// How often recorded access-key use is written to the store.
+const KEY_USAGE_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>) -> std::io::Result<()> {
-    axum::serve(listener, router(iam).into_make_service_with_connect_info::<SocketAddr>()).await
+    let flusher = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(KEY_USAGE_FLUSH);
+            loop {
+                tick.tick().await;
+                flush(&iam).await;
+            }
+        })
+    };
+    let app = router(Arc::clone(&iam)).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    flusher.abort();
+    flush(&iam).await;
+    result
+}
+
+async fn flush(iam: &Arc<Iam>) {
+    let iam = Arc::clone(iam);
+    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage()).await;
+    if !matches!(done, Ok(Ok(()))) {
+        tracing::warn!("could not persist access key usage; it will be retried");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
 }
 
 async fn entry(
@@ -126,8 +173,15 @@ fn authenticate(iam: &Iam, headers: &HeaderMap, params: &QueryParams) -> Result<
         .or_else(|| params.get("X-Amz-Credential"))
         .ok_or_else(|| ApiError::MissingAuthenticationToken("Request is missing Authentication Token".into()))?;
     let key_id = credential.split('/').next().unwrap_or_default();
-    iam.caller_for_access_key(key_id)
-        .ok_or_else(|| ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into()))
+    let caller = iam
+        .caller_for_access_key(key_id)
+        .ok_or_else(|| ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into()))?;
+    // Credential scope: KEY/DATE/REGION/SERVICE/aws4_request.
+    let mut scope = credential.split('/').skip(2);
+    let region = scope.next().unwrap_or("us-east-1");
+    let service = scope.next().unwrap_or("iam");
+    iam.record_key_use(key_id, service, region);
+    Ok(caller)
 }
 
 fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {

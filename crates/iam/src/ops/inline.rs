@@ -68,9 +68,14 @@ pub fn put(iam: &Iam, account: &str, owner: Owner<'_>, name: &str, document: &st
     let owner_name = match owner {
         Owner::User(n) | Owner::Group(n) | Owner::Role(n) => n,
     };
-    inline_policy_document(document, owner.kind(), owner_name)?;
     iam.mutate(|st| {
         let (mut policies, record) = policies_of(st, account, owner)?;
+        let others: usize = policies
+            .values()
+            .filter(|p| p.name != name)
+            .map(|p| castellan_policy::policy_size(&p.document))
+            .sum();
+        inline_policy_document(document, owner.kind(), owner_name, others)?;
         policies.insert(name.to_owned(), InlinePolicy { name: name.to_owned(), document: document.to_owned() });
         Ok((vec![Change::Put(with_policies(record, policies))], ()))
     })

@@ -68,7 +68,8 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListInstanceProfilesRequest) -> Ap
     let prefix = r.path_prefix.as_deref();
     let p = page(&st.instance_profiles, account, r.marker.as_deref(), r.max_items, |x| path_matches(&x.path, prefix))?;
     Ok(iam::ListInstanceProfilesResponse {
-        instance_profiles: p.items.iter().map(|x| shape(&st, x)).collect(),
+        // ListInstanceProfiles leaves out Tags (ListInstanceProfiles documentation).
+        instance_profiles: p.items.iter().map(|x| iam::InstanceProfile { tags: None, ..shape(&st, x) }).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })

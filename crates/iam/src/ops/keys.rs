@@ -123,7 +123,7 @@ pub fn last_used(iam: &Iam, caller: &Caller, r: iam::GetAccessKeyLastUsedRequest
         .filter(|k| k.account == caller.account)
         .ok_or_else(|| ApiError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", r.access_key_id)))?;
     // A key never used reports "N/A" for service and region (GetAccessKeyLastUsed documentation).
-    let last = match &key.last_used {
+    let last = match &iam.key_last_used(key) {
         Some(l) => iam::AccessKeyLastUsed { last_used_date: Some(ts(l.date)), service_name: l.service.clone(), region: l.region.clone() },
         None => iam::AccessKeyLastUsed { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
     };

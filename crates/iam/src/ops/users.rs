@@ -79,7 +79,8 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListUsersRequest) -> ApiResult<iam
     let prefix = r.path_prefix.as_deref();
     let p = page(&st.users, account, r.marker.as_deref(), r.max_items, |u| path_matches(&u.path, prefix))?;
     Ok(iam::ListUsersResponse {
-        users: p.items.iter().map(|u| shape(u)).collect(),
+        // ListUsers leaves out PermissionsBoundary and Tags (ListUsers documentation).
+        users: p.items.iter().map(|u| iam::User { permissions_boundary: None, tags: None, ..shape(u) }).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })
