@@ -3,9 +3,24 @@
 
 /// Appends `bytes` as lowercase hex.
 pub(crate) fn push_hex_lower(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        out.push(nibble_lower(b >> 4));
-        out.push(nibble_lower(b & 0x0f));
+    // Hex digits are ASCII; building them as bytes and appending once is several times faster
+    // than pushing chars one at a time.
+    let mut buffer = [0_u8; 64];
+    for chunk in bytes.chunks(32) {
+        let mut len = 0;
+        for (&b, pair) in chunk.iter().zip(buffer.chunks_exact_mut(2)) {
+            if let [hi, lo] = pair {
+                *hi = nibble_lower(b >> 4);
+                *lo = nibble_lower(b & 0x0f);
+            }
+            len += 2;
+        }
+        out.push_str(
+            buffer
+                .get(..len)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .unwrap_or_default(),
+        );
     }
 }
 
@@ -43,8 +58,12 @@ fn any_hex_value(b: u8) -> Option<u8> {
     }
 }
 
-fn nibble_lower(n: u8) -> char {
-    char::from(if n < 10 { b'0' + n } else { b'a' + n - 10 })
+fn nibble_lower(n: u8) -> u8 {
+    if n < 10 {
+        b'0' + n
+    } else {
+        b'a' + n - 10
+    }
 }
 
 fn nibble_upper(n: u8) -> char {
@@ -59,6 +78,12 @@ fn is_unreserved(b: u8) -> bool {
 /// Appends `bytes` percent-encoded: every byte but the unreserved ones (and `/` when
 /// `keep_slash`) becomes `%XX` with uppercase hex.
 pub(crate) fn push_uri_encoded(bytes: &[u8], keep_slash: bool, out: &mut String) {
+    let plain = |b: &u8| is_unreserved(*b) || (keep_slash && *b == b'/');
+    if bytes.iter().all(plain) {
+        // Nothing to escape (the usual case): one copy. All plain bytes are ASCII.
+        out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        return;
+    }
     for &b in bytes {
         if is_unreserved(b) || (keep_slash && b == b'/') {
             out.push(char::from(b));

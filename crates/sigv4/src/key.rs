@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -46,7 +47,7 @@ const SHARDS: usize = 8;
 /// was last used.
 #[derive(Default)]
 struct Shard {
-    entries: HashMap<[u8; 32], (HmacSha256, u64)>,
+    entries: HashMap<CacheId, (HmacSha256, u64), BuildHasherDefault<IdHasher>>,
 }
 
 /// Derived signing keys, so that each (access key, date, region, service) costs four HMACs
@@ -112,7 +113,7 @@ impl SigningKeyCache {
     pub(crate) fn get(&self, id: &CacheId) -> Option<HmacSha256> {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut shard = lock(self.shard(id));
-        let (mac, last_used) = shard.entries.get_mut(&id.0)?;
+        let (mac, last_used) = shard.entries.get_mut(id)?;
         *last_used = now;
         Some(mac.clone())
     }
@@ -121,7 +122,7 @@ impl SigningKeyCache {
     pub(crate) fn insert(&self, id: &CacheId, mac: HmacSha256) {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut shard = lock(self.shard(id));
-        if shard.entries.len() >= self.per_shard && !shard.entries.contains_key(&id.0) {
+        if shard.entries.len() >= self.per_shard && !shard.entries.contains_key(id) {
             let oldest = shard
                 .entries
                 .iter()
@@ -131,7 +132,7 @@ impl SigningKeyCache {
                 shard.entries.remove(&oldest);
             }
         }
-        shard.entries.insert(id.0, (mac, now));
+        shard.entries.insert(*id, (mac, now));
     }
 }
 
@@ -158,12 +159,61 @@ fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 
 /// What a cached key is filed under: SHA-256 over the access key id, the scope and the secret,
 /// each length-prefixed so no two tuples share an encoding.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CacheId([u8; 32]);
+
+impl Hash for CacheId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a uniformly random digest that no requester can predict (the secret is in
+        // it): its first eight bytes are as good a hash as any.
+        let mut first = [0_u8; 8];
+        first.copy_from_slice(self.0.get(..8).unwrap_or(&[0; 8]));
+        state.write_u64(u64::from_le_bytes(first));
+    }
+}
+
+/// The hasher for [`CacheId`]s: takes the `u64` it is given.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `CacheId`; a plain FNV-1a for completeness.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// `n` as unsigned LEB128 (one byte below 128).
+fn leb128(mut n: u64, out: &mut [u8; 10]) -> &[u8] {
+    let mut len = 0;
+    for slot in out.iter_mut() {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        len += 1;
+        if n == 0 {
+            *slot = byte;
+            break;
+        }
+        *slot = byte | 0x80;
+    }
+    out.get(..len).unwrap_or_default()
+}
 
 impl CacheId {
     pub(crate) fn new(credential: &Credential, secret: &str) -> Self {
+        // Kept short so a typical tuple hashes in two SHA-256 blocks.
         let mut hasher = Sha256::new();
-        hasher.update(b"castellan-sigv4 signing key v1");
+        hasher.update(b"sigv4key");
         for part in [
             credential.access_key_id.as_str(),
             credential.date.as_str(),
@@ -171,7 +221,8 @@ impl CacheId {
             credential.service.as_str(),
             secret,
         ] {
-            hasher.update((part.len() as u64).to_be_bytes());
+            let mut len = [0_u8; 10];
+            hasher.update(leb128(part.len() as u64, &mut len));
             hasher.update(part.as_bytes());
         }
         Self(hasher.finalize().into())
@@ -205,6 +256,16 @@ mod tests {
             region: "us-east-1".to_owned(),
             service: "iam".to_owned(),
         }
+    }
+
+    #[test]
+    fn leb128_lengths() {
+        let mut buf = [0_u8; 10];
+        assert_eq!(leb128(0, &mut buf), &[0]);
+        assert_eq!(leb128(127, &mut buf), &[127]);
+        assert_eq!(leb128(128, &mut buf), &[0x80, 1]);
+        assert_eq!(leb128(300, &mut buf), &[0xac, 0x02]);
+        assert_eq!(leb128(u64::MAX, &mut buf).len(), 10);
     }
 
     #[test]

@@ -211,9 +211,11 @@ fn parse_header_auth(
     query: &QueryAuth,
 ) -> Result<Claim, AuthError> {
     let header = header.trim();
-    let (algorithm, parameters) = header
-        .split_once(|c: char| c.is_ascii_whitespace())
-        .unwrap_or((header, ""));
+    let split = header
+        .bytes()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(header.len());
+    let (algorithm, parameters) = header.split_at_checked(split).unwrap_or((header, ""));
     if algorithm != ALGORITHM {
         return Err(AuthError::InvalidAlgorithm(algorithm.to_owned()));
     }
@@ -221,10 +223,10 @@ fn parse_header_auth(
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     // AWS splits the parameters at commas and at whitespace alike: `Credential= AKID/…` is two
     // tokens, the second without `=` (aws/aws-sdk-go#289, iann0036/cloud9-sync#10).
-    for parameter in parameters.split(|c: char| c == ',' || c.is_ascii_whitespace()) {
-        if parameter.is_empty() {
-            continue;
-        }
+    for parameter in (Tokens {
+        text: parameters,
+        at: 0,
+    }) {
         let Some((key, value)) = parameter.split_once('=') else {
             return Err(AuthError::Incomplete(format!(
                 "'{parameter}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
@@ -296,6 +298,31 @@ fn parse_header_auth(
         return Err(AuthError::UnsignedHeader("date".to_owned()));
     }
     Ok(claim)
+}
+
+/// The tokens of an `Authorization` header's parameters: the text between commas and ASCII
+/// whitespace (scanned as bytes: all separators are ASCII, so every cut is a char boundary).
+struct Tokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let is_separator = |b: &u8| *b == b',' || b.is_ascii_whitespace();
+        let bytes = self.text.as_bytes();
+        let start = self.at
+            + bytes
+                .get(self.at..)?
+                .iter()
+                .position(|b| !is_separator(b))?;
+        let rest = bytes.get(start..)?;
+        let end = start + rest.iter().position(is_separator).unwrap_or(rest.len());
+        self.at = end;
+        self.text.get(start..end)
+    }
 }
 
 fn parse_query_auth(req: &SignedRequest<'_>, query: QueryAuth) -> Result<Claim, AuthError> {
