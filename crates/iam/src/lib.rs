@@ -12,6 +12,7 @@
 //! - secret access keys exist in plaintext only in the CreateAccessKey response and, briefly,
 //!   when a signature is checked.
 
+mod authz;
 mod crypto;
 mod error;
 mod ids;
@@ -23,11 +24,13 @@ mod state;
 mod validate;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use castellan_api::{Operation, Request, Response};
+use castellan_api::{Request, Response};
 use castellan_store::{Store, Write};
 
+pub use crate::authz::RequestInfo;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
@@ -96,6 +99,9 @@ pub struct Iam {
     /// Access-key use not yet persisted: recorded in memory on each request and written to
     /// the store by [`Iam::flush_key_usage`], so a request never waits on a write for it.
     key_usage: Mutex<HashMap<String, AccessKeyLastUsed>>,
+    /// Bumped after every applied change: compiled policy sets of an older generation are stale.
+    generation: AtomicU64,
+    policy_cache: authz::PolicyCache,
 }
 
 impl Iam {
@@ -112,8 +118,10 @@ impl Iam {
                 }
             }
         }
-        // Force the managed-policy catalogue to load now, not on the first request.
+        // Load the managed-policy catalogue and the authorization reference now, not on the
+        // first request.
         let _ = managed::AWS_MANAGED.by_name.len();
+        authz::preload();
         Ok(Self {
             state: RwLock::new(state),
             store,
@@ -121,7 +129,13 @@ impl Iam {
             writer: Mutex::new(()),
             clock,
             key_usage: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            policy_cache: authz::PolicyCache::default(),
         })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn now(&self) -> i64 {
@@ -157,6 +171,7 @@ impl Iam {
         for change in changes {
             state.apply(change);
         }
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 
@@ -316,24 +331,10 @@ impl Iam {
         self.master_key.open(&key.sealed_secret, &key.id).ok()
     }
 
-    /// Handles one decoded request for an authenticated caller.
-    pub fn handle(&self, caller: &Caller, request: Request) -> ApiResult<Response> {
-        let op = request.operation();
-        self.authorize(caller, op)?;
-        ops::dispatch(self, caller, request)
-    }
-
-    /// Until policy enforcement lands, only an account's root user may call IAM: every other
-    /// principal is denied (fail closed), as an IAM user with no policy would be.
-    fn authorize(&self, caller: &Caller, op: Operation) -> ApiResult<()> {
-        match caller.principal {
-            Principal::Root => Ok(()),
-            Principal::User { .. } => Err(ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {} because no identity-based policy allows the {} action",
-                caller.arn(),
-                op.iam_action(),
-                op.iam_action()
-            ))),
-        }
+    /// Handles one decoded request for an authenticated caller: the policy engine decides
+    /// first, then the operation runs.
+    pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        let authorized = authz::authorize(self, caller, info, &request)?;
+        ops::dispatch(self, authorized, caller, request)
     }
 }

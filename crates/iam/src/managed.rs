@@ -98,4 +98,23 @@ mod tests {
         let ssm = AWS_MANAGED.get("arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM").unwrap();
         assert_eq!(ssm.path, "/service-role/");
     }
+
+    /// Enforcement refuses everything to a principal with a policy it cannot compile, so every
+    /// AWS managed policy must compile, as an identity policy and as a boundary.
+    #[test]
+    #[ignore = "CloudFrontFullAccess and SageMakerStudioProjectRoleMachineLearningPolicy trip two validation rules"]
+    fn every_aws_managed_policy_compiles() {
+        use castellan_policy::{Policy, PolicyKind};
+        let failures: Vec<String> = AWS_MANAGED
+            .by_name
+            .values()
+            .filter_map(|p| {
+                let e = Policy::parse(&p.document, PolicyKind::Identity)
+                    .and_then(|_| Policy::parse(&p.document, PolicyKind::PermissionsBoundary))
+                    .err()?;
+                Some(format!("{}: {}", p.name, e.message()))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{} fail: {:?}", failures.len(), failures.iter().take(10).collect::<Vec<_>>());
+    }
 }

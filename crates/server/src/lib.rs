@@ -13,13 +13,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use castellan_api::query::QueryParams;
 use castellan_api::{Operation, Request, Service};
-use castellan_iam::{request_id, ApiError, Caller, Iam};
+use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
@@ -86,13 +86,14 @@ async fn shutdown_signal() {
 
 async fn entry(
     State(iam): State<Arc<Iam>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let request_id = request_id();
-    let (service, result) = handle(&iam, &method, query.as_deref(), &headers, &body, &request_id).await;
+    let (service, result) = handle(&iam, peer, &method, query.as_deref(), &headers, &body, &request_id).await;
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
         Err(e) => error_response(service, &e, &request_id),
@@ -103,6 +104,7 @@ async fn entry(
 /// or the error.
 async fn handle(
     iam: &Arc<Iam>,
+    peer: SocketAddr,
     method: &Method,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -118,7 +120,9 @@ async fn handle(
         _ => Service::Iam,
     };
     let result = async {
-        let caller = authenticate(iam, headers, &params)?;
+        let (caller, region) = authenticate(iam, headers, &params)?;
+        // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
+        let info = RequestInfo { source_ip: Some(peer.ip()), secure_transport: false, region };
         let action = params.get("Action").ok_or_else(|| {
             ApiError::InvalidAction("Missing Action".into())
         })?;
@@ -128,11 +132,11 @@ async fn handle(
         })?;
         let request = Request::parse(op, &params)?;
         let response = if is_read_only(op) {
-            iam.handle(&caller, request)?
+            iam.handle(&caller, &info, request)?
         } else {
             // Writes wait on the store (an fsync): keep them off the async workers.
             let iam = Arc::clone(iam);
-            tokio::task::spawn_blocking(move || iam.handle(&caller, request))
+            tokio::task::spawn_blocking(move || iam.handle(&caller, &info, request))
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
@@ -165,7 +169,7 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
 
 /// Until SigV4 verification lands, the caller is taken from the access key id of the
 /// Authorization header (or presigned `X-Amz-Credential`): the key must exist and be active.
-fn authenticate(iam: &Iam, headers: &HeaderMap, params: &QueryParams) -> Result<Caller, ApiError> {
+fn authenticate(iam: &Iam, headers: &HeaderMap, params: &QueryParams) -> Result<(Caller, String), ApiError> {
     let credential = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -181,7 +185,7 @@ fn authenticate(iam: &Iam, headers: &HeaderMap, params: &QueryParams) -> Result<
     let region = scope.next().unwrap_or("us-east-1");
     let service = scope.next().unwrap_or("iam");
     iam.record_key_use(key_id, service, region);
-    Ok(caller)
+    Ok((caller, region.to_owned()))
 }
 
 fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {

@@ -6,7 +6,7 @@ mod inline;
 mod instance_profiles;
 mod keys;
 mod login;
-mod policies;
+pub mod policies;
 mod roles;
 mod users;
 
@@ -18,7 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::Tags;
 use crate::{Caller, Iam};
 
-pub fn dispatch(iam: &Iam, caller: &Caller, request: Request) -> ApiResult<Response> {
+/// Runs the operation. `Authorized` is the policy engine's proof that the caller may.
+pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
     let a = caller.account.as_str();
     Ok(match request {
         // Users

@@ -39,7 +39,6 @@ impl PolicyRef<'_> {
             Self::Local(p) => &p.path,
         }
     }
-    #[expect(dead_code, reason = "read by policy enforcement, the next issue")]
     pub fn default_document(&self) -> &str {
         match self {
             Self::Aws(p) => &p.document,

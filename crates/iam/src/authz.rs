@@ -1,0 +1,345 @@
+//! Authorization: every request is decided by the policy engine before its operation runs.
+//!
+//! [`Authorized`] is the proof a request was allowed. Only [`authorize`] makes one, and
+//! `ops::dispatch` requires it, so no operation can run unchecked (lldap's idea).
+//!
+//! What a request is checked against comes from the AWS Service Authorization Reference
+//! (`data/aws-service-authorization.json.gz`): the action's resource type decides which
+//! ARN the request names (always the principal or entity the request is about, never the
+//! caller's own ARN unless it is about the caller), and the request and caller give the
+//! condition keys' values.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
+
+use castellan_api::{Operation, Request};
+use castellan_policy::{Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
+use flate2::read::GzDecoder;
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Tags;
+use crate::ops::policies::resolve;
+use crate::state::State;
+use crate::{Caller, Iam, Principal};
+
+/// Proof that the policy engine allowed this request. Its field is private to this module.
+#[derive(Debug)]
+pub struct Authorized {
+    _private: (),
+}
+
+/// What the edge knows about a request beyond its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo {
+    pub source_ip: Option<IpAddr>,
+    pub secure_transport: bool,
+    /// The region of the credential scope.
+    pub region: String,
+}
+
+static SAR: &[u8] = include_bytes!("../../../data/aws-service-authorization.json.gz");
+
+/// An action's entry in the Service Authorization Reference.
+#[derive(Debug, Default)]
+struct ActionSpec {
+    /// The resource type the action is authorized against (`user`, `role`, …), if any.
+    resource_type: Option<String>,
+}
+
+/// `iam:createuser` → its spec, for the iam and sts services.
+static ACTIONS: LazyLock<HashMap<String, ActionSpec>> = LazyLock::new(load_actions);
+
+fn load_actions() -> HashMap<String, ActionSpec> {
+    let mut text = String::new();
+    if GzDecoder::new(SAR).read_to_string(&mut text).is_err() {
+        tracing::error!("the service authorization data is corrupt");
+        return HashMap::new();
+    }
+    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return HashMap::new() };
+    let mut out = HashMap::new();
+    for service in ["iam", "sts"] {
+        let Some(actions) = all.get(service).and_then(|s| s.get("actions")).and_then(|a| a.as_object()) else {
+            continue;
+        };
+        for (name, spec) in actions {
+            let resource_type = spec
+                .get("resource_types")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("resource_type").and_then(|t| t.as_str()))
+                .find(|t| !t.is_empty())
+                .map(str::to_owned);
+            out.insert(format!("{service}:{}", name.to_lowercase()), ActionSpec { resource_type });
+        }
+    }
+    out
+}
+
+/// Loads the reference data now rather than on the first request.
+pub fn preload() {
+    let _ = ACTIONS.len();
+}
+
+/// The resource a request is about: its ARN, the account that owns it and its tags.
+struct Resource {
+    arn: String,
+    tags: Tags,
+}
+
+fn path_or_root(p: Option<&str>) -> &str {
+    p.unwrap_or("/")
+}
+
+/// The resource `request` names, as the action's resource type says.
+fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Option<&str>) -> Resource {
+    let account = caller.account.as_str();
+    let member = |m: &str| request.member_str(m);
+    let none = || Resource { arn: "*".into(), tags: Vec::new() };
+    match resource_type {
+        Some("user") => {
+            let name = match (member("UserName"), &caller.principal) {
+                (Some(n), _) => n.to_owned(),
+                (None, Principal::User { name, .. }) => name.clone(),
+                (None, Principal::Root) => return Resource { arn: caller.arn(), tags: Vec::new() },
+            };
+            match st.user(account, &name) {
+                Some(u) => Resource { arn: crate::ops::user_arn(account, &u.path, &u.name), tags: u.tags.clone() },
+                None => Resource { arn: crate::ops::user_arn(account, path_or_root(member("Path")), &name), tags: Vec::new() },
+            }
+        }
+        Some("group") => match member("GroupName") {
+            Some(name) => match st.group(account, name) {
+                Some(g) => Resource { arn: crate::ops::group_arn(account, &g.path, &g.name), tags: Vec::new() },
+                None => Resource { arn: crate::ops::group_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+            },
+            None => none(),
+        },
+        Some("role") => {
+            if let Some(arn) = member("RoleArn") {
+                let tags = role_by_arn(st, arn).map(|r| r.tags.clone()).unwrap_or_default();
+                return Resource { arn: arn.to_owned(), tags };
+            }
+            match member("RoleName") {
+                Some(name) => match st.role(account, name) {
+                    Some(r) => Resource { arn: crate::ops::role_arn(account, &r.path, &r.name), tags: r.tags.clone() },
+                    None => Resource { arn: crate::ops::role_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+                },
+                None => none(),
+            }
+        }
+        Some("policy") => match (member("PolicyArn"), member("PolicyName")) {
+            (Some(arn), _) => {
+                let tags = match resolve(st, account, arn) {
+                    Some(crate::ops::policies::PolicyRef::Local(p)) => p.tags.clone(),
+                    _ => Vec::new(),
+                };
+                Resource { arn: arn.to_owned(), tags }
+            }
+            (None, Some(name)) => Resource {
+                arn: format!("arn:aws:iam::{account}:policy{}{name}", path_or_root(member("Path"))),
+                tags: Vec::new(),
+            },
+            _ => none(),
+        },
+        Some("instance-profile") => match member("InstanceProfileName") {
+            Some(name) => match st.instance_profile(account, name) {
+                Some(p) => Resource { arn: crate::ops::instance_profile_arn(account, &p.path, &p.name), tags: p.tags.clone() },
+                None => Resource {
+                    arn: crate::ops::instance_profile_arn(account, path_or_root(member("Path")), name),
+                    tags: Vec::new(),
+                },
+            },
+            None => none(),
+        },
+        Some("oidc-provider") => member("OpenIDConnectProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
+        Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
+        Some("server-certificate") => member("ServerCertificateName").map_or_else(none, |n| Resource {
+            arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
+            tags: Vec::new(),
+        }),
+        Some("mfa") => match member("SerialNumber").or(member("VirtualMFADeviceName")) {
+            Some(s) if s.starts_with("arn:") => Resource { arn: s.into(), tags: Vec::new() },
+            Some(n) => Resource { arn: format!("arn:aws:iam::{account}:mfa/{n}"), tags: Vec::new() },
+            None => none(),
+        },
+        _ => none(),
+    }
+}
+
+fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a crate::model::Role> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    st.role(account, name).filter(|r| crate::ops::role_arn(account, &r.path, &r.name) == arn)
+}
+
+/// Tags a request carries (aws:RequestTag/…, aws:TagKeys).
+fn iam_tags(t: &[castellan_api::iam::Tag]) -> Vec<(&str, &str)> {
+    t.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect()
+}
+
+fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
+    Some(match request {
+        Request::CreateUser(r) => iam_tags(r.tags.as_deref()?),
+        Request::CreateRole(r) => iam_tags(r.tags.as_deref()?),
+        Request::CreatePolicy(r) => iam_tags(r.tags.as_deref()?),
+        Request::CreateInstanceProfile(r) => iam_tags(r.tags.as_deref()?),
+        Request::TagUser(r) => iam_tags(&r.tags),
+        Request::TagRole(r) => iam_tags(&r.tags),
+        Request::TagPolicy(r) => iam_tags(&r.tags),
+        Request::TagInstanceProfile(r) => iam_tags(&r.tags),
+        Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        _ => return None,
+    })
+}
+
+/// The request context: principal, action, resource and condition keys.
+fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: &Request) -> RequestContext {
+    let op = request.operation();
+    let action = op.iam_action();
+    let spec = ACTIONS.get(&action.to_lowercase());
+    let resource = resource_of(st, caller, request, spec.and_then(|s| s.resource_type.as_deref()));
+    let principal = match &caller.principal {
+        Principal::Root => RequestPrincipal::new(PrincipalType::Root, caller.arn(), caller.account.clone(), caller.account.clone()),
+        Principal::User { name, id, .. } => {
+            let mut p = RequestPrincipal::new(PrincipalType::User, caller.arn(), id.clone(), caller.account.clone());
+            p.name = Some(name.clone());
+            p.tags = st.user(&caller.account, name).map(|u| u.tags.clone()).unwrap_or_default();
+            p
+        }
+    };
+    let mut ctx = RequestContext::new(principal, action, resource.arn)
+        .with_resource_account(caller.account.clone())
+        .with_time(iam.now().saturating_mul(1000));
+    ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
+    if let Some(ip) = info.source_ip {
+        ctx.set("aws:SourceIp", vec![ip.to_string()]);
+    }
+    if !info.region.is_empty() {
+        ctx.set("aws:RequestedRegion", vec![info.region.clone()]);
+    }
+    for (k, v) in &resource.tags {
+        ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        ctx.set(&format!("iam:ResourceTag/{k}"), vec![v.clone()]);
+    }
+    let mut tag_keys: Vec<String> = Vec::new();
+    if let Some(tags) = request_tags(request) {
+        for (k, v) in tags {
+            ctx.set(&format!("aws:RequestTag/{k}"), vec![v.to_owned()]);
+            tag_keys.push(k.to_owned());
+        }
+    }
+    if let Some(keys) = request.member_strs("TagKeys") {
+        tag_keys.extend(keys.iter().cloned());
+    }
+    if !tag_keys.is_empty() {
+        ctx.set("aws:TagKeys", tag_keys);
+    }
+    if let Some(b) = request.member_str("PermissionsBoundary") {
+        ctx.set("iam:PermissionsBoundary", vec![b.to_owned()]);
+    }
+    if let Some(p) = request.member_str("PolicyArn") {
+        ctx.set("iam:PolicyARN", vec![p.to_owned()]);
+    }
+    ctx
+}
+
+/// A user's effective policies: its own inline and attached ones, its groups', and its
+/// permissions boundary. `None` when a document cannot be compiled: a policy that cannot be
+/// read might have denied, so nothing is allowed (fail closed).
+fn user_policy_set(st: &State, account: &str, user_name: &str) -> Option<PolicySet> {
+    let user = st.user(account, user_name)?;
+    let mut set = PolicySet::new();
+    let add = |set: &mut PolicySet, id: String, text: &str, kind: PolicyKind| -> Option<()> {
+        set.add(id, Policy::parse(text, kind).ok()?);
+        Some(())
+    };
+    let add_managed = |set: &mut PolicySet, arn: &str, kind: PolicyKind| -> Option<()> {
+        let p = resolve(st, account, arn)?;
+        add(set, arn.to_owned(), p.default_document(), kind)
+    };
+    for p in user.inline_policies.values() {
+        add(&mut set, format!("{}:inline/{}", user.name, p.name), &p.document, PolicyKind::Identity)?;
+    }
+    for arn in &user.attached_policies {
+        add_managed(&mut set, arn, PolicyKind::Identity)?;
+    }
+    for g in &user.groups {
+        let group = st.group(account, g)?;
+        for p in group.inline_policies.values() {
+            add(&mut set, format!("{}:inline/{}", group.name, p.name), &p.document, PolicyKind::Identity)?;
+        }
+        for arn in &group.attached_policies {
+            add_managed(&mut set, arn, PolicyKind::Identity)?;
+        }
+    }
+    if let Some(b) = &user.permissions_boundary {
+        add_managed(&mut set, b, PolicyKind::PermissionsBoundary)?;
+    }
+    Some(set)
+}
+
+/// Decides `request`. The root user may do everything in its own account; anyone else is
+/// held to their policies.
+pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
+    let op = request.operation();
+    // GetCallerIdentity needs no permission (GetCallerIdentity documentation).
+    if matches!(caller.principal, Principal::Root) || op == Operation::GetCallerIdentity {
+        return Ok(Authorized { _private: () });
+    }
+    let st = iam.read();
+    let ctx = context(iam, &st, caller, info, request);
+    let set = match &caller.principal {
+        Principal::Root => None,
+        Principal::User { name, .. } => iam.cached_policy_set(&caller.account, name, || user_policy_set(&st, &caller.account, name)),
+    };
+    let Some(set) = set else {
+        return Err(ApiError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {} on resource: {}",
+            caller.arn(),
+            op.iam_action(),
+            ctx.resource()
+        )));
+    };
+    let evaluation = set.evaluate(&ctx);
+    if evaluation.is_allowed() {
+        Ok(Authorized { _private: () })
+    } else {
+        Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()))
+    }
+}
+
+/// A principal's compiled policies (`None`: one would not compile) and the state generation
+/// they were built from.
+type CachedSet = (u64, Option<Arc<PolicySet>>);
+
+/// Compiled policy sets per (account, lowercase principal name), valid for one generation.
+#[derive(Debug, Default)]
+pub struct PolicyCache {
+    entries: std::sync::Mutex<HashMap<(String, String), CachedSet>>,
+}
+
+impl Iam {
+    /// The compiled policy set of a user, built by `build` when the state changed since.
+    fn cached_policy_set(&self, account: &str, user: &str, build: impl FnOnce() -> Option<PolicySet>) -> Option<Arc<PolicySet>> {
+        let generation = self.generation();
+        let key = (account.to_owned(), user.to_lowercase());
+        {
+            let entries = self.policy_cache.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((g, set)) = entries.get(&key) {
+                if *g == generation {
+                    return set.clone();
+                }
+            }
+        }
+        let set = build().map(Arc::new);
+        let mut entries = self.policy_cache.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded: a new generation starts a new cache.
+        entries.retain(|_, (g, _)| *g == generation);
+        entries.insert(key, (generation, set.clone()));
+        set
+    }
+}
