@@ -48,6 +48,9 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, default_value = DEFAULT_LISTEN, env = "CASTELLAN_LISTEN")]
     listen: String,
+    /// How far, in seconds, a request's signing time may be from this server's clock.
+    #[arg(long, default_value_t = 300, env = "CASTELLAN_MAX_CLOCK_SKEW")]
+    max_clock_skew: i64,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -223,7 +226,8 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
-        castellan_server::serve(listener, Arc::new(iam)).await.map_err(|e| e.to_string())
+        let config = castellan_server::Config { max_clock_skew_secs: args.max_clock_skew };
+        castellan_server::serve(listener, Arc::new(iam), config).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
 }

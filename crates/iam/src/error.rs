@@ -30,6 +30,9 @@ pub enum ApiError {
     MalformedQueryString(String),
     /// A query parameter appears more than once.
     InvalidQueryParameter(String),
+    /// A request whose signature could not be verified; the code and status are AWS's for
+    /// the particular failure (decided by the SigV4 crate).
+    Authentication { code: &'static str, status: u16, message: String },
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
 }
@@ -59,6 +62,7 @@ impl ApiError {
             Self::ExpiredToken(_) => "ExpiredToken",
             Self::MalformedQueryString(_) => "MalformedQueryString",
             Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
+            Self::Authentication { code, .. } => code,
             Self::ServiceFailure => "ServiceFailure",
         }
     }
@@ -87,6 +91,7 @@ impl ApiError {
             | Self::SignatureDoesNotMatch(_)
             | Self::ExpiredToken(_) => 403,
             Self::NotImplemented(_) => 501,
+            Self::Authentication { status, .. } => *status,
             Self::ServiceFailure => 500,
         }
     }
@@ -122,7 +127,8 @@ impl ApiError {
             | Self::SignatureDoesNotMatch(m)
             | Self::ExpiredToken(m)
             | Self::MalformedQueryString(m)
-            | Self::InvalidQueryParameter(m) => m,
+            | Self::InvalidQueryParameter(m)
+            | Self::Authentication { message: m, .. } => m,
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }
     }

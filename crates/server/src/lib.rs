@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -24,19 +24,56 @@ use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
+/// How the server checks requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How far a request's signing time may be from the server's clock, in seconds.
+    pub max_clock_skew_secs: i64,
+}
+
+impl Default for Config {
+    /// Five minutes of clock skew.
+    fn default() -> Self {
+        Self { max_clock_skew_secs: 300 }
+    }
+}
+
+/// Everything a request handler shares.
+#[derive(Debug)]
+struct Shared {
+    iam: Arc<Iam>,
+    config: Config,
+    /// Derived SigV4 signing keys, per (key, date, region, service).
+    signing_keys: castellan_sigv4::SigningKeyCache,
+}
+
+/// Signing keys kept: one per active access key and day, and then some.
+const SIGNING_KEY_CACHE: usize = 4096;
+
+/// The regions a credential scope may name. IAM and STS are global services here: a client
+/// configured for any region is served.
+const REGIONS: &[&str] = &[
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
+    "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+];
+
 /// The router serving IAM and STS on `/`.
-pub fn router(iam: Arc<Iam>) -> Router {
+pub fn router(iam: Arc<Iam>, config: Config) -> Router {
+    let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
     Router::new()
         .fallback(entry)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(iam)
+        .with_state(shared)
 }
 
 /// How often recorded access-key use is written to the store.
 const KEY_USAGE_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
-pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>) -> std::io::Result<()> {
+pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
     let flusher = {
         let iam = Arc::clone(&iam);
         tokio::spawn(async move {
@@ -47,7 +84,7 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>) -> std::io:
             }
         })
     };
-    let app = router(Arc::clone(&iam)).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&iam), config).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     flusher.abort();
     flush(&iam).await;
@@ -85,33 +122,37 @@ async fn shutdown_signal() {
 }
 
 async fn entry(
-    State(iam): State<Arc<Iam>>,
+    State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
-    RawQuery(query): RawQuery,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let request_id = request_id();
-    let (service, result) = handle(&iam, peer, &method, query.as_deref(), &headers, &body, &request_id).await;
+    let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
+    let (service, result) = handle(&shared, &http, &request_id).await;
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
         Err(e) => error_response(service, &e, &request_id),
     }
 }
 
+/// The parts of the HTTP request the protocol reads.
+struct HttpRequest<'a> {
+    peer: SocketAddr,
+    method: &'a Method,
+    path: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
 /// The whole request path. Returns the service (for the error namespace) and the XML body,
 /// or the error.
-async fn handle(
-    iam: &Arc<Iam>,
-    peer: SocketAddr,
-    method: &Method,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-    request_id: &str,
-) -> (Service, Result<String, ApiError>) {
-    let params = match read_params(method, query, headers, body) {
+async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (Service, Result<String, ApiError>) {
+    let iam = &shared.iam;
+    let params = match read_params(http.method, http.query, http.headers, http.body) {
         Ok(p) => p,
         Err(e) => return (Service::Iam, Err(e)),
     };
@@ -120,12 +161,10 @@ async fn handle(
         _ => Service::Iam,
     };
     let result = async {
-        let (caller, region) = authenticate(iam, headers, &params)?;
+        let (caller, region) = authenticate(shared, http, service)?;
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
-        let info = RequestInfo { source_ip: Some(peer.ip()), secure_transport: false, region };
-        let action = params.get("Action").ok_or_else(|| {
-            ApiError::InvalidAction("Missing Action".into())
-        })?;
+        let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
+        let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
@@ -167,25 +206,44 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
     QueryParams::from_urlencoded(query.unwrap_or_default().as_bytes()).map_err(ApiError::from)
 }
 
-/// Until SigV4 verification lands, the caller is taken from the access key id of the
-/// Authorization header (or presigned `X-Amz-Credential`): the key must exist and be active.
-fn authenticate(iam: &Iam, headers: &HeaderMap, params: &QueryParams) -> Result<(Caller, String), ApiError> {
-    let credential = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|auth| auth.split("Credential=").nth(1))
-        .or_else(|| params.get("X-Amz-Credential"))
-        .ok_or_else(|| ApiError::MissingAuthenticationToken("Request is missing Authentication Token".into()))?;
-    let key_id = credential.split('/').next().unwrap_or_default();
-    let caller = iam
-        .caller_for_access_key(key_id)
-        .ok_or_else(|| ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into()))?;
-    // Credential scope: KEY/DATE/REGION/SERVICE/aws4_request.
-    let mut scope = credential.split('/').skip(2);
-    let region = scope.next().unwrap_or("us-east-1");
-    let service = scope.next().unwrap_or("iam");
-    iam.record_key_use(key_id, service, region);
-    Ok((caller, region.to_owned()))
+/// Verifies the request's SigV4 signature (header or presigned query) against the secret of
+/// the access key it names, and returns the caller and the region of the credential scope.
+/// Nothing of the request is acted on before this succeeds.
+fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Result<(Caller, String), ApiError> {
+    let headers: Vec<(&str, &str)> = http
+        .headers
+        .iter()
+        // A header value that is not visible ASCII cannot have been signed as sent: pass it
+        // on unreadable so the signature fails rather than skipping it.
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("\u{fffd}")))
+        .collect();
+    let request = castellan_sigv4::SignedRequest {
+        method: http.method.as_str(),
+        path: http.path,
+        query: http.query.unwrap_or_default(),
+        headers: &headers,
+        body: http.body,
+    };
+    let claim = castellan_sigv4::parse(&request).map_err(auth_error)?;
+    let credential = claim.credential();
+    let key_id = credential.access_key_id.as_str();
+    let iam = &shared.iam;
+    let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
+    let caller = iam.caller_for_access_key(key_id).ok_or_else(invalid)?;
+    let secret = iam.secret_access_key(key_id).ok_or_else(invalid)?;
+    let expected = castellan_sigv4::Expected {
+        service: service.signing_name(),
+        regions: REGIONS,
+        max_skew_secs: shared.config.max_clock_skew_secs,
+    };
+    castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
+        .map_err(auth_error)?;
+    iam.record_key_use(key_id, &credential.service, &credential.region);
+    Ok((caller, credential.region.clone()))
+}
+
+fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {
+    ApiError::Authentication { code: e.aws_code(), status: e.http_status(), message: e.message() }
 }
 
 fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {
