@@ -1,14 +1,48 @@
-//! The IAM policy language: parsing, validation and (soon) evaluation.
+//! The IAM policy language: parsing, validation and evaluation, as AWS does them.
 //!
-//! Pure: no I/O, no clock (time is an input), no async, no store.
+//! Pure: no I/O, no clock (time is an input), no async, no store. The evaluator never
+//! parses: a [`PolicySet`] is compiled and indexed once, then decides any number of
+//! requests.
 //!
-//! # Phase 1 API
+//! # Parsing and validation
 //! - [`Policy::parse`]`(text, kind) -> Result<Policy, PolicyError>` validates a document as
-//!   IAM does for a policy of [`PolicyKind`], and keeps the verbatim text
-//!   ([`Policy::text`]) beside the compiled [`Statement`]s ([`Policy::statements`]).
-//! - [`PolicyError::message`] (also its `Display`) is AWS's MalformedPolicyDocument text.
+//!   IAM does for a policy of [`PolicyKind`] (`Identity`, `Resource`, `Trust`,
+//!   `PermissionsBoundary`, `Session`, `ServiceControl`, `ResourceControl`), and keeps the
+//!   verbatim text ([`Policy::text`]) beside the compiled [`Statement`]s
+//!   ([`Policy::statements`], [`Policy::version`], [`Policy::kind`]).
+//! - [`PolicyError::message`] (also its `Display`) is AWS's MalformedPolicyDocument text:
+//!   "Syntax errors in policy.", "Policy document must be version 2012-10-17 or greater.",
+//!   "The policy failed legacy parsing", "Policy statement must contain actions.",
+//!   "Policy document should not specify a principal.", "Missing required field Principal",
+//!   "Has prohibited field Resource", `Invalid principal in policy: "AWS":"..."`, ... The
+//!   checks run in IAM's order, so a document with several faults gets IAM's message.
 //! - [`policy_size`] counts the characters IAM counts for its size quotas (whitespace
 //!   excluded); the per-kind limits are the domain's business.
+//!
+//! # Evaluation
+//! - [`RequestContext::new`]`(RequestPrincipal, action, resource)` plus
+//!   [`RequestContext::with_resource_account`], [`RequestContext::with_time`] and
+//!   [`RequestContext::set`] for every other condition key. The keys AWS derives from the
+//!   principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid,
+//!   aws:username, aws:PrincipalTag/*, aws:PrincipalIsAWSService) are filled in.
+//! - [`PolicySet::add`]`(id, policy)` files a policy by its kind (a Trust policy is the
+//!   role's resource-based policy); [`PolicySet::with_session`] marks a session whose
+//!   session policies are those added, possibly none.
+//! - [`PolicySet::evaluate`]`(&ctx) -> Evaluation` gives the [`Decision`] (`Allow`,
+//!   `ExplicitDeny`, `ImplicitDeny`), the deciding statements ([`StatementRef`]: policy id,
+//!   kind, Sid, index) and the kind of policy that denied or failed to allow;
+//!   [`Evaluation::access_denied_message`] writes AWS's AccessDenied text from them.
+//! - [`RequestContext::from_json`] and [`PolicySet::from_json`] read the JSON shapes the
+//!   test data (tests/evaluation/*.json) uses, for a command-line front end.
+//!
+//! The logic follows the IAM User Guide's "Policy evaluation logic" pages: an explicit deny
+//! anywhere wins; RCPs and SCPs, when supplied, must allow; in one account either the
+//! identity side (identity-based policies within the boundary and the session policies) or
+//! a resource-based policy may allow, a resource-based policy that names the user or the
+//! session itself overriding implicit denies, one that names a role still limited by the
+//! boundary and session policies, and one that names the account delegating to the
+//! identity side; across accounts both sides must allow; a role's trust policy must always
+//! allow.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 

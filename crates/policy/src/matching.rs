@@ -20,9 +20,10 @@ pub(crate) enum Named {
 }
 
 pub(crate) fn action_applies(st: &Statement, action: &str) -> bool {
+    let service = action.split_once(':').map_or("", |(s, _)| s);
     match &st.action {
-        ActionBlock::Action(list) => list.iter().any(|m| m.matches(action)),
-        ActionBlock::NotAction(list) => !list.iter().any(|m| m.matches(action)),
+        ActionBlock::Action(list) => list.iter().any(|m| m.matches_in(service, action)),
+        ActionBlock::NotAction(list) => !list.iter().any(|m| m.matches_in(service, action)),
     }
 }
 

@@ -106,6 +106,17 @@ impl ActionMatcher {
 
     /// Whether `action` (for example `iam:CreateUser`) matches, ignoring case.
     pub fn matches(&self, action: &str) -> bool {
+        self.matches_in(action.split_once(':').map_or("", |(s, _)| s), action)
+    }
+
+    /// As `matches`, with the action's service prefix already split off.
+    pub(crate) fn matches_in(&self, action_service: &str, action: &str) -> bool {
+        // Most entries name one service: compare that first, before any wildcard work.
+        if let Some(service) = &self.service {
+            if !action_service.eq_ignore_ascii_case(service) {
+                return false;
+            }
+        }
         crate::pattern::glob(self.pattern.pieces(), action, true)
     }
 }

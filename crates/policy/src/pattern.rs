@@ -9,8 +9,9 @@ pub(crate) enum Piece {
     One,
     /// `*`: any run of characters, possibly empty.
     Many,
-    /// `${key}` or `${key, 'default'}`: replaced by the key's value at evaluation.
-    Var(Variable),
+    /// `${key}` or `${key, 'default'}` (an index into the pattern's variables): replaced
+    /// by the key's value at evaluation. An index keeps a piece at 8 bytes.
+    Var(u32),
 }
 
 /// A policy variable reference.
@@ -26,6 +27,7 @@ pub(crate) struct Variable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pattern {
     pieces: Vec<Piece>,
+    vars: Vec<Variable>,
     has_vars: bool,
     has_wild: bool,
 }
@@ -49,6 +51,7 @@ pub(crate) trait Resolve {
 impl Pattern {
     pub(crate) fn compile(text: &str, syntax: Syntax) -> Pattern {
         let mut pieces = Vec::with_capacity(text.len());
+        let mut vars = Vec::new();
         let mut has_vars = false;
         let mut has_wild = false;
         let mut rest = text;
@@ -56,10 +59,13 @@ impl Pattern {
             if syntax.variables && rest.starts_with("${") {
                 if let Some((piece, used)) = parse_variable(rest) {
                     match piece {
-                        Piece::Var(_) => has_vars = true,
-                        Piece::Ch(_) | Piece::One | Piece::Many => {}
+                        Ok(var) => {
+                            has_vars = true;
+                            pieces.push(Piece::Var(u32::try_from(vars.len()).unwrap_or(u32::MAX)));
+                            vars.push(var);
+                        }
+                        Err(ch) => pieces.push(Piece::Ch(ch)),
                     }
-                    pieces.push(piece);
                     rest = rest.get(used..).unwrap_or("");
                     continue;
                 }
@@ -85,7 +91,7 @@ impl Pattern {
             pieces.push(piece);
             rest = rest.get(c.len_utf8()..).unwrap_or("");
         }
-        Pattern { pieces, has_vars, has_wild }
+        Pattern { pieces, vars, has_vars, has_wild }
     }
 
     /// Replaces variables by their values. `None` when a variable has no value and no
@@ -97,7 +103,8 @@ impl Pattern {
         let mut out = Vec::with_capacity(self.pieces.len() + 16);
         for p in &self.pieces {
             match p {
-                Piece::Var(v) => {
+                Piece::Var(i) => {
+                    let v = self.vars.get(*i as usize)?;
                     let value = match ctx.resolve(&v.key) {
                         Some(value) => value,
                         None => v.default.as_deref()?,
@@ -132,16 +139,17 @@ impl Pattern {
 }
 
 /// Parses `${...}` at the start of `text`: a variable, or one of the escapes `${*}`, `${?}`,
-/// `${$}`. Returns the piece and the bytes used; `None` when this is not a variable.
-fn parse_variable(text: &str) -> Option<(Piece, usize)> {
+/// `${$}` (a literal character). Returns it and the bytes used; `None` when this is not a
+/// variable.
+fn parse_variable(text: &str) -> Option<(Result<Variable, char>, usize)> {
     let body_start = 2;
     let end = text.find('}')?;
     let body = text.get(body_start..end)?;
     let used = end + 1;
     match body {
-        "*" => return Some((Piece::Ch('*'), used)),
-        "?" => return Some((Piece::Ch('?'), used)),
-        "$" => return Some((Piece::Ch('$'), used)),
+        "*" => return Some((Err('*'), used)),
+        "?" => return Some((Err('?'), used)),
+        "$" => return Some((Err('$'), used)),
         _ => {}
     }
     let (key, default) = match body.split_once(',') {
@@ -155,7 +163,7 @@ fn parse_variable(text: &str) -> Option<(Piece, usize)> {
     if key.is_empty() || key.contains('{') || key.contains('$') {
         return None;
     }
-    Some((Piece::Var(Variable { key: key.to_ascii_lowercase(), default }), used))
+    Some((Ok(Variable { key: key.to_ascii_lowercase(), default }), used))
 }
 
 fn next_char(s: &str, at: usize) -> Option<char> {
