@@ -170,8 +170,17 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
     let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
         (Box::new(MemoryStore::new()), None)
     } else {
-        std::fs::create_dir_all(&storage.data_dir)
-            .map_err(|e| format!("cannot create {}: {e}", storage.data_dir.display()))?;
+        if !storage.data_dir.exists() {
+            std::fs::create_dir_all(&storage.data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", storage.data_dir.display()))?;
+            // The database holds sealed secrets and password hashes: owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&storage.data_dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| format!("cannot protect {}: {e}", storage.data_dir.display()))?;
+            }
+        }
         let db = SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?;
         (Box::new(db), Some(storage.data_dir.as_path()))
     };
@@ -259,7 +268,6 @@ fn account_create(data_dir: &Path, id: Option<String>) -> Result<ExitCode, Strin
     println!("  aws_secret_access_key = {}", creds.secret_access_key);
     write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds).as_bytes(), true)?;
     println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
-    println!("A running server sees the new account after it restarts.");
     Ok(ExitCode::SUCCESS)
 }
 

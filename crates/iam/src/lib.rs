@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use castellan_api::{Request, Response};
-use castellan_store::{Store, Write};
+use castellan_store::{Expect, Store, StoreError, Write};
 
 pub use crate::authz::RequestInfo;
 pub use crate::crypto::MasterKey;
@@ -101,6 +101,9 @@ pub struct Iam {
     key_usage: Mutex<HashMap<String, AccessKeyLastUsed>>,
     /// Bumped after every applied change: compiled policy sets of an older generation are stale.
     generation: AtomicU64,
+    /// The store revision up to which this node has applied every change (its own and other
+    /// nodes'); [`Iam::sync`] follows the store's change feed from here.
+    seen_revision: AtomicU64,
     policy_cache: authz::PolicyCache,
 }
 
@@ -111,7 +114,7 @@ impl Iam {
         let mut state = State::default();
         for item in snapshot.items {
             match serde_json::from_slice::<Record>(&item.value) {
-                Ok(record) => state.apply(Change::Put(record)),
+                Ok(record) => state.apply_at(Change::Put(record), item.revision),
                 Err(e) => {
                     tracing::error!(key = %item.key, error = %e, "unreadable record");
                     return Err(ApiError::ServiceFailure);
@@ -130,6 +133,7 @@ impl Iam {
             clock,
             key_usage: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
         })
     }
@@ -150,29 +154,89 @@ impl Iam {
 
     /// Runs one change: `plan` validates against the current state and returns the changes
     /// and the result; the changes are committed to the store and only then applied.
-    fn mutate<T>(&self, plan: impl FnOnce(&State) -> ApiResult<(Vec<Change>, T)>) -> ApiResult<T> {
+    ///
+    /// Every write is compare-and-swap against the revision memory holds (or "absent" for a
+    /// new record), so two nodes cannot both act on the same state: the loser catches up with
+    /// the store and plans again, and then sees why it must fail (the name is taken, the quota
+    /// is reached).
+    fn mutate<T>(&self, mut plan: impl FnMut(&State) -> ApiResult<(Vec<Change>, T)>) -> ApiResult<T> {
+        const ATTEMPTS: usize = 5;
         let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (changes, out) = plan(&self.read())?;
-        if changes.is_empty() {
-            return Ok(out);
-        }
-        let mut writes = Vec::with_capacity(changes.len());
-        for change in &changes {
-            writes.push(match change {
-                Change::Put(r) => {
-                    let bytes = serde_json::to_vec(r).map_err(|_| ApiError::ServiceFailure)?;
-                    Write::put(r.key(), bytes)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (changes, out) = plan(&self.read())?;
+            if changes.is_empty() {
+                return Ok(out);
+            }
+            let writes = {
+                let st = self.read();
+                let mut writes = Vec::with_capacity(changes.len());
+                for change in &changes {
+                    let (record, value) = match change {
+                        Change::Put(r) => (r, Some(serde_json::to_vec(r).map_err(|_| ApiError::ServiceFailure)?)),
+                        Change::Delete(r) => (r, None),
+                    };
+                    let key = record.key();
+                    let expect = match st.revisions.get(&key) {
+                        Some(&rev) if st.record_at(&key).is_some() => Expect::Revision(rev),
+                        _ => Expect::Absent,
+                    };
+                    writes.push(Write { key, value, expect });
                 }
-                Change::Delete(r) => Write::delete(r.key()),
-            });
+                writes
+            };
+            match self.store.commit(&writes) {
+                Ok(revision) => {
+                    let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for change in changes {
+                        state.apply_at(change, revision);
+                    }
+                    drop(state);
+                    self.generation.fetch_add(1, Ordering::Release);
+                    return Ok(out);
+                }
+                Err(StoreError::Conflict { .. }) if attempt < ATTEMPTS => {
+                    // Another node changed what this plan read: catch up, then plan again.
+                    self.sync()?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        self.store.commit(&writes)?;
+    }
+
+    /// Applies every change other nodes (or `castellan account create`) committed since this
+    /// node last looked. Cheap when nothing changed: one indexed query.
+    pub fn sync(&self) -> ApiResult<()> {
+        let since = self.seen_revision.load(Ordering::Acquire);
+        let feed = self.store.changes_since(since)?;
+        if feed.changes.is_empty() {
+            self.seen_revision.fetch_max(feed.revision, Ordering::AcqRel);
+            return Ok(());
+        }
         let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for change in changes {
-            state.apply(change);
+        for changed in feed.changes {
+            // Memory may already hold this record at a newer revision (this node wrote it).
+            if state.revisions.get(&changed.key).is_some_and(|&r| r >= changed.revision) {
+                continue;
+            }
+            match changed.value {
+                Some(bytes) => match serde_json::from_slice::<Record>(&bytes) {
+                    Ok(record) => state.apply_at(Change::Put(record), changed.revision),
+                    Err(e) => tracing::error!(key = %changed.key, error = %e, "unreadable record in the change feed"),
+                },
+                None => {
+                    if let Some(record) = state.record_at(&changed.key) {
+                        state.apply(Change::Delete(record));
+                    }
+                    state.revisions.insert(changed.key, changed.revision);
+                }
+            }
         }
+        drop(state);
+        self.seen_revision.fetch_max(feed.revision, Ordering::AcqRel);
         self.generation.fetch_add(1, Ordering::Release);
-        Ok(out)
+        Ok(())
     }
 
     /// Makes sure an account and a root access key exist. With `explicit` credentials (from
@@ -237,7 +301,7 @@ impl Iam {
                     password_policy: None,
                 })));
             }
-            if let Some(k) = key {
+            if let Some(k) = key.clone() {
                 if let Some(existing) = st.access_keys.get(&k.access_key_id) {
                     if existing.account != id || existing.user.is_some() {
                         return Err(ApiError::EntityAlreadyExists(format!(

@@ -34,6 +34,9 @@ pub struct State {
     pub boundary_counts: HashMap<(String, String), u32>,
     /// Role → lowercase names of the instance profiles it is in.
     pub profiles_by_role: HashMap<NameKey, BTreeSet<String>>,
+    /// Store key → the revision of the commit that last wrote it, for compare-and-swap writes
+    /// and to ignore a change-feed entry older than what memory already holds.
+    pub revisions: HashMap<String, u64>,
 }
 
 fn bump(map: &mut HashMap<(String, String), u32>, account: &str, arn: &str, up: bool) {
@@ -49,6 +52,34 @@ fn bump(map: &mut HashMap<(String, String), u32>, account: &str, arn: &str, up: 
 }
 
 impl State {
+    /// The record stored under `key`, if memory holds it.
+    pub fn record_at(&self, key: &str) -> Option<Record> {
+        let mut parts = key.splitn(3, '/');
+        let kind = parts.next()?;
+        let first = parts.next()?;
+        let rest = parts.next();
+        let nk = |name: &str| (first.to_owned(), name.to_owned());
+        Some(match (kind, rest) {
+            ("account", None) => Record::Account(self.accounts.get(first)?.clone()),
+            ("accesskey", None) => Record::AccessKey(self.access_keys.get(first)?.clone()),
+            ("user", Some(n)) => Record::User(self.users.get(&nk(n))?.clone()),
+            ("group", Some(n)) => Record::Group(self.groups.get(&nk(n))?.clone()),
+            ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
+            ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
+            ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
+            _ => return None,
+        })
+    }
+
+    /// Applies a committed change and remembers the revision that wrote it.
+    pub fn apply_at(&mut self, change: Change, revision: u64) {
+        let key = match &change {
+            Change::Put(r) | Change::Delete(r) => r.key(),
+        };
+        self.apply(change);
+        self.revisions.insert(key, revision);
+    }
+
     pub fn apply(&mut self, change: Change) {
         match change {
             Change::Put(record) => {

@@ -72,6 +72,9 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 /// How often recorded access-key use is written to the store.
 const KEY_USAGE_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How often a node applies the changes other nodes committed (the cross-node delay bound).
+const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
     let flusher = {
@@ -84,9 +87,24 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
+    let follower = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SYNC_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let iam = Arc::clone(&iam);
+                if !matches!(tokio::task::spawn_blocking(move || iam.sync()).await, Ok(Ok(()))) {
+                    tracing::warn!("could not read the store's change feed; retrying");
+                }
+            }
+        })
+    };
     let app = router(Arc::clone(&iam), config).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     flusher.abort();
+    follower.abort();
     flush(&iam).await;
     result
 }

@@ -21,6 +21,8 @@ pub fn run(open: &dyn Fn() -> Box<dyn Store>, persistent: bool) {
     binary_values_round_trip(store.as_ref());
     keys_are_case_sensitive_and_ordered(store.as_ref());
     many_items(store.as_ref());
+    change_feed_reports_puts_and_deletes_in_order(store.as_ref());
+    deleted_records_can_be_created_again(store.as_ref());
     if persistent {
         let before = store.load().unwrap();
         drop(store);
@@ -131,6 +133,35 @@ fn many_items(store: &dyn Store) {
     assert_eq!(snap.items.iter().filter(|i| i.key.starts_with("c/many/")).count(), 2000);
 }
 
+fn change_feed_reports_puts_and_deletes_in_order(store: &dyn Store) {
+    let start = store.load().unwrap().revision;
+    let r1 = store.commit(&[Write::put("c/feed/a", b"1".to_vec()), Write::put("c/feed/b", b"2".to_vec())]).unwrap();
+    let r2 = store.commit(&[Write::delete("c/feed/a"), Write::put("c/feed/b", b"3".to_vec())]).unwrap();
+    let feed = store.changes_since(start).unwrap();
+    assert_eq!(feed.revision, r2);
+    let mine: Vec<_> = feed.changes.iter().filter(|c| c.key.starts_with("c/feed/")).collect();
+    assert_eq!(mine.len(), 2, "each key once, at its newest revision: {mine:?}");
+    assert!(mine.iter().all(|c| c.revision == r2));
+    assert!(mine.iter().any(|c| c.key == "c/feed/a" && c.value.is_none()), "deletions are reported");
+    assert!(mine.iter().any(|c| c.key == "c/feed/b" && c.value.as_deref() == Some(&b"3"[..])));
+    let revisions: Vec<u64> = feed.changes.iter().map(|c| c.revision).collect();
+    let mut sorted = revisions.clone();
+    sorted.sort_unstable();
+    assert_eq!(revisions, sorted, "in revision order");
+    let later = store.changes_since(r2).unwrap();
+    assert!(later.changes.is_empty());
+    assert!(r1 < r2);
+    // A deleted record is not loaded.
+    assert!(!store.load().unwrap().items.iter().any(|i| i.key == "c/feed/a"));
+}
+
+fn deleted_records_can_be_created_again(store: &dyn Store) {
+    store.commit(&[Write::put("c/again/a", b"1".to_vec()).expecting(Expect::Absent)]).unwrap();
+    store.commit(&[Write::delete("c/again/a")]).unwrap();
+    store.commit(&[Write::put("c/again/a", b"2".to_vec()).expecting(Expect::Absent)]).unwrap();
+    assert_eq!(value(store, "c/again/a"), Some(b"2".to_vec()));
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -149,6 +180,9 @@ mod tests {
         }
         fn commit(&self, writes: &[crate::Write]) -> Result<u64, crate::StoreError> {
             self.0.commit(writes)
+        }
+        fn changes_since(&self, revision: u64) -> Result<crate::ChangeFeed, crate::StoreError> {
+            self.0.changes_since(revision)
         }
     }
 }

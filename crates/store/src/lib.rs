@@ -77,14 +77,38 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// One record changed by a commit after some revision: its new value, or `None` if it was
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    pub key: String,
+    pub value: Option<Vec<u8>>,
+    pub revision: u64,
+}
+
+/// What changed after a revision, in revision order, and the newest revision seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeFeed {
+    pub changes: Vec<Changed>,
+    pub revision: u64,
+}
+
 /// A transactional record store. Implementations must pass [`conformance::run`].
+///
+/// Revisions are assigned in commit order: a reader that has seen revision `r` has seen every
+/// commit up to `r`, so [`Store::changes_since`] never skips one. (Commits are serialized on
+/// the revision counter to make that so; IAM is written rarely and read constantly.)
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Every record, in key order, and the newest revision.
+    /// Every live record, in key order, and the newest revision.
     fn load(&self) -> Result<Snapshot, StoreError>;
 
     /// Applies all writes atomically, or none of them. Returns the commit's revision, which is
     /// greater than every earlier one. A write acknowledged here survives a crash of the process.
     fn commit(&self, writes: &[Write]) -> Result<u64, StoreError>;
+
+    /// Every record written or deleted by commits after `revision` (deletions included), in
+    /// revision order: how a node follows the changes other nodes make.
+    fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError>;
 }
 
 /// Whether a write's precondition holds, given the record's current revision (if it exists).

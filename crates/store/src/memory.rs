@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::{Item, Snapshot, Store, StoreError, Write};
+use crate::{ChangeFeed, Changed, Item, Snapshot, Store, StoreError, Write};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -12,7 +12,8 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    records: BTreeMap<String, (Vec<u8>, u64)>,
+    /// `None`: a deletion, kept so `changes_since` reports it.
+    records: BTreeMap<String, (Option<Vec<u8>>, u64)>,
     revision: u64,
 }
 
@@ -32,7 +33,7 @@ impl Store for MemoryStore {
         let items = inner
             .records
             .iter()
-            .map(|(k, (v, r))| Item { key: k.clone(), value: v.clone(), revision: *r })
+            .filter_map(|(k, (v, r))| Some(Item { key: k.clone(), value: v.clone()?, revision: *r }))
             .collect();
         Ok(Snapshot { items, revision: inner.revision })
     }
@@ -40,23 +41,28 @@ impl Store for MemoryStore {
     fn commit(&self, writes: &[Write]) -> Result<u64, StoreError> {
         let mut inner = lock(&self.inner)?;
         for w in writes {
-            let current = inner.records.get(&w.key).map(|(_, r)| *r);
+            let current = inner.records.get(&w.key).and_then(|(v, r)| v.as_ref().map(|_| *r));
             if !crate::expectation_holds(w.expect, current) {
                 return Err(StoreError::Conflict { key: w.key.clone() });
             }
         }
         let revision = inner.revision + 1;
         for w in writes {
-            match &w.value {
-                Some(v) => {
-                    inner.records.insert(w.key.clone(), (v.clone(), revision));
-                }
-                None => {
-                    inner.records.remove(&w.key);
-                }
-            }
+            inner.records.insert(w.key.clone(), (w.value.clone(), revision));
         }
         inner.revision = revision;
         Ok(revision)
+    }
+
+    fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
+        let inner = lock(&self.inner)?;
+        let mut changes: Vec<Changed> = inner
+            .records
+            .iter()
+            .filter(|(_, (_, r))| *r > revision)
+            .map(|(k, (v, r))| Changed { key: k.clone(), value: v.clone(), revision: *r })
+            .collect();
+        changes.sort_by_key(|c| c.revision);
+        Ok(ChangeFeed { changes, revision: inner.revision })
     }
 }

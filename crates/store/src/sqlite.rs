@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::{Item, Snapshot, Store, StoreError, Write};
+use crate::{ChangeFeed, Changed, Item, Snapshot, Store, StoreError, Write};
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -17,11 +17,13 @@ pub struct SqliteStore {
 }
 
 const SCHEMA: &str = "
+-- A NULL value is a deletion, kept so that other readers of the change feed see it.
 CREATE TABLE IF NOT EXISTS records (
     key      TEXT PRIMARY KEY NOT NULL,
-    value    BLOB NOT NULL,
+    value    BLOB,
     revision INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_revision ON records (revision);
 CREATE TABLE IF NOT EXISTS meta (
     name  TEXT PRIMARY KEY NOT NULL,
     value INTEGER NOT NULL
@@ -61,7 +63,7 @@ impl Store for SqliteStore {
         let mut items = Vec::new();
         {
             let mut stmt = tx
-                .prepare("SELECT key, value, revision FROM records ORDER BY key")
+                .prepare("SELECT key, value, revision FROM records WHERE value IS NOT NULL ORDER BY key")
                 .map_err(unavailable)?;
             let rows = stmt
                 .query_map([], |r| {
@@ -82,7 +84,7 @@ impl Store for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
         for w in writes {
             let current: Option<i64> = tx
-                .query_row("SELECT revision FROM records WHERE key = ?1", params![w.key], |r| r.get(0))
+                .query_row("SELECT revision FROM records WHERE key = ?1 AND value IS NOT NULL", params![w.key], |r| r.get(0))
                 .optional()
                 .map_err(unavailable)?;
             if !crate::expectation_holds(w.expect, current.map(i64::unsigned_abs)) {
@@ -98,19 +100,41 @@ impl Store for SqliteStore {
             )
             .map_err(unavailable)?;
         for w in writes {
-            match &w.value {
-                Some(v) => tx
-                    .execute(
-                        "INSERT INTO records (key, value, revision) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision",
-                        params![w.key, v, revision],
-                    )
-                    .map_err(unavailable)?,
-                None => tx.execute("DELETE FROM records WHERE key = ?1", params![w.key]).map_err(unavailable)?,
-            };
+            tx.execute(
+                "INSERT INTO records (key, value, revision) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision",
+                params![w.key, w.value, revision],
+            )
+            .map_err(unavailable)?;
         }
         tx.commit().map_err(unavailable)?;
         Ok(revision.unsigned_abs())
+    }
+
+    fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(unavailable)?;
+        let newest: i64 = tx
+            .query_row("SELECT value FROM meta WHERE name = 'revision'", [], |r| r.get(0))
+            .map_err(unavailable)?;
+        let mut changes = Vec::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT key, value, revision FROM records WHERE revision > ?1 ORDER BY revision, key")
+                .map_err(unavailable)?;
+            let since = i64::try_from(revision).unwrap_or(i64::MAX);
+            let rows = stmt
+                .query_map(params![since], |r| {
+                    let rev: i64 = r.get(2)?;
+                    Ok(Changed { key: r.get(0)?, value: r.get(1)?, revision: rev.unsigned_abs() })
+                })
+                .map_err(unavailable)?;
+            for row in rows {
+                changes.push(row.map_err(unavailable)?);
+            }
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(ChangeFeed { changes, revision: newest.unsigned_abs() })
     }
 }
 

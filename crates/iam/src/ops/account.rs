@@ -85,7 +85,7 @@ pub fn update_password_policy(iam: &Iam, account: &str, r: iam::UpdateAccountPas
     };
     iam.mutate(|st| {
         let mut a = account_of(st, account)?.clone();
-        a.password_policy = Some(policy);
+        a.password_policy = Some(policy.clone());
         Ok((vec![Change::Put(Record::Account(a))], ()))
     })
 }

@@ -75,10 +75,10 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateGroupRequest) -> ApiResult
         let old = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
         let mut group = old.clone();
         let mut changes = Vec::new();
-        if let Some(path) = r.new_path {
+        if let Some(path) = r.new_path.clone() {
             group.path = path;
         }
-        if let Some(new_name) = r.new_group_name.filter(|n| *n != old.name) {
+        if let Some(new_name) = r.new_group_name.clone().filter(|n| *n != old.name) {
             if !new_name.eq_ignore_ascii_case(&old.name) && st.group(account, &new_name).is_some() {
                 return Err(ApiError::EntityAlreadyExists(format!("Group with name {new_name} already exists.")));
             }

@@ -69,7 +69,13 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateAccessKeyRequest) -> Api
                 create_date: Some(ts(now)),
             },
         };
-        Ok((vec![Change::Put(Record::AccessKey(key))], out))
+        // Rewrite the owner's record too: its revision guards the quota, so two nodes
+        // creating a key for the same user at once cannot both succeed.
+        let owner = match &user {
+            Some(name) => Record::User(st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?.clone()),
+            None => Record::Account(st.accounts.get(&caller.account).ok_or(ApiError::ServiceFailure)?.clone()),
+        };
+        Ok((vec![Change::Put(Record::AccessKey(key)), Change::Put(owner)], out))
     })
 }
 

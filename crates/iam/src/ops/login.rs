@@ -77,7 +77,7 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateLoginProfileRequest) -> 
             return Err(ApiError::EntityAlreadyExists(format!("Login Profile for user {} already exists.", user.name)));
         }
         let reset = r.password_reset_required.unwrap_or(false);
-        user.login_profile = Some(LoginProfile { password_hash: hash, created: now, password_reset_required: reset });
+        user.login_profile = Some(LoginProfile { password_hash: hash.clone(), created: now, password_reset_required: reset });
         let out = iam::CreateLoginProfileResponse {
             login_profile: iam::LoginProfile { user_name: user.name.clone(), create_date: ts(now), password_reset_required: Some(reset) },
         };
@@ -114,7 +114,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: iam::UpdateLoginProfileRequest) -> 
         let mut user = subject(st, caller, Some(r.user_name.as_str()))?.clone();
         let name = user.name.clone();
         let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(&name))?;
-        if let Some(h) = hash {
+        if let Some(h) = hash.clone() {
             profile.password_hash = h;
         }
         if let Some(reset) = r.password_reset_required {
@@ -152,7 +152,7 @@ pub fn change_password(iam: &Iam, caller: &Caller, r: iam::ChangePasswordRequest
     iam.mutate(|st| {
         let mut user = st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?.clone();
         let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(name))?;
-        profile.password_hash = hash;
+        profile.password_hash.clone_from(&hash);
         profile.password_reset_required = false;
         Ok((vec![Change::Put(Record::User(user))], ()))
     })

@@ -89,7 +89,7 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListRolesRequest) -> ApiResult<iam
     })
 }
 
-fn modify(iam: &Iam, account: &str, name: &str, f: impl FnOnce(&mut Role) -> ApiResult<()>) -> ApiResult<Role> {
+fn modify(iam: &Iam, account: &str, name: &str, f: impl Fn(&mut Role) -> ApiResult<()>) -> ApiResult<Role> {
     iam.mutate(|st| {
         let mut role = role_of(st, account, name)?.clone();
         f(&mut role)?;
@@ -99,7 +99,7 @@ fn modify(iam: &Iam, account: &str, name: &str, f: impl FnOnce(&mut Role) -> Api
 
 pub fn update(iam: &Iam, account: &str, r: iam::UpdateRoleRequest) -> ApiResult<()> {
     modify(iam, account, &r.role_name, |role| {
-        if let Some(d) = r.description {
+        if let Some(d) = r.description.clone() {
             role.description = Some(d);
         }
         if let Some(m) = r.max_session_duration {
@@ -116,7 +116,7 @@ pub fn update_description(
     r: iam::UpdateRoleDescriptionRequest,
 ) -> ApiResult<iam::UpdateRoleDescriptionResponse> {
     let role = modify(iam, account, &r.role_name, |role| {
-        role.description = Some(r.description);
+        role.description = Some(r.description.clone());
         Ok(())
     })?;
     Ok(iam::UpdateRoleDescriptionResponse { role: Some(shape(&role)) })
@@ -125,7 +125,7 @@ pub fn update_description(
 pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequest) -> ApiResult<()> {
     trust_policy_document(&r.policy_document)?;
     modify(iam, account, &r.role_name, |role| {
-        role.assume_role_policy = r.policy_document;
+        role.assume_role_policy.clone_from(&r.policy_document);
         Ok(())
     })
     .map(|_| ())

@@ -91,10 +91,10 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateUserRequest) -> ApiResult<
         let old = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
         let mut user = old.clone();
         let mut changes = Vec::new();
-        if let Some(path) = r.new_path {
+        if let Some(path) = r.new_path.clone() {
             user.path = path;
         }
-        if let Some(new_name) = r.new_user_name.filter(|n| *n != old.name) {
+        if let Some(new_name) = r.new_user_name.clone().filter(|n| *n != old.name) {
             if !new_name.eq_ignore_ascii_case(&old.name) && st.user(account, &new_name).is_some() {
                 return Err(ApiError::EntityAlreadyExists(format!("User with name {new_name} already exists.")));
             }
