@@ -329,15 +329,20 @@ fn resource_format(r: &str) -> Option<String> {
     let (service, after_service) = after.split_once(':').unwrap_or((after, ""));
     let region_present = !after_service.starts_with(':');
     let after_region = after_service.split_once(':').map_or("", |(_, a)| a);
-    let path = after_region.split_once(':').map_or("", |(_, a)| a);
+    let (account, path) = after_region.split_once(':').unwrap_or((after_region, ""));
     if service == "iam" && region_present {
         return Some(format!("IAM resource {r} cannot contain region information."));
     }
-    // S3 access points are regional; every other S3 resource has no region.
-    if service == "s3" && region_present && !path.starts_with("accesspoint/") {
+    // Buckets and objects have neither region nor account; the S3 Control resources
+    // (access points, access grants, batch jobs, Storage Lens) have both, as AWS managed
+    // policies such as SageMakerStudioProjectRoleMachineLearningPolicy show.
+    if service == "s3" && region_present && account.is_empty() && !path.starts_with("accesspoint/") {
         return Some(format!("Resource {r} can not contain region information."));
     }
-    if service == "iam" && path != "root" && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    // A path that starts with a wildcard may match any of them (the AWS managed policy
+    // CloudFrontFullAccess has `arn:aws:iam::*:*`).
+    let wild = path.starts_with(['*', '?']);
+    if service == "iam" && path != "root" && !wild && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p)) {
         // The current text (LocalStack's snapshot of IAM; moto has an older one without "root").
         return Some(format!(
             "IAM resource path must either be \"*\", root, or start with {}.",
