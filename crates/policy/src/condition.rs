@@ -39,8 +39,14 @@ pub enum BaseOperator {
 const OPERATORS: [(&str, BaseOperator); 27] = [
     ("StringEquals", BaseOperator::StringEquals),
     ("StringNotEquals", BaseOperator::StringNotEquals),
-    ("StringEqualsIgnoreCase", BaseOperator::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", BaseOperator::StringNotEqualsIgnoreCase),
+    (
+        "StringEqualsIgnoreCase",
+        BaseOperator::StringEqualsIgnoreCase,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOperator::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", BaseOperator::StringLike),
     ("StringNotLike", BaseOperator::StringNotLike),
     ("NumericEquals", BaseOperator::NumericEquals),
@@ -48,7 +54,10 @@ const OPERATORS: [(&str, BaseOperator); 27] = [
     ("NumericLessThan", BaseOperator::NumericLessThan),
     ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
     ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    ("NumericGreaterThanEquals", BaseOperator::NumericGreaterThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        BaseOperator::NumericGreaterThanEquals,
+    ),
     ("DateEquals", BaseOperator::DateEquals),
     ("DateNotEquals", BaseOperator::DateNotEquals),
     ("DateLessThan", BaseOperator::DateLessThan),
@@ -69,11 +78,17 @@ const OPERATORS: [(&str, BaseOperator); 27] = [
 impl BaseOperator {
     /// The operator's name as written in policies.
     pub fn name(self) -> &'static str {
-        OPERATORS.iter().find(|(_, op)| *op == self).map_or("", |(n, _)| n)
+        OPERATORS
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("", |(n, _)| n)
     }
 
     fn from_name(name: &str) -> Option<BaseOperator> {
-        OPERATORS.iter().find(|(n, _)| *n == name).map(|(_, op)| *op)
+        OPERATORS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, op)| *op)
     }
 
     /// Negated operators: true when the key's value matches none of the policy's values.
@@ -128,7 +143,11 @@ impl Operator {
         if if_exists && base == BaseOperator::Null {
             return None;
         }
-        Some(Operator { base, qualifier, if_exists })
+        Some(Operator {
+            base,
+            qualifier,
+            if_exists,
+        })
     }
 }
 
@@ -175,9 +194,23 @@ pub struct Condition {
 }
 
 impl Condition {
-    pub(crate) fn new(operator: Operator, key_text: &str, values: Vec<String>, variables: bool) -> Condition {
-        let compiled = values.iter().map(|v| compile_value(operator.base, v, variables)).collect();
-        Condition { operator, key: key_text.to_ascii_lowercase(), key_text: key_text.to_owned(), values, compiled }
+    pub(crate) fn new(
+        operator: Operator,
+        key_text: &str,
+        values: Vec<String>,
+        variables: bool,
+    ) -> Condition {
+        let compiled = values
+            .iter()
+            .map(|v| compile_value(operator.base, v, variables))
+            .collect();
+        Condition {
+            operator,
+            key: key_text.to_ascii_lowercase(),
+            key_text: key_text.to_owned(),
+            values,
+            compiled,
+        }
     }
 
     pub fn operator(&self) -> Operator {
@@ -221,21 +254,45 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Compiled {
     use BaseOperator as B;
     match base {
-        B::StringEquals | B::StringNotEquals => {
-            Compiled::Pattern(Pattern::compile(value, Syntax { wildcards: false, variables, fold: false }))
-        }
+        B::StringEquals | B::StringNotEquals => Compiled::Pattern(Pattern::compile(
+            value,
+            Syntax {
+                wildcards: false,
+                variables,
+                fold: false,
+            },
+        )),
         B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
-            Compiled::Pattern(Pattern::compile(value, Syntax { wildcards: false, variables, fold: true }))
+            Compiled::Pattern(Pattern::compile(
+                value,
+                Syntax {
+                    wildcards: false,
+                    variables,
+                    fold: true,
+                },
+            ))
         }
-        B::StringLike | B::StringNotLike | B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
-            Compiled::Pattern(Pattern::compile(value, Syntax { wildcards: true, variables, fold: false }))
-        }
+        B::StringLike
+        | B::StringNotLike
+        | B::ArnEquals
+        | B::ArnLike
+        | B::ArnNotEquals
+        | B::ArnNotLike => Compiled::Pattern(Pattern::compile(
+            value,
+            Syntax {
+                wildcards: true,
+                variables,
+                fold: false,
+            },
+        )),
         B::NumericEquals
         | B::NumericNotEquals
         | B::NumericLessThan
         | B::NumericLessThanEquals
         | B::NumericGreaterThan
-        | B::NumericGreaterThanEquals => parse_number(value).map_or(Compiled::Invalid, Compiled::Number),
+        | B::NumericGreaterThanEquals => {
+            parse_number(value).map_or(Compiled::Invalid, Compiled::Number)
+        }
         B::DateEquals
         | B::DateNotEquals
         | B::DateLessThan
@@ -244,7 +301,9 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Compiled {
         | B::DateGreaterThanEquals => date::parse(value).map_or(Compiled::Invalid, Compiled::Date),
         B::Bool | B::Null => parse_bool(value).map_or(Compiled::Invalid, Compiled::Bool),
         B::BinaryEquals => Compiled::Binary(value.to_owned()),
-        B::IpAddress | B::NotIpAddress => Cidr::parse(value).map_or(Compiled::Invalid, Compiled::Cidr),
+        B::IpAddress | B::NotIpAddress => {
+            Cidr::parse(value).map_or(Compiled::Invalid, Compiled::Cidr)
+        }
     }
 }
 

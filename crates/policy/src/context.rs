@@ -43,7 +43,13 @@ impl PrincipalType {
 
     /// Whether the principal belongs to an AWS account and so has identity-based policies.
     pub fn is_iam(self) -> bool {
-        matches!(self, PrincipalType::Root | PrincipalType::User | PrincipalType::AssumedRole | PrincipalType::FederatedUser)
+        matches!(
+            self,
+            PrincipalType::Root
+                | PrincipalType::User
+                | PrincipalType::AssumedRole
+                | PrincipalType::FederatedUser
+        )
     }
 
     fn parse(s: &str) -> Option<PrincipalType> {
@@ -85,7 +91,12 @@ pub struct RequestPrincipal {
 
 impl RequestPrincipal {
     /// A principal of `kind` with `arn`, `id` and `account`.
-    pub fn new(kind: PrincipalType, arn: impl Into<String>, id: impl Into<String>, account: impl Into<String>) -> Self {
+    pub fn new(
+        kind: PrincipalType,
+        arn: impl Into<String>,
+        id: impl Into<String>,
+        account: impl Into<String>,
+    ) -> Self {
         RequestPrincipal {
             kind,
             arn: arn.into(),
@@ -114,7 +125,11 @@ impl RequestContext {
     /// `*` for actions without a resource). The keys AWS derives from the principal
     /// (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid,
     /// aws:username, aws:PrincipalTag/*) are set; [`RequestContext::set`] overrides them.
-    pub fn new(principal: RequestPrincipal, action: impl Into<String>, resource: impl Into<String>) -> Self {
+    pub fn new(
+        principal: RequestPrincipal,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
         let mut keys: HashMap<String, Vec<String>> = HashMap::new();
         let p = &principal;
         if p.kind.is_iam() {
@@ -130,26 +145,40 @@ impl RequestContext {
             keys.insert("aws:principalservicename".into(), vec![p.arn.clone()]);
         }
         keys.insert("aws:principaltype".into(), vec![p.kind.as_str().to_owned()]);
-        keys.insert("aws:principalisawsservice".into(), vec![(p.kind == PrincipalType::Service).to_string()]);
+        keys.insert(
+            "aws:principalisawsservice".into(),
+            vec![(p.kind == PrincipalType::Service).to_string()],
+        );
         if let Some(name) = &p.name {
             if p.kind == PrincipalType::User {
                 keys.insert("aws:username".into(), vec![name.clone()]);
             }
         }
         for (k, v) in &p.tags {
-            keys.insert(format!("aws:principaltag/{}", k.to_ascii_lowercase()), vec![v.clone()]);
+            keys.insert(
+                format!("aws:principaltag/{}", k.to_ascii_lowercase()),
+                vec![v.clone()],
+            );
         }
         if !p.tags.is_empty() {
-            keys.entry("aws:principaltagkeys".into()).or_insert_with(|| p.tags.iter().map(|(k, _)| k.clone()).collect());
+            keys.entry("aws:principaltagkeys".into())
+                .or_insert_with(|| p.tags.iter().map(|(k, _)| k.clone()).collect());
         }
-        RequestContext { principal, action: action.into(), resource: resource.into(), resource_account: None, keys }
+        RequestContext {
+            principal,
+            action: action.into(),
+            resource: resource.into(),
+            resource_account: None,
+            keys,
+        }
     }
 
     /// The account that owns the resource (aws:ResourceAccount); decides same- vs
     /// cross-account evaluation. Without it the resource is taken to be the principal's.
     pub fn with_resource_account(mut self, account: impl Into<String>) -> Self {
         let account = account.into();
-        self.keys.insert("aws:resourceaccount".into(), vec![account.clone()]);
+        self.keys
+            .insert("aws:resourceaccount".into(), vec![account.clone()]);
         self.resource_account = Some(account);
         self
     }
@@ -157,8 +186,14 @@ impl RequestContext {
     /// The time of the request, in milliseconds since the epoch (aws:CurrentTime and
     /// aws:EpochTime). Evaluation never reads a clock.
     pub fn with_time(mut self, epoch_millis: i64) -> Self {
-        self.keys.insert("aws:currenttime".into(), vec![crate::date::format(epoch_millis)]);
-        self.keys.insert("aws:epochtime".into(), vec![epoch_millis.div_euclid(1000).to_string()]);
+        self.keys.insert(
+            "aws:currenttime".into(),
+            vec![crate::date::format(epoch_millis)],
+        );
+        self.keys.insert(
+            "aws:epochtime".into(),
+            vec![epoch_millis.div_euclid(1000).to_string()],
+        );
         self
     }
 
@@ -206,10 +241,15 @@ impl RequestContext {
     ///   "canonical_user"?}, "action", "resource", "resource_account"?, "time"?: ISO 8601 or
     ///   epoch seconds, "context"?: {key: value or [values]}}`.
     pub fn from_json(v: &serde_json::Value) -> Result<RequestContext, String> {
-        let str_of = |o: &serde_json::Value, k: &str| o.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+        let str_of = |o: &serde_json::Value, k: &str| {
+            o.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
         let p = v.get("principal").ok_or("request: missing `principal`")?;
         let kind_name = str_of(p, "type").ok_or("principal: missing `type`")?;
-        let kind = PrincipalType::parse(&kind_name).ok_or_else(|| format!("principal: unknown type `{kind_name}`"))?;
+        let kind = PrincipalType::parse(&kind_name)
+            .ok_or_else(|| format!("principal: unknown type `{kind_name}`"))?;
         let mut principal = RequestPrincipal::new(
             kind,
             str_of(p, "arn").unwrap_or_default(),
@@ -221,7 +261,9 @@ impl RequestContext {
         principal.canonical_user = str_of(p, "canonical_user");
         if let Some(tags) = p.get("tags").and_then(serde_json::Value::as_object) {
             for (k, t) in tags {
-                let t = t.as_str().ok_or_else(|| format!("principal: tag `{k}` is not a string"))?;
+                let t = t
+                    .as_str()
+                    .ok_or_else(|| format!("principal: tag `{k}` is not a string"))?;
                 principal.tags.push((k.clone(), t.to_owned()));
             }
         }
@@ -236,7 +278,8 @@ impl RequestContext {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let millis = crate::date::parse(&text).ok_or_else(|| format!("request: bad time `{text}`"))?;
+            let millis =
+                crate::date::parse(&text).ok_or_else(|| format!("request: bad time `{text}`"))?;
             ctx = ctx.with_time(millis);
         }
         if let Some(keys) = v.get("context").and_then(serde_json::Value::as_object) {
@@ -252,7 +295,9 @@ impl RequestContext {
                         ctx.remove(k);
                         continue;
                     }
-                    serde_json::Value::Array(items) => items.iter().map(scalar).collect::<Option<Vec<_>>>(),
+                    serde_json::Value::Array(items) => {
+                        items.iter().map(scalar).collect::<Option<Vec<_>>>()
+                    }
                     other => scalar(other).map(|s| vec![s]),
                 }
                 .ok_or_else(|| format!("context: bad value for `{k}`"))?;

@@ -144,7 +144,10 @@ mod tests {
         assert_eq!(parse("2019-07-01T13:20:15Z"), Some(1_561_987_215_000));
         assert_eq!(parse("1561987215"), Some(1_561_987_215_000));
         assert_eq!(parse("2019-07-01T15:20:15+02:00"), Some(1_561_987_215_000));
-        assert_eq!(parse("2016-12-13T21:20:37.593194+00:00"), Some(1_481_664_037_593));
+        assert_eq!(
+            parse("2016-12-13T21:20:37.593194+00:00"),
+            Some(1_481_664_037_593)
+        );
         assert!(parse("01T").is_some());
         assert!(parse("2016-12-13t2:00:00.593194+23").is_some());
         assert!(parse("-292275054").is_some());
@@ -162,7 +165,12 @@ pub(crate) fn format(millis: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The inverse of `days_from_civil` (Howard Hinnant's algorithm).

@@ -11,7 +11,9 @@ pub struct PolicyError {
 
 impl PolicyError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        PolicyError { message: message.into() }
+        PolicyError {
+            message: message.into(),
+        }
     }
 
     /// AWS's message text for this error.
@@ -76,7 +78,9 @@ impl PolicyError {
     }
 
     pub(crate) fn invalid_principal(kind: &str, value: &str) -> Self {
-        Self::new(format!("Invalid principal in policy: \"{kind}\":\"{value}\""))
+        Self::new(format!(
+            "Invalid principal in policy: \"{kind}\":\"{value}\""
+        ))
     }
 
     pub(crate) fn no_vendor() -> Self {

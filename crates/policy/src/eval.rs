@@ -59,13 +59,21 @@ impl Evaluation<'_> {
             PrincipalType::Anonymous => "Anonymous".to_owned(),
             _ => ctx.principal.arn.clone(),
         };
-        let head = format!("User: {who} is not authorized to perform: {} on resource: {}", ctx.action, ctx.resource);
+        let head = format!(
+            "User: {who} is not authorized to perform: {} on resource: {}",
+            ctx.action, ctx.resource
+        );
         match (self.decision, self.kind) {
             (Decision::Allow, _) => None,
-            (Decision::ExplicitDeny, Some(kind)) => Some(format!("{head} with an explicit deny in {}", with_article(kind))),
-            (Decision::ImplicitDeny, Some(kind)) => {
-                Some(format!("{head} because no {} allows the {} action", kind.phrase(), ctx.action))
-            }
+            (Decision::ExplicitDeny, Some(kind)) => Some(format!(
+                "{head} with an explicit deny in {}",
+                with_article(kind)
+            )),
+            (Decision::ImplicitDeny, Some(kind)) => Some(format!(
+                "{head} because no {} allows the {} action",
+                kind.phrase(),
+                ctx.action
+            )),
             (_, None) => Some(head),
         }
     }
@@ -73,7 +81,11 @@ impl Evaluation<'_> {
 
 fn with_article(kind: PolicyKind) -> String {
     let phrase = kind.phrase();
-    let article = if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {phrase}")
 }
 
@@ -88,8 +100,14 @@ enum Slot {
     Session = 5,
 }
 
-const SLOTS: [Slot; 6] =
-    [Slot::ServiceControl, Slot::ResourceControl, Slot::Resource, Slot::Identity, Slot::Boundary, Slot::Session];
+const SLOTS: [Slot; 6] = [
+    Slot::ServiceControl,
+    Slot::ResourceControl,
+    Slot::Resource,
+    Slot::Identity,
+    Slot::Boundary,
+    Slot::Session,
+];
 
 fn slot_of(kind: PolicyKind) -> Slot {
     match kind {
@@ -153,7 +171,11 @@ impl PolicySet {
                     services.sort_unstable();
                     services.dedup();
                     for s in services {
-                        sp.index.by_service.entry(s.to_owned()).or_default().push((pi, si));
+                        sp.index
+                            .by_service
+                            .entry(s.to_owned())
+                            .or_default()
+                            .push((pi, si));
                     }
                 }
             }
@@ -191,8 +213,16 @@ impl PolicySet {
         }
         for (group, default_kind) in groups {
             let Some(list) = obj.get(group) else { continue };
-            for (i, p) in list.as_array().ok_or_else(|| format!("policies.{group}: not a list"))?.iter().enumerate() {
-                let id = p.get("id").and_then(serde_json::Value::as_str).map_or_else(|| format!("{group}{i}"), str::to_owned);
+            for (i, p) in list
+                .as_array()
+                .ok_or_else(|| format!("policies.{group}: not a list"))?
+                .iter()
+                .enumerate()
+            {
+                let id = p
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .map_or_else(|| format!("{group}{i}"), str::to_owned);
                 let kind = match p.get("kind").and_then(serde_json::Value::as_str) {
                     Some("Trust") => PolicyKind::Trust,
                     Some("Resource") => PolicyKind::Resource,
@@ -204,11 +234,16 @@ impl PolicySet {
                     Some(doc) => doc.to_string(),
                     None => return Err(format!("policies.{group}.{id}: missing `document`")),
                 };
-                let policy = Policy::parse(&text, kind).map_err(|e| format!("policies.{group}.{id}: {e}"))?;
+                let policy = Policy::parse(&text, kind)
+                    .map_err(|e| format!("policies.{group}.{id}: {e}"))?;
                 set.add(id, policy);
             }
         }
-        if obj.get("session_applies").and_then(serde_json::Value::as_bool) == Some(true) {
+        if obj
+            .get("session_applies")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
             set.session_applies = true;
         }
         Ok(set)
@@ -216,12 +251,18 @@ impl PolicySet {
 
     fn slot(&self, slot: Slot) -> &SlotPolicies {
         // SLOTS has one entry per array element, so the index is in range.
-        #[expect(clippy::indexing_slicing, reason = "Slot discriminants are 0..6, the array's length")]
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "Slot discriminants are 0..6, the array's length"
+        )]
         &self.slots[slot as usize]
     }
 
     fn has_trust(&self) -> bool {
-        self.slot(Slot::Resource).policies.iter().any(|(_, p)| p.kind() == PolicyKind::Trust)
+        self.slot(Slot::Resource)
+            .policies
+            .iter()
+            .any(|(_, p)| p.kind() == PolicyKind::Trust)
     }
 
     fn has(&self, slot: Slot) -> bool {
@@ -240,22 +281,41 @@ impl PolicySet {
         } else {
             service
         };
-        let named = sp.index.by_service.get(service).map_or(&[][..], Vec::as_slice);
+        let named = sp
+            .index
+            .by_service
+            .get(service)
+            .map_or(&[][..], Vec::as_slice);
         let has_boundary = self.has(Slot::Boundary);
         let kind_of = |pi: usize| sp.policies.get(pi).map(|(_, p)| p.kind());
         let mut visit = |&(pi, si): &(u32, u32)| {
             let (pi, si) = (pi as usize, si as usize);
-            let Some((id, policy)) = sp.policies.get(pi) else { return };
-            let Some(st) = policy.statements().get(si) else { return };
+            let Some((id, policy)) = sp.policies.get(pi) else {
+                return;
+            };
+            let Some(st) = policy.statements().get(si) else {
+                return;
+            };
             if !matching::action_applies(st, &ctx.action) || !matching::resource_applies(st, ctx) {
                 return;
             }
-            let Some(how) = matching::principal_applies(st, ctx, has_boundary) else { return };
+            let Some(how) = matching::principal_applies(st, ctx, has_boundary) else {
+                return;
+            };
             if !matching::conditions_hold(st, ctx) {
                 return;
             }
             let kind = kind_of(pi).unwrap_or(PolicyKind::Identity);
-            out.push(Hit { r: StatementRef { policy: id, kind, sid: st.sid(), index: si }, effect: st.effect(), how });
+            out.push(Hit {
+                r: StatementRef {
+                    policy: id,
+                    kind,
+                    sid: st.sid(),
+                    index: si,
+                },
+                effect: st.effect(),
+                how,
+            });
         };
         named.iter().for_each(&mut visit);
         sp.index.any.iter().for_each(&mut visit);
@@ -284,29 +344,60 @@ impl PolicySet {
         let get = |slot: Slot| hits.get(slot as usize).map_or(&[][..], Vec::as_slice);
 
         // 1. An explicit deny anywhere wins.
-        let denies: Vec<StatementRef<'_>> =
-            SLOTS.iter().flat_map(|s| get(*s).iter().filter(|h| h.effect == Effect::Deny).map(|h| h.r)).collect();
+        let denies: Vec<StatementRef<'_>> = SLOTS
+            .iter()
+            .flat_map(|s| {
+                get(*s)
+                    .iter()
+                    .filter(|h| h.effect == Effect::Deny)
+                    .map(|h| h.r)
+            })
+            .collect();
         if let Some(first) = denies.first() {
-            return Evaluation { decision: Decision::ExplicitDeny, kind: Some(first.kind_for_message()), statements: denies };
+            return Evaluation {
+                decision: Decision::ExplicitDeny,
+                kind: Some(first.kind_for_message()),
+                statements: denies,
+            };
         }
         let allows = |slot: Slot| get(slot).iter().filter(|h| h.effect == Effect::Allow);
         let allowed = |slot: Slot| allows(slot).next().is_some();
-        let implicit = |kind: PolicyKind| Evaluation { decision: Decision::ImplicitDeny, statements: Vec::new(), kind: Some(kind) };
+        let implicit = |kind: PolicyKind| Evaluation {
+            decision: Decision::ImplicitDeny,
+            statements: Vec::new(),
+            kind: Some(kind),
+        };
 
         // 2. RCPs, then SCPs, when supplied, must allow.
         if self.has(Slot::ResourceControl) && !allowed(Slot::ResourceControl) {
             return implicit(PolicyKind::ResourceControl);
         }
-        if slots_for(Slot::ServiceControl) && self.has(Slot::ServiceControl) && !allowed(Slot::ServiceControl) {
+        if slots_for(Slot::ServiceControl)
+            && self.has(Slot::ServiceControl)
+            && !allowed(Slot::ServiceControl)
+        {
             return implicit(PolicyKind::ServiceControl);
         }
 
-        let all_allows = || SLOTS.iter().flat_map(|s| allows(*s).map(|h| h.r)).collect::<Vec<_>>();
-        let allow = || Evaluation { decision: Decision::Allow, statements: all_allows(), kind: None };
+        let all_allows = || {
+            SLOTS
+                .iter()
+                .flat_map(|s| allows(*s).map(|h| h.r))
+                .collect::<Vec<_>>()
+        };
+        let allow = || Evaluation {
+            decision: Decision::Allow,
+            statements: all_allows(),
+            kind: None,
+        };
 
         // Principals without identity-based policies are decided by resource-based policies.
         if !iam {
-            return if allowed(Slot::Resource) { allow() } else { implicit(PolicyKind::Resource) };
+            return if allowed(Slot::Resource) {
+                allow()
+            } else {
+                implicit(PolicyKind::Resource)
+            };
         }
 
         let resource_named = allows(Slot::Resource).map(|h| h.how).max();
@@ -375,4 +466,47 @@ impl StatementRef<'_> {
     fn kind_for_message(&self) -> PolicyKind {
         self.kind
     }
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "Allow",
+            Decision::ExplicitDeny => "ExplicitDeny",
+            Decision::ImplicitDeny => "ImplicitDeny",
+        }
+    }
+}
+
+impl Evaluation<'_> {
+    /// The evaluation as JSON: `{"decision", "statements": [{"policy", "kind", "sid",
+    /// "index"}], "kind", "message"}` (`kind` and `message` are null when allowed).
+    pub fn to_json(&self, ctx: &RequestContext) -> serde_json::Value {
+        let statements: Vec<serde_json::Value> = self
+            .statements
+            .iter()
+            .map(|s| {
+                serde_json::json!({"policy": s.policy, "kind": s.kind.phrase(), "sid": s.sid, "index": s.index})
+            })
+            .collect();
+        serde_json::json!({
+            "decision": self.decision.as_str(),
+            "statements": statements,
+            "kind": self.kind.map(PolicyKind::phrase),
+            "message": self.access_denied_message(ctx),
+        })
+    }
+}
+
+/// Decides a request given as JSON against policies given as JSON (the shapes of
+/// [`PolicySet::from_json`] and [`RequestContext::from_json`]) and returns
+/// [`Evaluation::to_json`]. An error names the input that could not be read, or the policy
+/// the parser refused with AWS's message.
+pub fn evaluate_json(
+    policies: &serde_json::Value,
+    request: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let set = PolicySet::from_json(policies)?;
+    let ctx = RequestContext::from_json(request)?;
+    Ok(set.evaluate(&ctx).to_json(&ctx))
 }

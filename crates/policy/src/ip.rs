@@ -22,7 +22,9 @@ impl Cidr {
             IpAddr::V6(_) => 128,
         };
         let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().ok()?,
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().ok()?
+            }
             Some(_) => return None,
             None => max,
         };
@@ -33,20 +35,26 @@ impl Cidr {
     }
 
     /// Whether `ip` (an address, or a CIDR whose network address is taken) lies in the block.
-        pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(a) & mask
             }
             (IpAddr::V6(net), IpAddr::V4(a)) => match net.to_ipv4_mapped() {
-                Some(net4) if self.prefix >= 96 => {
-                    Cidr { addr: IpAddr::V4(net4), prefix: self.prefix - 96 }.contains(IpAddr::V4(a))
+                Some(net4) if self.prefix >= 96 => Cidr {
+                    addr: IpAddr::V4(net4),
+                    prefix: self.prefix - 96,
                 }
+                .contains(IpAddr::V4(a)),
                 _ => false,
             },
             (IpAddr::V4(_), IpAddr::V6(a)) => match a.to_ipv4_mapped() {
@@ -76,7 +84,9 @@ mod tests {
         let c = Cidr::parse("2001:DB8:1234:5678::/64").unwrap();
         assert!(c.contains("2001:db8:1234:5678::1".parse().unwrap()));
         assert!(!c.contains("2001:db8:1234:5679::1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("1.2.3.4/33").is_none());
         assert!(Cidr::parse("nonsense").is_none());
     }

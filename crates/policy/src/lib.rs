@@ -33,7 +33,8 @@
 //!   kind, Sid, index) and the kind of policy that denied or failed to allow;
 //!   [`Evaluation::access_denied_message`] writes AWS's AccessDenied text from them.
 //! - [`RequestContext::from_json`] and [`PolicySet::from_json`] read the JSON shapes the
-//!   test data (tests/evaluation/*.json) uses, for a command-line front end.
+//!   test data (tests/evaluation/*.json) uses, [`Evaluation::to_json`] writes the answer,
+//!   and [`evaluate_json`]`(policies, request)` does all three, for a command-line front end.
 //!
 //! The logic follows the IAM User Guide's "Policy evaluation logic" pages: an explicit deny
 //! anywhere wins; RCPs and SCPs, when supplied, must allow; in one account either the
@@ -44,7 +45,15 @@
 //! identity side; across accounts both sides must allow; a role's trust policy must always
 //! allow.
 
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod condition;
 mod context;
@@ -61,9 +70,10 @@ mod principal;
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
 pub use context::{PrincipalType, RequestContext, RequestPrincipal};
 pub use error::PolicyError;
-pub use eval::{Decision, Evaluation, PolicySet, StatementRef};
+pub use eval::{evaluate_json, Decision, Evaluation, PolicySet, StatementRef};
 pub use model::{
-    ActionBlock, ActionMatcher, Effect, PolicyKind, PrincipalBlock, ResourceBlock, ResourceMatcher, Statement, Version,
+    ActionBlock, ActionMatcher, Effect, PolicyKind, PrincipalBlock, ResourceBlock, ResourceMatcher,
+    Statement, Version,
 };
 pub use principal::PrincipalSet;
 
@@ -80,7 +90,12 @@ impl Policy {
     /// Parses and validates `text` as a policy of `kind`.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
         let (version, statements) = parse::parse(text, kind)?;
-        Ok(Policy { text: text.to_owned(), kind, version, statements })
+        Ok(Policy {
+            text: text.to_owned(),
+            kind,
+            version,
+            statements,
+        })
     }
 
     /// The document exactly as it was given.

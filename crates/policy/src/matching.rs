@@ -50,9 +50,18 @@ fn aws_entry(entry: &str, ctx: &RequestContext) -> Option<Named> {
     if !p.kind.is_iam() {
         return None;
     }
-    if entry == p.account || entry.strip_prefix("arn:aws:iam::").and_then(|r| r.strip_suffix(":root")) == Some(p.account.as_str()) {
+    if entry == p.account
+        || entry
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|r| r.strip_suffix(":root"))
+            == Some(p.account.as_str())
+    {
         // The root user itself is named by its account.
-        return Some(if p.kind == PrincipalType::Root { Named::Directly } else { Named::Account });
+        return Some(if p.kind == PrincipalType::Root {
+            Named::Directly
+        } else {
+            Named::Account
+        });
     }
     if entry == p.arn || (!p.id.is_empty() && entry == p.id) {
         return Some(Named::Directly);
@@ -81,7 +90,10 @@ pub(crate) fn principal_named(set: &PrincipalSet, ctx: &RequestContext) -> Optio
     let direct = match p.kind {
         PrincipalType::Service => set.service.iter().any(|s| s.eq_ignore_ascii_case(&p.arn)),
         PrincipalType::WebIdentity | PrincipalType::Saml => set.federated.contains(&p.arn),
-        _ => p.canonical_user.as_ref().is_some_and(|c| set.canonical_user.iter().any(|e| e == c)),
+        _ => p
+            .canonical_user
+            .as_ref()
+            .is_some_and(|c| set.canonical_user.iter().any(|e| e == c)),
     };
     if direct {
         best = Some(Named::Directly);
@@ -100,11 +112,16 @@ fn not_principal_excludes(set: &PrincipalSet, ctx: &RequestContext) -> bool {
     let names = |want: Named| set.aws.iter().any(|e| aws_entry(e, ctx) == Some(want));
     match p.kind {
         PrincipalType::Root => names(Named::Directly),
-        PrincipalType::User | PrincipalType::FederatedUser => names(Named::Directly) && names(Named::Account),
-        PrincipalType::AssumedRole => names(Named::Directly) && names(Named::Role) && names(Named::Account),
-        PrincipalType::Service | PrincipalType::WebIdentity | PrincipalType::Saml | PrincipalType::Anonymous => {
-            principal_named(set, ctx).is_some()
+        PrincipalType::User | PrincipalType::FederatedUser => {
+            names(Named::Directly) && names(Named::Account)
         }
+        PrincipalType::AssumedRole => {
+            names(Named::Directly) && names(Named::Role) && names(Named::Account)
+        }
+        PrincipalType::Service
+        | PrincipalType::WebIdentity
+        | PrincipalType::Saml
+        | PrincipalType::Anonymous => principal_named(set, ctx).is_some(),
     }
 }
 
@@ -112,12 +129,18 @@ fn not_principal_excludes(set: &PrincipalSet, ctx: &RequestContext) -> bool {
 /// without either element (identity-based kinds) cover everyone the policy is attached to.
 /// `has_boundary`: AWS documents that a Deny with NotPrincipal always denies a principal
 /// that has a permissions boundary.
-pub(crate) fn principal_applies(st: &Statement, ctx: &RequestContext, has_boundary: bool) -> Option<Named> {
+pub(crate) fn principal_applies(
+    st: &Statement,
+    ctx: &RequestContext,
+    has_boundary: bool,
+) -> Option<Named> {
     match &st.principal {
         None => Some(Named::Directly),
         Some(PrincipalBlock::Principal(set)) => principal_named(set, ctx),
         Some(PrincipalBlock::NotPrincipal(set)) => {
-            let boundary_quirk = has_boundary && st.effect == crate::model::Effect::Deny && ctx.principal.kind.is_iam();
+            let boundary_quirk = has_boundary
+                && st.effect == crate::model::Effect::Deny
+                && ctx.principal.kind.is_iam();
             if !boundary_quirk && not_principal_excludes(set, ctx) {
                 None
             } else {
@@ -138,7 +161,10 @@ pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
     let present = ctx.get(&c.key).filter(|v| !v.is_empty());
     if op.base == BaseOperator::Null {
         let absent = present.is_none();
-        return c.compiled.iter().any(|v| matches!(v, Compiled::Bool(b) if *b == absent))
+        return c
+            .compiled
+            .iter()
+            .any(|v| matches!(v, Compiled::Bool(b) if *b == absent))
             && !c.compiled.iter().any(|v| matches!(v, Compiled::Invalid));
     }
     // A policy value the operator cannot read makes the condition false whatever the
@@ -162,7 +188,9 @@ pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
     let mut any_hit = false;
     let mut all_hit = true;
     for v in values {
-        let Some(hit) = value_hits(c, v, ctx) else { return false };
+        let Some(hit) = value_hits(c, v, ctx) else {
+            return false;
+        };
         any_hit |= hit;
         all_hit &= hit;
     }
@@ -184,8 +212,12 @@ fn value_hits(c: &Condition, v: &str, ctx: &RequestContext) -> Option<bool> {
         B::StringEquals | B::StringNotEquals | B::StringLike | B::StringNotLike => {
             pattern_hits(c, ctx, |pieces| glob(pieces, v, false))
         }
-        B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => pattern_hits(c, ctx, |pieces| glob(pieces, v, true)),
-        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => pattern_hits(c, ctx, |pieces| arn_glob(pieces, v)),
+        B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase => {
+            pattern_hits(c, ctx, |pieces| glob(pieces, v, true))
+        }
+        B::ArnEquals | B::ArnLike | B::ArnNotEquals | B::ArnNotLike => {
+            pattern_hits(c, ctx, |pieces| arn_glob(pieces, v))
+        }
         B::NumericEquals
         | B::NumericNotEquals
         | B::NumericLessThan
@@ -212,22 +244,43 @@ fn value_hits(c: &Condition, v: &str, ctx: &RequestContext) -> Option<bool> {
         }
         B::Bool => {
             let x = crate::condition::parse_bool(v)?;
-            Some(c.compiled.iter().any(|p| matches!(p, Compiled::Bool(b) if *b == x)))
+            Some(
+                c.compiled
+                    .iter()
+                    .any(|p| matches!(p, Compiled::Bool(b) if *b == x)),
+            )
         }
-        B::BinaryEquals => Some(c.compiled.iter().any(|p| matches!(p, Compiled::Binary(b) if b == v))),
+        B::BinaryEquals => Some(
+            c.compiled
+                .iter()
+                .any(|p| matches!(p, Compiled::Binary(b) if b == v)),
+        ),
         B::IpAddress | B::NotIpAddress => {
             let ip = crate::ip::parse_addr(v)?;
-            Some(c.compiled.iter().any(|p| matches!(p, Compiled::Cidr(cidr) if cidr.contains(ip))))
+            Some(
+                c.compiled
+                    .iter()
+                    .any(|p| matches!(p, Compiled::Cidr(cidr) if cidr.contains(ip))),
+            )
         }
         B::Null => None,
     }
 }
 
-fn pattern_hits(c: &Condition, ctx: &RequestContext, test: impl Fn(&[crate::pattern::Piece]) -> bool) -> Option<bool> {
-    let fold = matches!(c.operator.base, BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase);
+fn pattern_hits(
+    c: &Condition,
+    ctx: &RequestContext,
+    test: impl Fn(&[crate::pattern::Piece]) -> bool,
+) -> Option<bool> {
+    let fold = matches!(
+        c.operator.base,
+        BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase
+    );
     let mut hit = false;
     for p in &c.compiled {
-        let Compiled::Pattern(pat) = p else { return None };
+        let Compiled::Pattern(pat) = p else {
+            return None;
+        };
         let pieces = pat.resolved(ctx, fold)?;
         hit |= test(&pieces);
     }

@@ -40,10 +40,13 @@ impl PolicyKind {
 
     pub(crate) fn principal_rule(self) -> PrincipalRule {
         match self {
-            PolicyKind::Identity | PolicyKind::PermissionsBoundary | PolicyKind::Session | PolicyKind::ServiceControl => {
-                PrincipalRule::Forbidden
+            PolicyKind::Identity
+            | PolicyKind::PermissionsBoundary
+            | PolicyKind::Session
+            | PolicyKind::ServiceControl => PrincipalRule::Forbidden,
+            PolicyKind::Resource | PolicyKind::Trust | PolicyKind::ResourceControl => {
+                PrincipalRule::Required
             }
-            PolicyKind::Resource | PolicyKind::Trust | PolicyKind::ResourceControl => PrincipalRule::Required,
         }
     }
 }
@@ -91,12 +94,23 @@ pub struct ActionMatcher {
 
 impl ActionMatcher {
     pub(crate) fn new(text: &str) -> ActionMatcher {
-        let pattern = Pattern::compile(text, Syntax { wildcards: true, variables: false, fold: true });
+        let pattern = Pattern::compile(
+            text,
+            Syntax {
+                wildcards: true,
+                variables: false,
+                fold: true,
+            },
+        );
         let service = text
             .split_once(':')
             .map(|(s, _)| s.to_ascii_lowercase())
             .filter(|s| !s.contains('*') && !s.contains('?'));
-        ActionMatcher { text: text.to_owned(), pattern, service }
+        ActionMatcher {
+            text: text.to_owned(),
+            pattern,
+            service,
+        }
     }
 
     /// The entry as written.
@@ -132,8 +146,18 @@ pub struct ResourceMatcher {
 impl ResourceMatcher {
     pub(crate) fn new(text: &str, version: Version) -> ResourceMatcher {
         let variables = version == Version::V2012_10_17;
-        let pattern = Pattern::compile(text, Syntax { wildcards: true, variables, fold: false });
-        ResourceMatcher { text: text.to_owned(), pattern }
+        let pattern = Pattern::compile(
+            text,
+            Syntax {
+                wildcards: true,
+                variables,
+                fold: false,
+            },
+        );
+        ResourceMatcher {
+            text: text.to_owned(),
+            pattern,
+        }
     }
 
     /// The entry as written.

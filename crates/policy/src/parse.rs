@@ -12,14 +12,23 @@ use serde_json::{Map, Value};
 use crate::condition::{Condition, Operator};
 use crate::error::PolicyError;
 use crate::model::{
-    ActionBlock, ActionMatcher, Effect, PolicyKind, PrincipalBlock, PrincipalRule, ResourceBlock, ResourceMatcher,
-    Statement, Version,
+    ActionBlock, ActionMatcher, Effect, PolicyKind, PrincipalBlock, PrincipalRule, ResourceBlock,
+    ResourceMatcher, Statement, Version,
 };
 use crate::principal::{self, PrincipalSet};
 
 const TOP_FIELDS: [&str; 3] = ["Version", "Id", "Statement"];
-const STATEMENT_FIELDS: [&str; 9] =
-    ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+const STATEMENT_FIELDS: [&str; 9] = [
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
 const PRINCIPAL_TYPES: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
 const IAM_RESOURCE_PREFIXES: [&str; 13] = [
     "user/",
@@ -40,11 +49,22 @@ const IAM_RESOURCE_PREFIXES: [&str; 13] = [
 type Obj = Map<String, Value>;
 
 /// The partitions whose ARNs IAM accepts in a Resource element.
-const PARTITIONS: [&str; 8] =
-    ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 
 /// Parses and validates `text` as a policy of `kind`.
-pub(crate) fn parse(text: &str, kind: PolicyKind) -> Result<(Version, Vec<Statement>), PolicyError> {
+pub(crate) fn parse(
+    text: &str,
+    kind: PolicyKind,
+) -> Result<(Version, Vec<Statement>), PolicyError> {
     let doc: Value = serde_json::from_str(text).map_err(|_| PolicyError::syntax())?;
     let (version, statements) = syntax(&doc).ok_or_else(PolicyError::syntax)?;
 
@@ -52,12 +72,18 @@ pub(crate) fn parse(text: &str, kind: PolicyKind) -> Result<(Version, Vec<Statem
         (Some(Version::V2012_10_17), _) => Version::V2012_10_17,
         // IAM refuses new identity policies in the old language, and a document without
         // Version is the old language.
-        (_, PolicyKind::Identity | PolicyKind::PermissionsBoundary) => return Err(PolicyError::version()),
+        (_, PolicyKind::Identity | PolicyKind::PermissionsBoundary) => {
+            return Err(PolicyError::version())
+        }
         (v, _) => v.unwrap_or(Version::V2008_10_17),
     };
 
     legacy(&statements)?;
-    let resource_error = if kind == PolicyKind::Trust { None } else { resource_formats(&statements)? };
+    let resource_error = if kind == PolicyKind::Trust {
+        None
+    } else {
+        resource_formats(&statements)?
+    };
 
     // A trust policy with a Resource and no Principal gets "Has prohibited field Resource"
     // (seen in MalformedPolicyDocument reports from CreateRole), so that check comes first.
@@ -73,8 +99,12 @@ pub(crate) fn parse(text: &str, kind: PolicyKind) -> Result<(Version, Vec<Statem
     for st in &statements {
         let has_principal = st.contains_key("Principal") || st.contains_key("NotPrincipal");
         match kind.principal_rule() {
-            PrincipalRule::Forbidden if has_principal => return Err(PolicyError::principal_forbidden()),
-            PrincipalRule::Required if !has_principal => return Err(PolicyError::principal_missing()),
+            PrincipalRule::Forbidden if has_principal => {
+                return Err(PolicyError::principal_forbidden())
+            }
+            PrincipalRule::Required if !has_principal => {
+                return Err(PolicyError::principal_missing())
+            }
             PrincipalRule::Forbidden | PrincipalRule::Required => {}
         }
     }
@@ -158,7 +188,11 @@ fn statement_syntax(st: &Obj) -> Option<()> {
     if !st.keys().all(|k| STATEMENT_FIELDS.contains(&k.as_str())) {
         return None;
     }
-    for (a, b) in [("Resource", "NotResource"), ("Action", "NotAction"), ("Principal", "NotPrincipal")] {
+    for (a, b) in [
+        ("Resource", "NotResource"),
+        ("Action", "NotAction"),
+        ("Principal", "NotPrincipal"),
+    ] {
         if st.contains_key(a) && st.contains_key(b) {
             return None;
         }
@@ -259,7 +293,8 @@ fn legacy(statements: &[&Obj]) -> Result<(), PolicyError> {
         }
         if let Some(Value::Object(conds)) = st.get("Condition") {
             for (op, block) in conds {
-                let is_date = Operator::parse(op).is_some_and(|o| o.base.name().starts_with("Date"));
+                let is_date =
+                    Operator::parse(op).is_some_and(|o| o.base.name().starts_with("Date"));
                 if !is_date {
                     continue;
                 }
@@ -315,34 +350,51 @@ fn resource_format(r: &str) -> Option<String> {
     if partition != "*" && !PARTITIONS.contains(&partition) {
         let parts: Vec<&str> = after.split(':').collect();
         let first = parts.first().copied().unwrap_or("");
-        let arn1 = if !first.is_empty() || parts.len() > 1 { first } else { "*" };
+        let arn1 = if !first.is_empty() || parts.len() > 1 {
+            first
+        } else {
+            "*"
+        };
         let arn2 = parts.get(1).copied().unwrap_or("*");
         let arn3 = parts.get(2).copied().unwrap_or("*");
-        let arn4 = if parts.len() > 3 { parts.get(3..).map(|p| p.join(":")).unwrap_or_default() } else { "*".to_owned() };
+        let arn4 = if parts.len() > 3 {
+            parts.get(3..).map(|p| p.join(":")).unwrap_or_default()
+        } else {
+            "*".to_owned()
+        };
         return Some(format!(
             "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{arn1}:{arn2}:{arn3}:{arn4}\"."
         ));
     }
     if !qualified {
-        return Some("Resource vendor must be fully qualified and cannot contain regexes.".to_owned());
+        return Some(
+            "Resource vendor must be fully qualified and cannot contain regexes.".to_owned(),
+        );
     }
     let (service, after_service) = after.split_once(':').unwrap_or((after, ""));
     let region_present = !after_service.starts_with(':');
     let after_region = after_service.split_once(':').map_or("", |(_, a)| a);
     let (account, path) = after_region.split_once(':').unwrap_or((after_region, ""));
     if service == "iam" && region_present {
-        return Some(format!("IAM resource {r} cannot contain region information."));
+        return Some(format!(
+            "IAM resource {r} cannot contain region information."
+        ));
     }
     // Buckets and objects have neither region nor account; the S3 Control resources
     // (access points, access grants, batch jobs, Storage Lens) have both, as AWS managed
     // policies such as SageMakerStudioProjectRoleMachineLearningPolicy show.
-    if service == "s3" && region_present && account.is_empty() && !path.starts_with("accesspoint/") {
+    if service == "s3" && region_present && account.is_empty() && !path.starts_with("accesspoint/")
+    {
         return Some(format!("Resource {r} can not contain region information."));
     }
     // A path that starts with a wildcard may match any of them (the AWS managed policy
     // CloudFrontFullAccess has `arn:aws:iam::*:*`).
     let wild = path.starts_with(['*', '?']);
-    if service == "iam" && path != "root" && !wild && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if service == "iam"
+        && path != "root"
+        && !wild
+        && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p))
+    {
         // The current text (LocalStack's snapshot of IAM; moto has an older one without "root").
         return Some(format!(
             "IAM resource path must either be \"*\", root, or start with {}.",
@@ -369,7 +421,10 @@ fn sids(statements: &[&Obj], kind: PolicyKind) -> Result<(), PolicyError> {
             }
         }
     }
-    if matches!(kind, PolicyKind::Identity | PolicyKind::PermissionsBoundary | PolicyKind::Trust) {
+    if matches!(
+        kind,
+        PolicyKind::Identity | PolicyKind::PermissionsBoundary | PolicyKind::Trust
+    ) {
         for st in statements {
             if let Some(sid) = st.get("Sid").and_then(Value::as_str) {
                 if !sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -390,7 +445,11 @@ fn action_prefix(action: &str) -> Result<(), PolicyError> {
     if parts.len() > 2 {
         return Err(PolicyError::one_colon());
     }
-    if vendor != "*" && !vendor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
+    if vendor != "*"
+        && !vendor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
         return Err(PolicyError::vendor(vendor));
     }
     Ok(())
@@ -421,7 +480,9 @@ fn trust_action(action: &str) -> bool {
 fn principal_values(p: &Value) -> Result<(), PolicyError> {
     match p {
         Value::String(s) if s == "*" => Ok(()),
-        Value::String(s) => Err(PolicyError::new(format!("Invalid principal in policy: \"{s}\""))),
+        Value::String(s) => Err(PolicyError::new(format!(
+            "Invalid principal in policy: \"{s}\""
+        ))),
         Value::Object(map) => {
             for (k, v) in map {
                 let valid: fn(&str) -> bool = match k.as_str() {
@@ -467,14 +528,23 @@ fn compile(st: &Obj, version: Version) -> Statement {
         Some("Deny") => Effect::Deny,
         _ => Effect::Allow,
     };
-    let actions = |f: &str| strings(st.get(f)).into_iter().map(ActionMatcher::new).collect::<Vec<_>>();
+    let actions = |f: &str| {
+        strings(st.get(f))
+            .into_iter()
+            .map(ActionMatcher::new)
+            .collect::<Vec<_>>()
+    };
     let action = if st.contains_key("NotAction") {
         ActionBlock::NotAction(actions("NotAction"))
     } else {
         ActionBlock::Action(actions("Action"))
     };
-    let resources =
-        |f: &str| strings(st.get(f)).into_iter().map(|r| ResourceMatcher::new(r, version)).collect::<Vec<_>>();
+    let resources = |f: &str| {
+        strings(st.get(f))
+            .into_iter()
+            .map(|r| ResourceMatcher::new(r, version))
+            .collect::<Vec<_>>()
+    };
     let resource = if st.contains_key("NotResource") {
         Some(ResourceBlock::NotResource(resources("NotResource")))
     } else if st.contains_key("Resource") {
@@ -485,18 +555,28 @@ fn compile(st: &Obj, version: Version) -> Statement {
     let principal = if let Some(p) = st.get("NotPrincipal") {
         Some(PrincipalBlock::NotPrincipal(principal_set(p)))
     } else {
-        st.get("Principal").map(|p| PrincipalBlock::Principal(principal_set(p)))
+        st.get("Principal")
+            .map(|p| PrincipalBlock::Principal(principal_set(p)))
     };
     let variables = version == Version::V2012_10_17;
     let mut conditions = Vec::new();
     if let Some(Value::Object(conds)) = st.get("Condition") {
         for (op, block) in conds {
-            let Some(operator) = Operator::parse(op) else { continue };
+            let Some(operator) = Operator::parse(op) else {
+                continue;
+            };
             for (key, v) in block.as_object().into_iter().flatten() {
                 let values = condition_values(v).unwrap_or_default();
                 conditions.push(Condition::new(operator, key, values, variables));
             }
         }
     }
-    Statement { sid: st.get("Sid").and_then(Value::as_str).map(str::to_owned), effect, action, resource, principal, conditions }
+    Statement {
+        sid: st.get("Sid").and_then(Value::as_str).map(str::to_owned),
+        effect,
+        action,
+        resource,
+        principal,
+        conditions,
+    }
 }

@@ -91,12 +91,21 @@ impl Pattern {
             pieces.push(piece);
             rest = rest.get(c.len_utf8()..).unwrap_or("");
         }
-        Pattern { pieces, vars, has_vars, has_wild }
+        Pattern {
+            pieces,
+            vars,
+            has_vars,
+            has_wild,
+        }
     }
 
     /// Replaces variables by their values. `None` when a variable has no value and no
     /// default: AWS then treats the element as not matching.
-    pub(crate) fn resolved<'a>(&'a self, ctx: &dyn Resolve, fold: bool) -> Option<std::borrow::Cow<'a, [Piece]>> {
+    pub(crate) fn resolved<'a>(
+        &'a self,
+        ctx: &dyn Resolve,
+        fold: bool,
+    ) -> Option<std::borrow::Cow<'a, [Piece]>> {
         if !self.has_vars {
             return Some(std::borrow::Cow::Borrowed(&self.pieces));
         }
@@ -163,7 +172,13 @@ fn parse_variable(text: &str) -> Option<(Result<Variable, char>, usize)> {
     if key.is_empty() || key.contains('{') || key.contains('$') {
         return None;
     }
-    Some((Ok(Variable { key: key.to_ascii_lowercase(), default }), used))
+    Some((
+        Ok(Variable {
+            key: key.to_ascii_lowercase(),
+            default,
+        }),
+        used,
+    ))
 }
 
 fn next_char(s: &str, at: usize) -> Option<char> {
@@ -272,7 +287,11 @@ mod tests {
     }
 
     fn m(pat: &str, input: &str) -> bool {
-        let syn = Syntax { wildcards: true, variables: true, fold: false };
+        let syn = Syntax {
+            wildcards: true,
+            variables: true,
+            fold: false,
+        };
         Pattern::compile(pat, syn).matches(input, &NoVars, false)
     }
 
@@ -293,7 +312,11 @@ mod tests {
     }
 
     fn arn(pat: &str, input: &str) -> bool {
-        let syn = Syntax { wildcards: true, variables: false, fold: false };
+        let syn = Syntax {
+            wildcards: true,
+            variables: false,
+            fold: false,
+        };
         arn_glob(Pattern::compile(pat, syn).pieces(), input)
     }
 
@@ -302,10 +325,19 @@ mod tests {
         assert!(arn("*", "arn:aws:s3:::b/k"));
         assert!(arn("arn:aws:s3:::b/*", "arn:aws:s3:::b/k:with:colons"));
         assert!(arn("arn:aws:iam::*", "arn:aws:iam::123456789012:user/x"));
-        assert!(arn("arn:aws:iam::*:user/*", "arn:aws:iam::123456789012:user/x"));
-        assert!(!arn("arn:aws:iam::*:user/*", "arn:aws:iam::123456789012:role/x"));
+        assert!(arn(
+            "arn:aws:iam::*:user/*",
+            "arn:aws:iam::123456789012:user/x"
+        ));
+        assert!(!arn(
+            "arn:aws:iam::*:user/*",
+            "arn:aws:iam::123456789012:role/x"
+        ));
         assert!(!arn("arn:aws:*:user/x", "arn:aws:iam::1:user/x"));
         assert!(!arn("arn:aws:s3:::b", "*"));
-        assert!(arn("arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:us-east-1:1:instance/i-1"));
+        assert!(arn(
+            "arn:aws:ec2:*:*:instance/*",
+            "arn:aws:ec2:us-east-1:1:instance/i-1"
+        ));
     }
 }

@@ -45,7 +45,11 @@ fn no_wildcards(s: &str) -> bool {
 
 /// A unique id as IAM shows one for a deleted principal (AIDA…, AROA…).
 fn is_unique_id(s: &str) -> bool {
-    s.len() >= 16 && s.len() <= 128 && s.starts_with('A') && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    s.len() >= 16
+        && s.len() <= 128
+        && s.starts_with('A')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Whether an `"AWS"` principal value is well formed: `*`, an account id, a unique id,
@@ -58,11 +62,17 @@ pub(crate) fn valid_aws(value: &str) -> bool {
     if !no_wildcards(value) {
         return false;
     }
-    let Some(rest) = value.strip_prefix("arn:") else { return false };
+    let Some(rest) = value.strip_prefix("arn:") else {
+        return false;
+    };
     let mut parts = rest.splitn(5, ':');
-    let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
     if partition.is_empty() || !region.is_empty() || !is_account_id(account) {
@@ -71,12 +81,20 @@ pub(crate) fn valid_aws(value: &str) -> bool {
     match service {
         "iam" => {
             resource == "root"
-                || resource.strip_prefix("user/").is_some_and(|n| !n.is_empty())
-                || resource.strip_prefix("role/").is_some_and(|n| !n.is_empty())
+                || resource
+                    .strip_prefix("user/")
+                    .is_some_and(|n| !n.is_empty())
+                || resource
+                    .strip_prefix("role/")
+                    .is_some_and(|n| !n.is_empty())
         }
         "sts" => {
-            resource.strip_prefix("assumed-role/").is_some_and(|n| n.split('/').count() >= 2)
-                || resource.strip_prefix("federated-user/").is_some_and(|n| !n.is_empty())
+            resource
+                .strip_prefix("assumed-role/")
+                .is_some_and(|n| n.split('/').count() >= 2)
+                || resource
+                    .strip_prefix("federated-user/")
+                    .is_some_and(|n| !n.is_empty())
         }
         _ => false,
     }
@@ -85,7 +103,8 @@ pub(crate) fn valid_aws(value: &str) -> bool {
 fn is_host(s: &str) -> bool {
     !s.is_empty()
         && s.contains('.')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         && !s.starts_with('.')
         && !s.ends_with('.')
 }
@@ -101,17 +120,27 @@ pub(crate) fn valid_federated(value: &str) -> bool {
     if is_host(value) {
         return true;
     }
-    let Some(rest) = value.strip_prefix("arn:") else { return false };
+    let Some(rest) = value.strip_prefix("arn:") else {
+        return false;
+    };
     let mut parts = rest.splitn(5, ':');
-    let (Some(_), Some("iam"), Some(""), Some(account), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
     is_account_id(account)
         && no_wildcards(resource)
-        && (resource.strip_prefix("saml-provider/").is_some_and(|n| !n.is_empty())
-            || resource.strip_prefix("oidc-provider/").is_some_and(|n| !n.is_empty()))
+        && (resource
+            .strip_prefix("saml-provider/")
+            .is_some_and(|n| !n.is_empty())
+            || resource
+                .strip_prefix("oidc-provider/")
+                .is_some_and(|n| !n.is_empty()))
 }
 
 /// A canonical user id is 64 hexadecimal digits.

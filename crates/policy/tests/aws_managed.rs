@@ -2,14 +2,22 @@
 //! document IAM accepted, so each must parse as an identity policy and as a permissions
 //! boundary, and evaluate without surprises.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::BufRead;
 
-use castellan_policy::{Decision, Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
+use castellan_policy::{
+    Decision, Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal,
+};
 
 fn documents() -> Vec<(String, String)> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/aws-managed-policies.jsonl.gz");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/aws-managed-policies.jsonl.gz");
     let file = std::fs::File::open(path).unwrap();
     std::io::BufReader::new(flate2::read::GzDecoder::new(file))
         .lines()
@@ -29,7 +37,12 @@ fn every_aws_managed_policy_parses_and_evaluates() {
     let docs = documents();
     assert!(docs.len() > 1000);
     let mut failures = Vec::new();
-    let mut p = RequestPrincipal::new(PrincipalType::User, "arn:aws:iam::111122223333:user/alice", "AIDAX", "111122223333");
+    let mut p = RequestPrincipal::new(
+        PrincipalType::User,
+        "arn:aws:iam::111122223333:user/alice",
+        "AIDAX",
+        "111122223333",
+    );
     p.name = Some("alice".into());
     let ctx = RequestContext::new(p, "iam:CreateUser", "arn:aws:iam::111122223333:user/bob");
     let mut admin_like = 0;
@@ -39,7 +52,9 @@ fn every_aws_managed_policy_parses_and_evaluates() {
                 Ok(policy) => {
                     let mut set = PolicySet::new();
                     set.add(name.clone(), policy);
-                    if kind == PolicyKind::Identity && set.evaluate(&ctx).decision == Decision::Allow {
+                    if kind == PolicyKind::Identity
+                        && set.evaluate(&ctx).decision == Decision::Allow
+                    {
                         admin_like += 1;
                     }
                 }
@@ -47,7 +62,15 @@ fn every_aws_managed_policy_parses_and_evaluates() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} fail: {:#?}", failures.len(), failures);
+    assert!(
+        failures.is_empty(),
+        "{} fail: {:#?}",
+        failures.len(),
+        failures
+    );
     // AdministratorAccess, IAMFullAccess and a few others grant iam:CreateUser; most do not.
-    assert!(admin_like >= 2 && admin_like < docs.len() / 10, "{admin_like} policies allow iam:CreateUser");
+    assert!(
+        admin_like >= 2 && admin_like < docs.len() / 10,
+        "{admin_like} policies allow iam:CreateUser"
+    );
 }

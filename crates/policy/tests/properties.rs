@@ -1,19 +1,50 @@
 //! Property tests of the evaluator's invariants.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
-use castellan_policy::{Decision, Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
+use castellan_policy::{
+    Decision, Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const A: &str = "111122223333";
 const B: &str = "444455556666";
-const ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "iam:CreateUser", "iam:GetUser", "ec2:RunInstances"];
-const ACTION_PATTERNS: &[&str] =
-    &["s3:GetObject", "s3:*", "*", "iam:Get*", "iam:CreateUser", "ec2:?unInstances", "S3:PUTOBJECT", "sqs:*"];
-const RESOURCES: &[&str] = &["arn:aws:s3:::b/k", "arn:aws:s3:::other/k", "arn:aws:iam::111122223333:user/alice", "*"];
-const RESOURCE_PATTERNS: &[&str] =
-    &["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k", "arn:aws:iam::111122223333:user/${aws:username}", "arn:aws:s3:::*/k"];
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "iam:CreateUser",
+    "iam:GetUser",
+    "ec2:RunInstances",
+];
+const ACTION_PATTERNS: &[&str] = &[
+    "s3:GetObject",
+    "s3:*",
+    "*",
+    "iam:Get*",
+    "iam:CreateUser",
+    "ec2:?unInstances",
+    "S3:PUTOBJECT",
+    "sqs:*",
+];
+const RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b/k",
+    "arn:aws:s3:::other/k",
+    "arn:aws:iam::111122223333:user/alice",
+    "*",
+];
+const RESOURCE_PATTERNS: &[&str] = &[
+    "*",
+    "arn:aws:s3:::b/*",
+    "arn:aws:s3:::b/k",
+    "arn:aws:iam::111122223333:user/${aws:username}",
+    "arn:aws:s3:::*/k",
+];
 const PRINCIPALS: &[&str] = &[
     "*",
     "111122223333",
@@ -48,20 +79,54 @@ fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
         prop::sample::select(PRINCIPALS),
         prop::bool::weighted(0.1),
     )
-        .prop_map(move |(deny, not_action, actions, resources, not_resource, cond, principal, not_principal)| {
-            let mut st = serde_json::Map::new();
-            st.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
-            st.insert((if not_action { "NotAction" } else { "Action" }).into(), json!(actions));
-            st.insert((if not_resource { "NotResource" } else { "Resource" }).into(), json!(resources));
-            if with_principal {
-                let p = if principal == "*" { json!("*") } else { json!({"AWS": principal}) };
-                st.insert((if not_principal { "NotPrincipal" } else { "Principal" }).into(), p);
-            }
-            if let Some(c) = cond {
-                st.insert("Condition".into(), c);
-            }
-            Value::Object(st)
-        })
+        .prop_map(
+            move |(
+                deny,
+                not_action,
+                actions,
+                resources,
+                not_resource,
+                cond,
+                principal,
+                not_principal,
+            )| {
+                let mut st = serde_json::Map::new();
+                st.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
+                st.insert(
+                    (if not_action { "NotAction" } else { "Action" }).into(),
+                    json!(actions),
+                );
+                st.insert(
+                    (if not_resource {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    })
+                    .into(),
+                    json!(resources),
+                );
+                if with_principal {
+                    let p = if principal == "*" {
+                        json!("*")
+                    } else {
+                        json!({"AWS": principal})
+                    };
+                    st.insert(
+                        (if not_principal {
+                            "NotPrincipal"
+                        } else {
+                            "Principal"
+                        })
+                        .into(),
+                        p,
+                    );
+                }
+                if let Some(c) = cond {
+                    st.insert("Condition".into(), c);
+                }
+                Value::Object(st)
+            },
+        )
 }
 
 fn document(with_principal: bool) -> impl Strategy<Value = Vec<Value>> {
@@ -80,26 +145,38 @@ struct Spec {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    let kinds = prop::sample::select(&[
-        PolicyKind::Identity,
-        PolicyKind::Identity,
-        PolicyKind::Resource,
-        PolicyKind::PermissionsBoundary,
-        PolicyKind::Session,
-        PolicyKind::ServiceControl,
-    ][..]);
-    (prop::collection::vec(kinds, 0..5), prop::bool::weighted(0.1))
+    let kinds = prop::sample::select(
+        &[
+            PolicyKind::Identity,
+            PolicyKind::Identity,
+            PolicyKind::Resource,
+            PolicyKind::PermissionsBoundary,
+            PolicyKind::Session,
+            PolicyKind::ServiceControl,
+        ][..],
+    );
+    (
+        prop::collection::vec(kinds, 0..5),
+        prop::bool::weighted(0.1),
+    )
         .prop_flat_map(|(kinds, session_applies)| {
-            let docs: Vec<_> = kinds.iter().map(|k| document(*k == PolicyKind::Resource)).collect();
+            let docs: Vec<_> = kinds
+                .iter()
+                .map(|k| document(*k == PolicyKind::Resource))
+                .collect();
             (Just(kinds), docs, Just(session_applies))
         })
-        .prop_map(|(kinds, docs, session_applies)| Spec { policies: kinds.into_iter().zip(docs).collect(), session_applies })
+        .prop_map(|(kinds, docs, session_applies)| Spec {
+            policies: kinds.into_iter().zip(docs).collect(),
+            session_applies,
+        })
 }
 
 fn build(spec: &Spec) -> PolicySet {
     let mut set = PolicySet::new();
     for (i, (kind, statements)) in spec.policies.iter().enumerate() {
-        let policy = Policy::parse(&text(statements), *kind).unwrap_or_else(|e| panic!("{e}: {}", text(statements)));
+        let policy = Policy::parse(&text(statements), *kind)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(statements)));
         set.add(format!("p{i}"), policy);
     }
     if spec.session_applies {
@@ -114,9 +191,14 @@ fn request() -> impl Strategy<Value = RequestContext> {
         prop::sample::select(ACTIONS),
         prop::sample::select(RESOURCES),
         prop::bool::ANY,
-        prop::option::of(prop::sample::select(&["us-east-1", "eu-west-1", "ap-south-1"][..])),
+        prop::option::of(prop::sample::select(
+            &["us-east-1", "eu-west-1", "ap-south-1"][..],
+        )),
         prop::option::of(prop::sample::select(&["10.1.2.3", "192.168.1.1"][..])),
-        prop::option::of(prop::collection::vec(prop::sample::select(&["a", "b", "c"][..]), 0..3)),
+        prop::option::of(prop::collection::vec(
+            prop::sample::select(&["a", "b", "c"][..]),
+            0..3,
+        )),
         prop::option::of(prop::sample::select(&["true", "false"][..])),
     )
         .prop_map(|(who, action, resource, cross, region, ip, tags, mfa)| {
@@ -141,8 +223,18 @@ fn request() -> impl Strategy<Value = RequestContext> {
                     p.role_arn = Some(format!("arn:aws:iam::{A}:role/dev"));
                     p
                 }
-                2 => RequestPrincipal::new(PrincipalType::User, format!("arn:aws:iam::{B}:user/bob"), "AIDABOB", B),
-                3 => RequestPrincipal::new(PrincipalType::Root, format!("arn:aws:iam::{A}:root"), A, A),
+                2 => RequestPrincipal::new(
+                    PrincipalType::User,
+                    format!("arn:aws:iam::{B}:user/bob"),
+                    "AIDABOB",
+                    B,
+                ),
+                3 => RequestPrincipal::new(
+                    PrincipalType::Root,
+                    format!("arn:aws:iam::{A}:root"),
+                    A,
+                    A,
+                ),
                 _ => RequestPrincipal::new(PrincipalType::Service, "ec2.amazonaws.com", "", ""),
             };
             let mut ctx = RequestContext::new(principal, action, resource);
