@@ -132,6 +132,9 @@ struct Index {
 #[derive(Debug, Clone, Default)]
 struct SlotPolicies {
     policies: Vec<(String, Policy)>,
+    /// For SCPs: the level of the organization each policy is attached at (root, OU, ...,
+    /// account); every level must allow.
+    levels: Vec<u32>,
     index: Index,
 }
 
@@ -152,6 +155,14 @@ impl PolicySet {
     /// kind decides its role: identity-based, resource-based (a Trust policy is the role's
     /// resource-based policy), permissions boundary, session policy, SCP or RCP.
     pub fn add(&mut self, id: impl Into<String>, policy: Policy) {
+        self.add_at_level(id, policy, 0);
+    }
+
+    /// Adds a service control policy attached at `level` of the organization (0 for the
+    /// root, then each OU down to the account). AWS requires an Allow at every level that
+    /// has SCPs; [`PolicySet::add`] puts every SCP at level 0. For other kinds the level
+    /// is ignored.
+    pub fn add_at_level(&mut self, id: impl Into<String>, policy: Policy, level: u32) {
         let slot = slot_of(policy.kind());
         if slot == Slot::Session {
             self.session_applies = true;
@@ -181,6 +192,7 @@ impl PolicySet {
             }
         }
         sp.policies.push((id.into(), policy));
+        sp.levels.push(level);
     }
 
     /// Marks the request as made with a session whose session policies are the ones added
@@ -193,7 +205,8 @@ impl PolicySet {
 
     /// Builds a set from JSON: `{"identity": [P], "resource": [P], "boundary": [P],
     /// "session": [P], "scp": [P], "rcp": [P], "session_applies"?: bool}` where each P is
-    /// `{"id": "...", "document": {...} or "text", "kind"?: "Resource"|"Trust"}`.
+    /// `{"id": "...", "document": {...} or "text", "kind"?: "Resource"|"Trust", "level"?: n}`
+    /// (`level`: an SCP's level in the organization, see [`PolicySet::add_at_level`]).
     /// A document the parser refuses is an error.
     pub fn from_json(v: &serde_json::Value) -> Result<PolicySet, String> {
         let mut set = PolicySet::new();
@@ -236,7 +249,11 @@ impl PolicySet {
                 };
                 let policy = Policy::parse(&text, kind)
                     .map_err(|e| format!("policies.{group}.{id}: {e}"))?;
-                set.add(id, policy);
+                let level = p
+                    .get("level")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+                set.add_at_level(id, policy, u32::try_from(level).unwrap_or(u32::MAX));
             }
         }
         if obj
@@ -315,6 +332,7 @@ impl PolicySet {
                 },
                 effect: st.effect(),
                 how,
+                level: sp.levels.get(pi).copied().unwrap_or(0),
             });
         };
         named.iter().for_each(&mut visit);
@@ -372,9 +390,12 @@ impl PolicySet {
         if self.has(Slot::ResourceControl) && !allowed(Slot::ResourceControl) {
             return implicit(PolicyKind::ResourceControl);
         }
-        if slots_for(Slot::ServiceControl)
-            && self.has(Slot::ServiceControl)
-            && !allowed(Slot::ServiceControl)
+        let scp = self.slot(Slot::ServiceControl);
+        let every_level_allows = scp
+            .levels
+            .iter()
+            .all(|level| allows(Slot::ServiceControl).any(|h| h.level == *level));
+        if slots_for(Slot::ServiceControl) && self.has(Slot::ServiceControl) && !every_level_allows
         {
             return implicit(PolicyKind::ServiceControl);
         }
@@ -460,6 +481,7 @@ struct Hit<'a> {
     r: StatementRef<'a>,
     effect: Effect,
     how: Named,
+    level: u32,
 }
 
 impl StatementRef<'_> {

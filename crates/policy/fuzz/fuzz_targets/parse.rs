@@ -4,7 +4,9 @@
 
 #![no_main]
 
-use castellan_policy::{Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
+use castellan_policy::{
+    Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal,
+};
 use libfuzzer_sys::fuzz_target;
 
 const KINDS: [PolicyKind; 7] = [
@@ -18,7 +20,12 @@ const KINDS: [PolicyKind; 7] = [
 ];
 
 fn requests() -> Vec<RequestContext> {
-    let mut user = RequestPrincipal::new(PrincipalType::User, "arn:aws:iam::111122223333:user/alice", "AIDAX", "111122223333");
+    let mut user = RequestPrincipal::new(
+        PrincipalType::User,
+        "arn:aws:iam::111122223333:user/alice",
+        "AIDAX",
+        "111122223333",
+    );
     user.name = Some("alice".into());
     user.tags.push(("team".into(), "blue".into()));
     let mut role = RequestPrincipal::new(
@@ -28,17 +35,24 @@ fn requests() -> Vec<RequestContext> {
         "111122223333",
     );
     role.role_arn = Some("arn:aws:iam::111122223333:role/dev".into());
-    let mut a = RequestContext::new(user, "s3:GetObject", "arn:aws:s3:::b/home/alice/k").with_time(1_700_000_000_000);
+    let mut a = RequestContext::new(user, "s3:GetObject", "arn:aws:s3:::b/home/alice/k")
+        .with_time(1_700_000_000_000);
     a.set("aws:SourceIp", vec!["10.1.2.3".into()]);
     a.set("aws:TagKeys", vec!["a".into(), "b".into()]);
     a.set("s3:max-keys", vec!["7".into()]);
-    let b = RequestContext::new(role, "sts:AssumeRole", "arn:aws:iam::111122223333:role/target")
-        .with_resource_account("444455556666");
+    let b = RequestContext::new(
+        role,
+        "sts:AssumeRole",
+        "arn:aws:iam::111122223333:role/target",
+    )
+    .with_resource_account("444455556666");
     vec![a, b]
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = castellan_policy::policy_size(text);
     for kind in KINDS {
         if let Ok(policy) = Policy::parse(text, kind) {
