@@ -26,7 +26,8 @@
 //!   principal (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid,
 //!   aws:username, aws:PrincipalTag/*, aws:PrincipalIsAWSService) are filled in.
 //! - [`PolicySet::add`]`(id, policy)` files a policy by its kind (a Trust policy is the
-//!   role's resource-based policy); [`PolicySet::with_session`] marks a session whose
+//!   role's resource-based policy); [`PolicySet::add_at_level`] files an SCP at its level
+//!   of the organization; [`PolicySet::with_session`] marks a session whose
 //!   session policies are those added, possibly none.
 //! - [`PolicySet::evaluate`]`(&ctx) -> Evaluation` gives the [`Decision`] (`Allow`,
 //!   `ExplicitDeny`, `ImplicitDeny`), the deciding statements ([`StatementRef`]: policy id,
