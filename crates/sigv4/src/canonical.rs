@@ -70,12 +70,13 @@ pub(crate) fn push_canonical_query(
         }
         let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
         decode_query_component(raw_key, &mut scratch)?;
-        if presigned && scratch == SIGNATURE_PARAM.as_bytes() {
-            continue;
-        }
         let mut key = String::with_capacity(scratch.len() + 8);
         push_uri_encoded(&scratch, false, &mut key);
+        // Decoded even when left out, so that a malformed escape anywhere is refused alike.
         decode_query_component(raw_value, &mut scratch)?;
+        if presigned && key == SIGNATURE_PARAM {
+            continue;
+        }
         let mut value = String::with_capacity(scratch.len() + 8);
         push_uri_encoded(&scratch, false, &mut value);
         pairs.push((key, value));

@@ -324,10 +324,8 @@ pub fn sign(
     signed_headers: &str,
     secret: &str,
 ) -> Result<String, AuthError> {
-    let presigned = req
-        .query
-        .split('&')
-        .any(|pair| pair.split_once('=').unwrap_or((pair, "")).0 == "X-Amz-Algorithm");
+    // Decided exactly as `parse` decides it.
+    let presigned = parse::scan_query(req.query)?.algorithm.count > 0;
     let payload_hash = hex_lower(&Sha256::digest(req.body));
     let canonical_request = canonical_request(req, signed_headers, presigned, &payload_hash)
         .map_err(|problem| AuthError::MalformedQueryString(problem.message().to_owned()))?;

@@ -97,8 +97,8 @@ const TOKEN_HEADER: &str = "x-amz-security-token";
 /// The `X-Amz-*` authentication parameters of the query string, decoded, each with how many
 /// times it appeared.
 #[derive(Default)]
-struct QueryAuth {
-    algorithm: Found,
+pub(crate) struct QueryAuth {
+    pub(crate) algorithm: Found,
     credential: Found,
     date: Found,
     expires: Found,
@@ -108,8 +108,8 @@ struct QueryAuth {
 }
 
 #[derive(Default)]
-struct Found {
-    count: usize,
+pub(crate) struct Found {
+    pub(crate) count: usize,
     value: Option<String>,
 }
 
@@ -124,7 +124,7 @@ impl Found {
 
 /// Reads the authentication parameters out of the query string, and checks every escape in it
 /// (the canonical query string is built from the same text later).
-fn scan_query(query: &str) -> Result<QueryAuth, AuthError> {
+pub(crate) fn scan_query(query: &str) -> Result<QueryAuth, AuthError> {
     let mut found = QueryAuth::default();
     if query.is_empty() {
         return Ok(found);
