@@ -22,6 +22,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::Tags;
 use crate::ops::policies::resolve;
 use crate::state::State;
+use crate::session::SessionKind;
 use crate::{Caller, Iam, Principal};
 
 /// Proof that the policy engine allowed this request. Its field is private to this module.
@@ -103,7 +104,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             let name = match (member("UserName"), &caller.principal) {
                 (Some(n), _) => n.to_owned(),
                 (None, Principal::User { name, .. }) => name.clone(),
-                (None, Principal::Root) => return Resource { arn: caller.arn(), tags: Vec::new() },
+                (None, _) => return Resource { arn: caller.arn(), tags: Vec::new() },
             };
             match st.user(account, &name) {
                 Some(u) => Resource { arn: crate::ops::user_arn(account, &u.path, &u.name), tags: u.tags.clone() },
@@ -169,7 +170,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
     }
 }
 
-fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a crate::model::Role> {
+pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a crate::model::Role> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
@@ -196,24 +197,75 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
     })
 }
 
-/// The request context: principal, action, resource and condition keys.
-fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: &Request) -> RequestContext {
-    let op = request.operation();
-    let action = op.iam_action();
-    let spec = ACTIONS.get(&action.to_lowercase());
-    let resource = resource_of(st, caller, request, spec.and_then(|s| s.resource_type.as_deref()));
-    let principal = match &caller.principal {
-        Principal::Root => RequestPrincipal::new(PrincipalType::Root, caller.arn(), caller.account.clone(), caller.account.clone()),
-        Principal::User { name, id, .. } => {
-            let mut p = RequestPrincipal::new(PrincipalType::User, caller.arn(), id.clone(), caller.account.clone());
+/// The principal as the policy engine sees it: kind, ARN, ids and tags (a role session's
+/// tags are the role's, overridden by the session's).
+fn request_principal(st: &State, caller: &Caller) -> RequestPrincipal {
+    let a = caller.account.clone();
+    let mut p = match &caller.principal {
+        Principal::Root => RequestPrincipal::new(PrincipalType::Root, caller.arn(), a.clone(), a),
+        Principal::User { name, .. } => {
+            let mut p = RequestPrincipal::new(PrincipalType::User, caller.arn(), caller.user_id(), a);
             p.name = Some(name.clone());
             p.tags = st.user(&caller.account, name).map(|u| u.tags.clone()).unwrap_or_default();
             p
         }
+        Principal::AssumedRole { role_name, role_path, .. } => {
+            let mut p = RequestPrincipal::new(PrincipalType::AssumedRole, caller.arn(), caller.user_id(), a.clone());
+            p.role_arn = Some(crate::ops::role_arn(&a, role_path, role_name));
+            p.tags = st.role(&a, role_name).map(|r| r.tags.clone()).unwrap_or_default();
+            p
+        }
+        Principal::FederatedUser { name } => {
+            let mut p = RequestPrincipal::new(PrincipalType::FederatedUser, caller.arn(), caller.user_id(), a);
+            p.name = Some(name.clone());
+            p
+        }
     };
-    let mut ctx = RequestContext::new(principal, action, resource.arn)
-        .with_resource_account(caller.account.clone())
+    if let Some(session) = &caller.session {
+        for (k, v) in &session.tags {
+            match p.tags.iter_mut().find(|(tk, _)| tk.eq_ignore_ascii_case(k)) {
+                Some(slot) => *slot = (k.clone(), v.clone()),
+                None => p.tags.push((k.clone(), v.clone())),
+            }
+        }
+    }
+    p
+}
+
+/// The request context for `action`: principal, resource and condition keys.
+fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: &Request, action: &str) -> RequestContext {
+    let spec = ACTIONS.get(&request.operation().iam_action().to_lowercase());
+    let resource = resource_of(st, caller, request, spec.and_then(|s| s.resource_type.as_deref()));
+    // The account that owns the resource: for a role named by ARN, the role's account.
+    let resource_account = resource
+        .arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|r| r.split(':').next())
+        .filter(|a| !a.is_empty() && *a != "aws")
+        .unwrap_or(&caller.account)
+        .to_owned();
+    let mut ctx = RequestContext::new(request_principal(st, caller), action, resource.arn)
+        .with_resource_account(resource_account)
         .with_time(iam.now().saturating_mul(1000));
+    if let Some(session) = &caller.session {
+        ctx.set("aws:TokenIssueTime", vec![castellan_api::Timestamp::from_unix_seconds(session.issued).to_aws_string()]);
+        ctx.set("aws:MultiFactorAuthPresent", vec![session.mfa.to_string()]);
+        if let Some(si) = &session.source_identity {
+            ctx.set("aws:SourceIdentity", vec![si.clone()]);
+        }
+    }
+    if let Request::AssumeRole(r) = request {
+        ctx.set("sts:RoleSessionName", vec![r.role_session_name.clone()]);
+        if let Some(e) = &r.external_id {
+            ctx.set("sts:ExternalId", vec![e.clone()]);
+        }
+        if let Some(keys) = &r.transitive_tag_keys {
+            ctx.set("sts:TransitiveTagKeys", keys.clone());
+        }
+        if let Some(si) = &r.source_identity {
+            ctx.set("sts:SourceIdentity", vec![si.clone()]);
+        }
+    }
     ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
     if let Some(ip) = info.source_ip {
         ctx.set("aws:SourceIp", vec![ip.to_string()]);
@@ -282,31 +334,135 @@ fn user_policy_set(st: &State, account: &str, user_name: &str) -> Option<PolicyS
     Some(set)
 }
 
+fn denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
+    ApiError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn()))
+}
+
+/// A role's permissions: its inline and attached policies and its boundary.
+fn role_policy_set(st: &State, account: &str, role_name: &str) -> Option<PolicySet> {
+    let role = st.role(account, role_name)?;
+    let mut set = PolicySet::new();
+    for p in role.inline_policies.values() {
+        set.add(format!("{}:inline/{}", role.name, p.name), Policy::parse(&p.document, PolicyKind::Identity).ok()?);
+    }
+    for arn in &role.attached_policies {
+        let p = resolve(st, account, arn)?;
+        set.add(arn.clone(), Policy::parse(p.default_document(), PolicyKind::Identity).ok()?);
+    }
+    if let Some(b) = &role.permissions_boundary {
+        let p = resolve(st, account, b)?;
+        set.add(b.clone(), Policy::parse(p.default_document(), PolicyKind::PermissionsBoundary).ok()?);
+    }
+    Some(set)
+}
+
+/// Everything that allows or caps what the caller may do; `None` when something cannot be
+/// compiled or no longer exists (then nothing is allowed).
+fn caller_policy_set(iam: &Iam, st: &State, caller: &Caller) -> Option<Arc<PolicySet>> {
+    let account = caller.account.as_str();
+    let base = match (&caller.principal, caller.session.as_deref().map(|s| &s.kind)) {
+        (Principal::User { name, .. }, _) => iam.cached_policy_set(account, &format!("user/{name}"), || user_policy_set(st, account, name))?,
+        (Principal::AssumedRole { role_name, role_id, .. }, _) => {
+            // A role deleted (or deleted and created again) since the session began grants nothing.
+            if st.role(account, role_name).is_none_or(|r| r.id != *role_id) {
+                return None;
+            }
+            iam.cached_policy_set(account, &format!("role/{role_name}"), || role_policy_set(st, account, role_name))?
+        }
+        (Principal::FederatedUser { .. }, Some(SessionKind::FederatedUser { creator: Some(user), .. })) => {
+            iam.cached_policy_set(account, &format!("user/{user}"), || user_policy_set(st, account, user))?
+        }
+        (Principal::FederatedUser { .. }, _) | (Principal::Root, _) => Arc::new(allow_all()),
+    };
+    let Some(session) = caller.session.as_deref() else { return Some(base) };
+    let federated = matches!(session.kind, SessionKind::FederatedUser { .. });
+    if session.policies.is_empty() && session.policy_arns.is_empty() && !federated {
+        return Some(base);
+    }
+    // Session policies cap the session: a federated user without one may do nothing.
+    let mut set = (*base).clone().with_session();
+    for (i, text) in session.policies.iter().enumerate() {
+        set.add(format!("session-policy-{i}"), Policy::parse(text, PolicyKind::Session).ok()?);
+    }
+    for arn in &session.policy_arns {
+        let p = resolve(st, account, arn)?;
+        set.add(arn.clone(), Policy::parse(p.default_document(), PolicyKind::Session).ok()?);
+    }
+    Some(Arc::new(set))
+}
+
+/// The root user's identity side: everything in its account.
+fn allow_all() -> PolicySet {
+    let mut set = PolicySet::new();
+    if let Ok(p) = Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#, PolicyKind::Identity) {
+        set.add("root", p);
+    }
+    set
+}
+
 /// Decides `request`. The root user may do everything in its own account; anyone else is
-/// held to their policies.
+/// held to their policies. AssumeRole is decided with the role's trust policy as the
+/// resource-based policy (AWS's same- and cross-account rules), plus sts:TagSession and
+/// sts:SetSourceIdentity when the request carries tags or a source identity.
 pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
     let op = request.operation();
-    // GetCallerIdentity needs no permission (GetCallerIdentity documentation).
-    if matches!(caller.principal, Principal::Root) || op == Operation::GetCallerIdentity {
-        return Ok(Authorized { _private: () });
+    let ok = || Ok(Authorized { _private: () });
+    // No permission is needed to ask who you are or for a session token (their documentation).
+    if matches!(op, Operation::GetCallerIdentity | Operation::GetSessionToken) {
+        return ok();
+    }
+    // GetSessionToken credentials without MFA cannot call IAM, and of STS only AssumeRole and
+    // GetCallerIdentity (GetSessionToken documentation).
+    if let Some(SessionKind::SessionToken { .. }) = caller.session.as_deref().map(|s| &s.kind) {
+        let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
+        if (op.service() == castellan_api::Service::Iam && !mfa) || (op.service() == castellan_api::Service::Sts && op != Operation::AssumeRole) {
+            return Err(ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {} with session credentials obtained without MFA",
+                caller.arn(),
+                op.iam_action()
+            )));
+        }
+    }
+    if let Request::AssumeRole(r) = request {
+        if matches!(caller.principal, Principal::Root) {
+            return Err(ApiError::AccessDenied("Roles may not be assumed by root accounts.".into()));
+        }
+        let st = iam.read();
+        let Some(base) = caller_policy_set(iam, &st, caller) else { return Err(denied(caller, "sts:AssumeRole", &r.role_arn)) };
+        let Some(role) = role_by_arn(&st, &r.role_arn) else { return Err(denied(caller, "sts:AssumeRole", &r.role_arn)) };
+        let Ok(trust) = Policy::parse(&role.assume_role_policy, PolicyKind::Trust) else {
+            return Err(denied(caller, "sts:AssumeRole", &r.role_arn));
+        };
+        let mut set = (*base).clone();
+        set.add(format!("{}:trust", r.role_arn), trust);
+        let mut actions = vec!["sts:AssumeRole"];
+        if r.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            actions.push("sts:TagSession");
+        }
+        if r.source_identity.is_some() {
+            actions.push("sts:SetSourceIdentity");
+        }
+        for action in actions {
+            let ctx = context(iam, &st, caller, info, request, action);
+            let evaluation = set.evaluate(&ctx);
+            if !evaluation.is_allowed() {
+                return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
+            }
+        }
+        return ok();
+    }
+    // The root user of the account, with its long-term keys, may do anything in it.
+    if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
+        return ok();
     }
     let st = iam.read();
-    let ctx = context(iam, &st, caller, info, request);
-    let set = match &caller.principal {
-        Principal::Root => None,
-        Principal::User { name, .. } => iam.cached_policy_set(&caller.account, name, || user_policy_set(&st, &caller.account, name)),
-    };
-    let Some(set) = set else {
-        return Err(ApiError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {} on resource: {}",
-            caller.arn(),
-            op.iam_action(),
-            ctx.resource()
-        )));
+    let ctx = context(iam, &st, caller, info, request, op.iam_action());
+    let Some(set) = caller_policy_set(iam, &st, caller) else {
+        return Err(denied(caller, op.iam_action(), ctx.resource()));
     };
     let evaluation = set.evaluate(&ctx);
     if evaluation.is_allowed() {
-        Ok(Authorized { _private: () })
+        ok()
     } else {
         Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()))
     }
@@ -323,10 +479,11 @@ pub struct PolicyCache {
 }
 
 impl Iam {
-    /// The compiled policy set of a user, built by `build` when the state changed since.
-    fn cached_policy_set(&self, account: &str, user: &str, build: impl FnOnce() -> Option<PolicySet>) -> Option<Arc<PolicySet>> {
+    /// The compiled policy set of a principal (`user/NAME`, `role/NAME`), built by `build`
+    /// when the state changed since.
+    fn cached_policy_set(&self, account: &str, principal: &str, build: impl FnOnce() -> Option<PolicySet>) -> Option<Arc<PolicySet>> {
         let generation = self.generation();
-        let key = (account.to_owned(), user.to_lowercase());
+        let key = (account.to_owned(), principal.to_lowercase());
         {
             let entries = self.policy_cache.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some((g, set)) = entries.get(&key) {

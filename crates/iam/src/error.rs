@@ -26,6 +26,10 @@ pub enum ApiError {
     IncompleteSignature(String),
     SignatureDoesNotMatch(String),
     ExpiredToken(String),
+    /// STS: a session policy and tags too large once packed.
+    PackedPolicyTooLarge(String),
+    /// STS DecodeAuthorizationMessage: not a message this service encoded.
+    InvalidAuthorizationMessage(String),
     /// A query-protocol request that cannot be decoded at all.
     MalformedQueryString(String),
     /// A query parameter appears more than once.
@@ -61,6 +65,8 @@ impl ApiError {
             Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
             Self::ExpiredToken(_) => "ExpiredToken",
             Self::MalformedQueryString(_) => "MalformedQueryString",
+            Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+            Self::InvalidAuthorizationMessage(_) => "InvalidAuthorizationMessageException",
             Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
             Self::Authentication { code, .. } => code,
             Self::ServiceFailure => "ServiceFailure",
@@ -84,6 +90,8 @@ impl ApiError {
             | Self::InvalidAction(_)
             | Self::IncompleteSignature(_)
             | Self::MalformedQueryString(_)
+            | Self::PackedPolicyTooLarge(_)
+            | Self::InvalidAuthorizationMessage(_)
             | Self::InvalidQueryParameter(_) => 400,
             Self::AccessDenied(_)
             | Self::MissingAuthenticationToken(_)
@@ -128,6 +136,8 @@ impl ApiError {
             | Self::ExpiredToken(m)
             | Self::MalformedQueryString(m)
             | Self::InvalidQueryParameter(m)
+            | Self::PackedPolicyTooLarge(m)
+            | Self::InvalidAuthorizationMessage(m)
             | Self::Authentication { message: m, .. } => m,
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

@@ -20,12 +20,13 @@ mod managed;
 mod model;
 mod ops;
 mod paginate;
+mod session;
 mod state;
 mod validate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use castellan_api::{Request, Response};
 use castellan_store::{Expect, Store, StoreError, Write};
@@ -35,6 +36,7 @@ pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
+pub use crate::session::{Session, SessionKind};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.
@@ -43,6 +45,8 @@ pub struct Caller {
     pub account: String,
     pub principal: Principal,
     pub access_key_id: String,
+    /// The session, when the request was signed with temporary credentials.
+    pub session: Option<Arc<Session>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +54,32 @@ pub enum Principal {
     /// The account's root user: may do everything in its own account.
     Root,
     User { name: String, id: String, path: String },
+    /// A role session (AssumeRole).
+    AssumedRole { role_name: String, role_id: String, role_path: String, session_name: String },
+    /// A federated user (GetFederationToken).
+    FederatedUser { name: String },
 }
 
 impl Caller {
     pub fn arn(&self) -> String {
+        let a = &self.account;
         match &self.principal {
-            Principal::Root => format!("arn:aws:iam::{}:root", self.account),
-            Principal::User { name, path, .. } => format!("arn:aws:iam::{}:user{path}{name}", self.account),
+            Principal::Root => format!("arn:aws:iam::{a}:root"),
+            Principal::User { name, path, .. } => format!("arn:aws:iam::{a}:user{path}{name}"),
+            Principal::AssumedRole { role_name, session_name, .. } => {
+                format!("arn:aws:sts::{a}:assumed-role/{role_name}/{session_name}")
+            }
+            Principal::FederatedUser { name } => format!("arn:aws:sts::{a}:federated-user/{name}"),
+        }
+    }
+
+    /// The principal's unique id, as aws:userid and GetCallerIdentity give it.
+    pub fn user_id(&self) -> String {
+        match &self.principal {
+            Principal::Root => self.account.clone(),
+            Principal::User { id, .. } => id.clone(),
+            Principal::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+            Principal::FederatedUser { name } => format!("{}:{name}", self.account),
         }
     }
 }
@@ -346,7 +369,7 @@ impl Iam {
                 Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
             }
         };
-        Some(Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned() })
+        Some(Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None })
     }
 
     /// Notes that an access key authenticated a request (GetAccessKeyLastUsed), in memory.
@@ -386,6 +409,40 @@ impl Iam {
             }
         }
         result
+    }
+
+    /// The caller of a request signed with temporary credentials, and the session's secret.
+    /// The token must open under this node's master key for exactly this key id, and the
+    /// session must not have expired.
+    pub fn caller_for_session(&self, access_key_id: &str, token: &str) -> ApiResult<(Caller, String)> {
+        let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
+        let session = Session::open(token, access_key_id, &self.master_key).ok_or_else(invalid)?;
+        if self.now() >= session.expires {
+            return Err(ApiError::ExpiredToken("The security token included in the request is expired".into()));
+        }
+        let principal = match &session.kind {
+            SessionKind::AssumedRole { role_name, role_id, role_path, session_name } => Principal::AssumedRole {
+                role_name: role_name.clone(),
+                role_id: role_id.clone(),
+                role_path: role_path.clone(),
+                session_name: session_name.clone(),
+            },
+            SessionKind::FederatedUser { name, .. } => Principal::FederatedUser { name: name.clone() },
+            SessionKind::SessionToken { user: None } => Principal::Root,
+            SessionKind::SessionToken { user: Some(name) } => {
+                let st = self.read();
+                let u = st.user(&session.account, name).ok_or_else(invalid)?;
+                Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
+            }
+        };
+        let secret = session.secret_access_key.clone();
+        let caller = Caller {
+            account: session.account.clone(),
+            principal,
+            access_key_id: access_key_id.to_owned(),
+            session: Some(Arc::new(session)),
+        };
+        Ok((caller, secret))
     }
 
     /// The secret of an access key, for signature verification.

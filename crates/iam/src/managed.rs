@@ -102,7 +102,6 @@ mod tests {
     /// Enforcement refuses everything to a principal with a policy it cannot compile, so every
     /// AWS managed policy must compile, as an identity policy and as a boundary.
     #[test]
-    #[ignore = "CloudFrontFullAccess and SageMakerStudioProjectRoleMachineLearningPolicy trip two validation rules"]
     fn every_aws_managed_policy_compiles() {
         use castellan_policy::{Policy, PolicyKind};
         let failures: Vec<String> = AWS_MANAGED

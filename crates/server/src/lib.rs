@@ -247,8 +247,14 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     let key_id = credential.access_key_id.as_str();
     let iam = &shared.iam;
     let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
-    let caller = iam.caller_for_access_key(key_id).ok_or_else(invalid)?;
-    let secret = iam.secret_access_key(key_id).ok_or_else(invalid)?;
+    let (caller, secret) = match claim.security_token() {
+        // Temporary credentials: the token carries the session; no lookup.
+        Some(token) => iam.caller_for_session(key_id, token)?,
+        None => (
+            iam.caller_for_access_key(key_id).ok_or_else(invalid)?,
+            iam.secret_access_key(key_id).ok_or_else(invalid)?,
+        ),
+    };
     let expected = castellan_sigv4::Expected {
         service: service.signing_name(),
         regions: REGIONS,
@@ -256,7 +262,9 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
-    iam.record_key_use(key_id, &credential.service, &credential.region);
+    if caller.session.is_none() {
+        iam.record_key_use(key_id, &credential.service, &credential.region);
+    }
     Ok((caller, credential.region.clone()))
 }
 

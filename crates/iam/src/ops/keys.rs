@@ -17,6 +17,7 @@ fn subject(st: &State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Op
         (Some(n), _) => Ok(Some(st.user(&caller.account, n).ok_or_else(|| no_such_user(n))?.name.clone())),
         (None, Principal::User { name, .. }) => Ok(Some(name.clone())),
         (None, Principal::Root) => Ok(None),
+        (None, _) => Err(super::needs_user_name()),
     }
 }
 

@@ -41,6 +41,7 @@ fn subject<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiRe
     let name = match (user_name, &caller.principal) {
         (Some(n), _) => n,
         (None, Principal::User { name, .. }) => name.as_str(),
+        (None, Principal::AssumedRole { .. } | Principal::FederatedUser { .. }) => return Err(super::needs_user_name()),
         (None, Principal::Root) => {
             return Err(ApiError::InvalidInput("The root user's console password is not managed through IAM.".into()))
         }

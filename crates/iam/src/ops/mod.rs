@@ -8,6 +8,7 @@ mod keys;
 mod login;
 pub mod policies;
 mod roles;
+mod sts;
 mod users;
 
 use castellan_api::iam;
@@ -338,13 +339,17 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
         }
         // STS
         Request::GetCallerIdentity(_) => Response::GetCallerIdentity(castellan_api::sts::GetCallerIdentityResponse {
-            user_id: Some(match &caller.principal {
-                crate::Principal::Root => caller.account.clone(),
-                crate::Principal::User { id, .. } => id.clone(),
-            }),
+            user_id: Some(caller.user_id()),
             account: Some(caller.account.clone()),
             arn: Some(caller.arn()),
         }),
+        Request::AssumeRole(r) => Response::AssumeRole(sts::assume_role(iam, caller, r)?),
+        Request::GetSessionToken(r) => Response::GetSessionToken(sts::get_session_token(iam, caller, r)?),
+        Request::GetFederationToken(r) => Response::GetFederationToken(sts::get_federation_token(iam, caller, r)?),
+        Request::GetAccessKeyInfo(r) => Response::GetAccessKeyInfo(sts::get_access_key_info(iam, caller, r)?),
+        Request::DecodeAuthorizationMessage(_) => {
+            return Err(ApiError::InvalidAuthorizationMessage("The message is invalid.".into()))
+        }
         other => {
             return Err(ApiError::NotImplemented(format!(
                 "The operation {} is not implemented by Castellan yet.",
@@ -384,6 +389,11 @@ pub fn role_arn(account: &str, path: &str, name: &str) -> String {
 }
 pub fn instance_profile_arn(account: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:instance-profile{path}{name}")
+}
+
+/// Operations about "the calling user" need a user name when the caller is not an IAM user.
+pub fn needs_user_name() -> ApiError {
+    ApiError::Validation("Must specify userName when calling with non-User credentials".into())
 }
 
 pub fn no_such_user(name: &str) -> ApiError {

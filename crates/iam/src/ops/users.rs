@@ -59,6 +59,7 @@ pub fn get(iam: &Iam, caller: &Caller, r: iam::GetUserRequest) -> ApiResult<iam:
         (Some(name), _) => shape(st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?),
         (None, Principal::User { name, .. }) => shape(st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?),
         // The root user: AWS answers with the account id as the user id and the root ARN.
+        (None, Principal::AssumedRole { .. } | Principal::FederatedUser { .. }) => return Err(super::needs_user_name()),
         (None, Principal::Root) => {
             let created = st.accounts.get(&caller.account).map_or(0, |a| a.created);
             iam::User {

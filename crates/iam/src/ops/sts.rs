@@ -1,0 +1,286 @@
+//! STS: AssumeRole, GetSessionToken, GetFederationToken, GetAccessKeyInfo.
+//!
+//! Authorization (the trust policy, sts:TagSession, sts:SetSourceIdentity, the caller's own
+//! policies) has already happened in `authz`; here are the rules on the request itself and
+//! the minting of credentials.
+
+use castellan_api::sts;
+use castellan_policy::PolicyKind;
+
+use super::ts;
+use crate::error::{ApiError, ApiResult};
+use crate::ids;
+use crate::session::{Session, SessionKind};
+use crate::{Caller, Iam, Principal};
+
+/// Default and role-chaining session length (AssumeRole documentation).
+const ONE_HOUR: i32 = 3600;
+/// GetSessionToken and GetFederationToken: 12 hours by default, 1 hour at most for root.
+const TWELVE_HOURS: i32 = 43_200;
+/// The packed session policy and tags budget, in characters (approximation of AWS's packing).
+const PACKED_POLICY_BUDGET: usize = 2048;
+
+fn session_access_key_id() -> String {
+    format!("ASIA{}", &ids::access_key_id()[4..])
+}
+
+/// Session policies: the inline document (validated as a session policy) and the managed
+/// policy ARNs, which must exist. Returns their packed size in percent, if any were given.
+fn session_policies(
+    iam: &Iam,
+    caller_account: &str,
+    policy: Option<&str>,
+    arns: &[sts::PolicyDescriptorType],
+    tags: &[(String, String)],
+) -> ApiResult<(Vec<String>, Vec<String>, Option<i32>)> {
+    let mut size = 0usize;
+    let mut policies = Vec::new();
+    if let Some(text) = policy {
+        crate::validate::policy_document(text, PolicyKind::Session)?;
+        size += castellan_policy::policy_size(text);
+        policies.push(text.to_owned());
+    }
+    let mut policy_arns = Vec::new();
+    {
+        let st = iam.read();
+        for d in arns {
+            let Some(arn) = d.arn.as_deref() else { continue };
+            if super::policies::resolve(&st, caller_account, arn).is_none() {
+                return Err(ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable.")));
+            }
+            size += arn.len();
+            policy_arns.push(arn.to_owned());
+        }
+    }
+    size += tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let given = policy.is_some() || !arns.is_empty() || !tags.is_empty();
+    let percent = i32::try_from(size.saturating_mul(100).div_ceil(PACKED_POLICY_BUDGET)).unwrap_or(i32::MAX);
+    if percent > 100 {
+        return Err(ApiError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok((policies, policy_arns, given.then_some(percent)))
+}
+
+fn credentials(iam: &Iam, session: &Session) -> ApiResult<sts::Credentials> {
+    Ok(sts::Credentials {
+        access_key_id: session.access_key_id.clone(),
+        secret_access_key: session.secret_access_key.clone(),
+        session_token: session.seal(&iam.master_key)?,
+        expiration: ts(session.expires),
+    })
+}
+
+fn sts_tags(tags: Option<&[sts::Tag]>) -> ApiResult<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in tags.unwrap_or_default() {
+        if out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&t.key)) {
+            return Err(ApiError::Validation(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
+            ));
+        }
+        out.push((t.key.clone(), t.value.clone()));
+    }
+    Ok(out)
+}
+
+fn no_mfa_devices(serial: Option<&str>) -> ApiResult<()> {
+    // No MFA device exists in Castellan yet, so no one-time code can be valid.
+    match serial {
+        Some(_) => Err(ApiError::AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ".trim_end().into())),
+        None => Ok(()),
+    }
+}
+
+pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> ApiResult<sts::AssumeRoleResponse> {
+    no_mfa_devices(r.serial_number.as_deref())?;
+    let now = iam.now();
+    let role = {
+        let st = iam.read();
+        crate::authz::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(|| {
+            ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+                caller.arn(),
+                r.role_arn
+            ))
+        })?
+    };
+    let parent = caller.session.as_deref();
+    let chained = matches!(caller.principal, Principal::AssumedRole { .. });
+    let duration = match r.duration_seconds {
+        Some(d) if chained && d > ONE_HOUR => {
+            return Err(ApiError::Validation(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
+            ))
+        }
+        Some(d) if d > role.max_session_duration => {
+            return Err(ApiError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
+            ))
+        }
+        Some(d) => d,
+        None => ONE_HOUR,
+    };
+    // Session tags: the new ones, plus the transitive ones of a chained session, which the new
+    // request may not override.
+    let mut tags = sts_tags(r.tags.as_deref())?;
+    let mut transitive: Vec<String> = r.transitive_tag_keys.clone().unwrap_or_default();
+    for key in &transitive {
+        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(ApiError::Validation(format!(
+                "The specified transitive tag key {key} must be included in the requested tags."
+            )));
+        }
+    }
+    if let Some(p) = parent {
+        for key in &p.transitive_tag_keys {
+            let Some((k, v)) = p.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else { continue };
+            if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                return Err(ApiError::Validation(format!(
+                    "One or more of the specified transitive tag keys can't be set because it conflicts with a transitive tag key of the calling session: {k}"
+                )));
+            }
+            tags.push((k.clone(), v.clone()));
+            transitive.push(k.clone());
+        }
+    }
+    if tags.len() > 50 {
+        return Err(ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into()));
+    }
+    // A source identity, once set, stays for every chained session.
+    let source_identity = match (parent.and_then(|p| p.source_identity.clone()), r.source_identity.clone()) {
+        (Some(old), Some(new)) if old != new => {
+            return Err(ApiError::AccessDenied(format!(
+                "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {} because the source identity of the calling session cannot be changed",
+                caller.arn(),
+                r.role_arn
+            )))
+        }
+        (Some(old), _) => Some(old),
+        (None, new) => new,
+    };
+    let (policies, policy_arns, packed) =
+        session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let session = Session {
+        access_key_id: session_access_key_id(),
+        secret_access_key: ids::secret_access_key(),
+        account: role.account.clone(),
+        kind: SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: r.role_session_name.clone(),
+        },
+        issued: now,
+        expires: now + i64::from(duration),
+        policies,
+        policy_arns,
+        tags,
+        transitive_tag_keys: transitive,
+        source_identity: source_identity.clone(),
+        mfa: parent.is_some_and(|p| p.mfa),
+        chained,
+    };
+    Ok(sts::AssumeRoleResponse {
+        credentials: Some(credentials(iam, &session)?),
+        assumed_role_user: Some(sts::AssumedRoleUser {
+            assumed_role_id: format!("{}:{}", role.id, r.role_session_name),
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, r.role_session_name),
+        }),
+        packed_policy_size: packed,
+        source_identity,
+    })
+}
+
+/// Long-term credentials only: GetSessionToken and GetFederationToken refuse session callers.
+fn long_term_user(caller: &Caller, op: &str) -> ApiResult<Option<String>> {
+    if caller.session.is_some() {
+        return Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials")));
+    }
+    match &caller.principal {
+        Principal::Root => Ok(None),
+        Principal::User { name, .. } => Ok(Some(name.clone())),
+        _ => Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials"))),
+    }
+}
+
+fn duration_for(user: Option<&String>, requested: Option<i32>) -> ApiResult<i32> {
+    let d = requested.unwrap_or(TWELVE_HOURS);
+    // The root user's sessions last at most an hour (GetSessionToken documentation).
+    Ok(if user.is_none() { d.min(ONE_HOUR) } else { d })
+}
+
+pub fn get_session_token(iam: &Iam, caller: &Caller, r: sts::GetSessionTokenRequest) -> ApiResult<sts::GetSessionTokenResponse> {
+    no_mfa_devices(r.serial_number.as_deref())?;
+    let user = long_term_user(caller, "GetSessionToken")?;
+    let duration = duration_for(user.as_ref(), r.duration_seconds)?;
+    let now = iam.now();
+    let session = Session {
+        access_key_id: session_access_key_id(),
+        secret_access_key: ids::secret_access_key(),
+        account: caller.account.clone(),
+        kind: SessionKind::SessionToken { user },
+        issued: now,
+        expires: now + i64::from(duration),
+        policies: Vec::new(),
+        policy_arns: Vec::new(),
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        source_identity: None,
+        mfa: false,
+        chained: false,
+    };
+    Ok(sts::GetSessionTokenResponse { credentials: Some(credentials(iam, &session)?) })
+}
+
+pub fn get_federation_token(
+    iam: &Iam,
+    caller: &Caller,
+    r: sts::GetFederationTokenRequest,
+) -> ApiResult<sts::GetFederationTokenResponse> {
+    let user = long_term_user(caller, "GetFederationToken")?;
+    let duration = duration_for(user.as_ref(), r.duration_seconds)?;
+    let tags = sts_tags(r.tags.as_deref())?;
+    let (policies, policy_arns, packed) =
+        session_policies(iam, &caller.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let now = iam.now();
+    let session = Session {
+        access_key_id: session_access_key_id(),
+        secret_access_key: ids::secret_access_key(),
+        account: caller.account.clone(),
+        kind: SessionKind::FederatedUser { name: r.name.clone(), creator: user },
+        issued: now,
+        expires: now + i64::from(duration),
+        policies,
+        policy_arns,
+        tags,
+        transitive_tag_keys: Vec::new(),
+        source_identity: None,
+        mfa: false,
+        chained: false,
+    };
+    Ok(sts::GetFederationTokenResponse {
+        credentials: Some(credentials(iam, &session)?),
+        federated_user: Some(sts::FederatedUser {
+            federated_user_id: format!("{}:{}", caller.account, r.name),
+            arn: format!("arn:aws:sts::{}:federated-user/{}", caller.account, r.name),
+        }),
+        packed_policy_size: packed,
+    })
+}
+
+pub fn get_access_key_info(iam: &Iam, caller: &Caller, r: sts::GetAccessKeyInfoRequest) -> ApiResult<sts::GetAccessKeyInfoResponse> {
+    let account = if r.access_key_id == caller.access_key_id {
+        Some(caller.account.clone())
+    } else {
+        iam.read().access_keys.get(&r.access_key_id).map(|k| k.account.clone())
+    };
+    match account {
+        Some(a) => Ok(sts::GetAccessKeyInfoResponse { account: Some(a) }),
+        None => Err(ApiError::InvalidClientTokenId(format!(
+            "The access key {} is not one this service issued.",
+            r.access_key_id
+        ))),
+    }
+}
