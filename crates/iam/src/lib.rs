@@ -459,3 +459,66 @@ impl Iam {
         ops::dispatch(self, authorized, caller, request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::sync::atomic::AtomicI64;
+
+    use castellan_api::sts;
+    use castellan_store::MemoryStore;
+
+    use super::*;
+
+    static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
+
+    fn test_clock() -> i64 {
+        NOW.load(Ordering::SeqCst)
+    }
+
+    fn iam() -> (Iam, Caller) {
+        let iam = Iam::open(Box::new(MemoryStore::new()), MasterKey::generate().0, test_clock).unwrap();
+        let creds = iam.create_account(Some("123456789012".into())).unwrap();
+        let root = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        (iam, root)
+    }
+
+    fn session_token(iam: &Iam, root: &Caller) -> sts::Credentials {
+        let request = Request::GetSessionToken(sts::GetSessionTokenRequest { duration_seconds: Some(900), ..Default::default() });
+        match iam.handle(root, &RequestInfo::default(), request).unwrap() {
+            Response::GetSessionToken(r) => r.credentials.unwrap(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Temporary credentials stop working at their expiry (GetSessionToken documentation:
+    /// "credentials ... expire"), with AWS's ExpiredToken error.
+    #[test]
+    fn session_credentials_expire() {
+        let (iam, root) = iam();
+        let creds = session_token(&iam, &root);
+        let (caller, secret) = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap();
+        assert_eq!(secret, creds.secret_access_key);
+        assert_eq!(caller.arn(), "arn:aws:iam::123456789012:root");
+        NOW.fetch_add(899, Ordering::SeqCst);
+        assert!(iam.caller_for_session(&creds.access_key_id, &creds.session_token).is_ok());
+        NOW.fetch_add(1, Ordering::SeqCst);
+        let err = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap_err();
+        assert_eq!(err.code(), "ExpiredToken");
+        assert_eq!(err.message(), "The security token included in the request is expired");
+    }
+
+    #[test]
+    fn tampered_or_misattributed_session_tokens_are_invalid() {
+        let (iam, root) = iam();
+        let creds = session_token(&iam, &root);
+        let other = session_token(&iam, &root);
+        // A token presented with another session's key id.
+        let err = iam.caller_for_session(&other.access_key_id, &creds.session_token).unwrap_err();
+        assert_eq!(err.code(), "InvalidClientTokenId");
+        // A token from a node with another master key.
+        let stranger = Iam::open(Box::new(MemoryStore::new()), MasterKey::generate().0, test_clock).unwrap();
+        let err = stranger.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap_err();
+        assert_eq!(err.code(), "InvalidClientTokenId");
+    }
+}
