@@ -89,8 +89,50 @@ enum Kind {
     ResourceControl,
 }
 
+#[derive(Debug, clap::Args)]
+struct EvaluateArgs {
+    /// All the policies as one JSON file: {"identity": [P], "resource": [P], "boundary": [P],
+    /// "session": [P], "scp": [P], "rcp": [P]}, each P {"id": "...", "document": {...}}.
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// An identity-based policy document (repeatable).
+    #[arg(long = "identity", value_name = "FILE")]
+    identity: Vec<PathBuf>,
+    /// A resource-based policy document (repeatable); a trust policy for sts:AssumeRole.
+    #[arg(long = "resource-policy", value_name = "FILE")]
+    resource_policy: Vec<PathBuf>,
+    /// A permissions boundary document.
+    #[arg(long, value_name = "FILE")]
+    boundary: Vec<PathBuf>,
+    /// A session policy document (repeatable).
+    #[arg(long, value_name = "FILE")]
+    session: Vec<PathBuf>,
+    /// A service control policy document (repeatable).
+    #[arg(long, value_name = "FILE")]
+    scp: Vec<PathBuf>,
+    /// The whole request context as a JSON file: {"principal": {"type", "arn", "id",
+    /// "account", ...}, "action", "resource", "resource_account"?, "time"?, "context"?: {...}}.
+    #[arg(long)]
+    request: Option<PathBuf>,
+    /// The principal's ARN (user, role session, root), when --request is not given.
+    #[arg(long)]
+    principal: Option<String>,
+    /// The action, e.g. `iam:CreateUser`.
+    #[arg(long)]
+    action: Option<String>,
+    /// The resource ARN (default `*`).
+    #[arg(long)]
+    resource: Option<String>,
+    /// A condition key and value, `aws:SourceIp=10.0.0.1` (repeatable; repeat a key for several values).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
+    /// Decide a request against policies, as AWS's evaluation logic does; prints the decision
+    /// and the statements that decided it, as JSON. Exit status 0 for Allow, 1 for a denial.
+    Evaluate(Box<EvaluateArgs>),
     /// Validate a policy document as IAM does; prints AWS's MalformedPolicyDocument message.
     Validate {
         /// The policy document (JSON).
@@ -113,6 +155,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(&args),
         Command::Account { command: AccountCommand::Create { id, data_dir } } => account_create(&data_dir, id),
         Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
+        Command::Policy { command: PolicyCommand::Evaluate(args) } => policy_evaluate(&args),
     };
     match result {
         Ok(code) => code,
@@ -292,4 +335,82 @@ fn policy_validate(file: &Path, kind: Kind) -> Result<ExitCode, String> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+}
+
+/// What an ARN says about its principal: (type, id, account).
+fn principal_of(arn: &str) -> (&'static str, String, String) {
+    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let resource = arn.split(':').nth(5).unwrap_or_default();
+    let kind = if resource == "root" {
+        "Root"
+    } else if resource.starts_with("user/") {
+        "User"
+    } else if resource.starts_with("assumed-role/") {
+        "AssumedRole"
+    } else if resource.starts_with("federated-user/") {
+        "FederatedUser"
+    } else {
+        "User"
+    };
+    (kind, arn.rsplit('/').next().unwrap_or_default().to_owned(), account)
+}
+
+fn policy_evaluate(args: &EvaluateArgs) -> Result<ExitCode, String> {
+    let policies = match &args.policies {
+        Some(path) => read_json(path)?,
+        None => {
+            let mut groups = serde_json::Map::new();
+            for (group, files) in [
+                ("identity", &args.identity),
+                ("resource", &args.resource_policy),
+                ("boundary", &args.boundary),
+                ("session", &args.session),
+                ("scp", &args.scp),
+            ] {
+                let mut list = Vec::new();
+                for f in files {
+                    list.push(serde_json::json!({ "id": f.display().to_string(), "document": read_json(f)? }));
+                }
+                if !list.is_empty() {
+                    groups.insert(group.to_owned(), serde_json::Value::Array(list));
+                }
+            }
+            serde_json::Value::Object(groups)
+        }
+    };
+    let request = match &args.request {
+        Some(path) => read_json(path)?,
+        None => {
+            let principal = args.principal.as_deref().ok_or("give --request FILE, or --principal, --action and --resource")?;
+            let action = args.action.as_deref().ok_or("--action is required without --request")?;
+            let (kind, name, account) = principal_of(principal);
+            let mut context = serde_json::Map::new();
+            for kv in &args.context {
+                let (k, v) = kv.split_once('=').ok_or_else(|| format!("--context `{kv}` is not KEY=VALUE"))?;
+                let entry = context.entry(k.to_owned()).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                if let serde_json::Value::Array(values) = entry {
+                    values.push(serde_json::Value::String(v.to_owned()));
+                }
+            }
+            let mut p = serde_json::json!({ "type": kind, "arn": principal, "id": name, "account": account });
+            if kind == "User" {
+                p["name"] = serde_json::Value::String(name);
+            }
+            serde_json::json!({
+                "principal": p,
+                "action": action,
+                "resource": args.resource.as_deref().unwrap_or("*"),
+                "context": context,
+            })
+        }
+    };
+    let out = castellan_policy::evaluate_json(&policies, &request)?;
+    println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+    let allowed = out.get("decision").and_then(serde_json::Value::as_str) == Some("Allow");
+    Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
