@@ -397,10 +397,8 @@ fn policy_evaluate(args: &EvaluateArgs) -> Result<ExitCode, String> {
                     values.push(serde_json::Value::String(v.to_owned()));
                 }
             }
-            let mut p = serde_json::json!({ "type": kind, "arn": principal, "id": name, "account": account });
-            if kind == "User" {
-                p["name"] = serde_json::Value::String(name);
-            }
+            let user_name = (kind == "User").then(|| name.clone());
+            let p = serde_json::json!({ "type": kind, "arn": principal, "id": name, "account": account, "name": user_name });
             serde_json::json!({
                 "principal": p,
                 "action": action,
