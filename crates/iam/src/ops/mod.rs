@@ -8,6 +8,7 @@ mod keys;
 mod login;
 pub mod policies;
 mod roles;
+mod simulate;
 mod sts;
 mod users;
 
@@ -337,6 +338,9 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
         Request::GetAccountAuthorizationDetails(r) => {
             Response::GetAccountAuthorizationDetails(account::authorization_details(iam, a, r)?)
         }
+        // The policy simulator
+        Request::SimulatePrincipalPolicy(r) => Response::SimulatePrincipalPolicy(simulate::simulate_principal(iam, caller, r)?),
+        Request::SimulateCustomPolicy(r) => Response::SimulateCustomPolicy(simulate::simulate_custom(iam, caller, r)?),
         // STS
         Request::GetCallerIdentity(_) => Response::GetCallerIdentity(castellan_api::sts::GetCallerIdentityResponse {
             user_id: Some(caller.user_id()),
