@@ -34,7 +34,7 @@ impl Inputs {
 
     fn add_inline(&mut self, owner: &InlinePolicies, source: Source) -> ApiResult<()> {
         for p in owner.values() {
-            self.add(p.name.clone(), &p.document, PolicyKind::Identity, source.clone())?;
+            self.add(p.name.clone(), &p.document, PolicyKind::Identity, source)?;
         }
         Ok(())
     }
@@ -95,7 +95,7 @@ fn run(inputs: &Inputs, sim: &Simulation<'_>, marker: Option<&str>, max: Option<
                 .iter()
                 .map(|s| iam::Statement {
                     source_policy_id: Some(s.policy.to_owned()),
-                    source_policy_type: Some(inputs.sources.get(s.policy).cloned().unwrap_or(Source::None)),
+                    source_policy_type: Some(inputs.sources.get(s.policy).copied().unwrap_or(Source::None)),
                     start_position: None,
                     end_position: None,
                 })
