@@ -1,5 +1,8 @@
 //! Storage behind one interface.
 //!
+//! Backends: [`SqliteStore`] (one file, the default), [`PostgresStore`] (one database shared
+//! by several nodes) and [`MemoryStore`] (tests, throw-away runs).
+//!
 //! The [`Store`] is a small transactional record store: every record is an opaque byte string
 //! under a string key, carrying the revision of the commit that last wrote it. A commit is a
 //! batch of [`Write`]s applied atomically, each guarded by an [`Expect`] precondition, so that
@@ -9,12 +12,14 @@
 //! (the domain encrypts before writing) and its errors never carry record contents.
 
 mod memory;
+mod postgres;
 mod sqlite;
 
 pub mod conformance;
 
-pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub use crate::memory::MemoryStore;
+pub use crate::postgres::PostgresStore;
+pub use crate::sqlite::SqliteStore;
 
 /// A record as stored: its key, its bytes and the revision of the commit that wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
