@@ -1,34 +1,4 @@
 //! Every way authentication fails, with the code, HTTP status and message AWS sends for it.
-//!
-//! Sources for the wire text (all public):
-//! - IAM API Reference, "Common Error Types": `IncompleteSignature` 400,
-//!   `MissingAuthenticationToken` 403, `MalformedQueryString` 404, `RequestExpired` 400.
-//! - Responses quoted in public bug reports against AWS SDKs and tools:
-//!   - aws/aws-cli#6676, devsecops/bootcamp#101 (STS `GetCallerIdentity`, `AssumeRole`):
-//!     `SignatureDoesNotMatch`: `Signature expired: 20160609T184512Z is now earlier than
-//!     20160610T013008Z (20160610T014508Z - 15 min.)` — IAM and STS answer an old signature with
-//!     `SignatureDoesNotMatch`, not `RequestExpired`.
-//!   - cognitect-labs/aws-api#27, aws/aws-sdk-go#156 (STS, IAM): `SignatureDoesNotMatch`,
-//!     `Credential should be scoped to a valid region, not 'ap-southeast-2'. ` (trailing space
-//!     included: AWS concatenates `"…. "` pieces).
-//!   - disneystreaming/smithy4s#1568, cllunsford/aws-signing-proxy#25:
-//!     `Credential should be scoped to correct service: 'sagemaker'. `
-//!   - brendanhay/amazonka#316, aws/chalice#828: `IncompleteSignature`, `Authorization header
-//!     requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.
-//!     Authorization=AWS4-HMAC-SHA256 Credential=ABCDEF` (status 400).
-//!   - aws/aws-sdk-go#289: `'…' not a valid key=value pair (missing equal-sign) in Authorization
-//!     header: '…'`.
-//!   - boto/boto3#756 (STS): the `SignatureDoesNotMatch` text, which STS follows with the
-//!     canonical request and string to sign it computed (kept here in the error's fields; the
-//!     server decides whether to send them).
-//!   - The "Signature not yet current", "Credential must have exactly 5 slash-delimited
-//!     elements", "'Host' or ':authority' must be a 'SignedHeader'", "Date must be in ISO-8601
-//!     'basic format'" and "AWS query-string parameters must include …" texts as collected by
-//!     the scratchstack-aws-signature project (a server-side SigV4 verifier).
-//!   - S3's presigned-URL texts (`X-Amz-Expires must be less than a week (in seconds); …`,
-//!     `X-Amz-Expires must be non-negative`, `Request has expired`): minio/minio#5162,
-//!     fog/fog#3528, lukejacksonn/react-slack-clone#27. IAM/STS have no published text for
-//!     these; the S3 wording is reused.
 
 use std::fmt;
 
@@ -39,6 +9,44 @@ pub const SIGNATURE_MISMATCH_MESSAGE: &str = "The request signature we calculate
 
 /// Why a request failed authentication. One variant per check; see the crate documentation
 /// for the order in which the checks run.
+///
+/// Sources for the wire text (all public):
+/// - IAM API Reference, "Common Error Types": `IncompleteSignature` 400,
+///   `MissingAuthenticationToken` 403, `MalformedQueryString` 404, `RequestExpired` 400.
+/// - Responses quoted in public bug reports against AWS SDKs and tools:
+///   - aws/aws-cli#6676, devsecops/bootcamp#101 (STS `GetCallerIdentity`, `AssumeRole`):
+///     `SignatureDoesNotMatch`: `Signature expired: 20160609T184512Z is now earlier than
+///     20160610T013008Z (20160610T014508Z - 15 min.)` — IAM and STS answer an old signature with
+///     `SignatureDoesNotMatch`, not `RequestExpired`.
+///   - cognitect-labs/aws-api#27, aws/aws-sdk-go#156 (STS, IAM): `SignatureDoesNotMatch`,
+///     `Credential should be scoped to a valid region, not 'ap-southeast-2'. ` (trailing space
+///     included: AWS concatenates `"…. "` pieces).
+///   - disneystreaming/smithy4s#1568, cllunsford/aws-signing-proxy#25:
+///     `Credential should be scoped to correct service: 'sagemaker'. `
+///   - brendanhay/amazonka#316, aws/chalice#828: `IncompleteSignature`, `Authorization header
+///     requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.
+///     Authorization=AWS4-HMAC-SHA256 Credential=ABCDEF` (status 400).
+///   - aws/aws-sdk-go#289: `'…' not a valid key=value pair (missing equal-sign) in Authorization
+///     header: '…'`.
+///   - boto/boto3#756 (STS): the `SignatureDoesNotMatch` text, which STS follows with the
+///     canonical request and string to sign it computed (kept here in the error's fields; the
+///     server decides whether to send them).
+///   - The "Signature not yet current", "Credential must have exactly 5 slash-delimited
+///     elements", "'Host' or ':authority' must be a 'SignedHeader'", "Date must be in ISO-8601
+///     'basic format'" and "AWS query-string parameters must include …" texts as collected by
+///     the scratchstack-aws-signature project (a server-side SigV4 verifier).
+///   - S3's presigned-URL texts (`X-Amz-Expires must be less than a week (in seconds); …`,
+///     `X-Amz-Expires must be non-negative`, `Request has expired`): minio/minio#5162,
+///     fog/fog#3528, lukejacksonn/react-slack-clone#27. IAM/STS have no published text for
+///     these; the S3 wording is reused.
+///
+/// Where no IAM/STS response could be found, these are choices, not observations:
+/// `PresignedExpired` answers `RequestExpired` 400 (IAM's "Common Error Types" describe that code
+/// as covering "the request expiration date (such as for pre-signed URLs)") with S3's
+/// `Request has expired`; `InvalidExpires` and two authentication mechanisms at once answer
+/// `IncompleteSignature` 400 (S3 says `AuthorizationQueryParametersError` / `InvalidArgument`);
+/// `PayloadHashMismatch` answers S3's `XAmzContentSHA256Mismatch` 400; `MalformedSignature`
+/// (wrong case, wrong length) answers like any other wrong signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthError {

@@ -62,9 +62,10 @@
 //!
 //! - **Which headers must be signed.** `host`, and every `x-amz-*` header present — including
 //!   `x-amz-content-sha256` and `x-amz-security-token`. AWS's guidance is that `x-amz-*`
-//!   headers must be signed; botocore, the Go, Java, JS and Rust SDKs all sign every header
-//!   they send apart from `user-agent`, `expect`, `x-amzn-trace-id` (not `x-amz-`) and
-//!   `authorization`, so none is refused by this. The one case AWS's suite has of an unsigned
+//!   headers must be signed; botocore and the Go, Java and JS SDKs sign every header they
+//!   send but the few on their signers' ignore lists (`user-agent`, `expect`,
+//!   `transfer-encoding`, `x-amzn-trace-id` — not `x-amz-` — and `authorization`), so their
+//!   requests are not refused by this. The one case AWS's suite has of an unsigned
 //!   `x-amz-*` header (`post-sts-header-after`: a session token added after signing) is refused
 //!   here on purpose: a header nobody signed must not choose the session.
 //! - **The path** is normalized (dot segments and empty segments removed) then percent-encoded
@@ -77,7 +78,7 @@
 //!   `' '.join(value.split())` for ASCII whitespace); repeated headers are joined with `,` in
 //!   the order received. The server must pass `host` (synthesized from `:authority` for
 //!   HTTP/2).
-//! - **Error codes**: see [`AuthError`]'s module for the sources. IAM and STS answer an old or
+//! - **Error codes**: see [`AuthError`] for the sources. IAM and STS answer an old or
 //!   future signature with `SignatureDoesNotMatch` 403 ("Signature expired: …"), not
 //!   `RequestExpired`.
 //!
