@@ -17,3 +17,7 @@ if ! python3 -c "import boto3, pytest, awscli" 2>/dev/null; then
   python3 -m pip install --quiet -r tests/e2e/requirements.txt
 fi
 CASTELLAN_BIN="$target/debug/castellan" python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+echo "== end-to-end (AWS SDK for Rust)"
+# A workspace of its own, so the default build stays light.
+(cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
