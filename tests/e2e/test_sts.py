@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
-import datetime as dt
 import json
 import os
 import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -327,6 +325,34 @@ def test_external_id(server, iam):
     assert assume(user, role, "ext", ExternalId="Unique-ID-4711")["AssumedRoleUser"]["Arn"] == session_arn(role, "ext")
 
 
+# The trust policy is evaluated with the caller as the principal, so its conditions see the
+# caller's keys. "Available keys for AWS STS", sts:RoleSessionName: "use this key in a role trust
+# policy to require that your workforce specify their user name as the session name"; and
+# aws:PrincipalTag of the calling user.
+def test_trust_policy_conditions_see_the_caller(server, iam):
+    user = make_user(server, iam, tags={"dept": "eng"})
+    role = make_role(
+        iam,
+        trust(
+            ROOT_ARN,
+            condition={
+                "StringLike": {"sts:RoleSessionName": "${aws:username}"},
+                "StringEquals": {"aws:PrincipalTag/dept": "eng"},
+            },
+        ),
+    )
+    iam.put_user_policy(UserName=name_of(user), PolicyName="inline", PolicyDocument=doc(allow("sts:AssumeRole", role.arn)))
+    resp = assume(user, role, name_of(user))
+    assert resp["AssumedRoleUser"]["Arn"] == session_arn(role, name_of(user))
+    with pytest.raises(ClientError) as e:
+        assume(user, role, "someone-else")
+    assert_error(e, "AccessDenied", 403, startswith=assume_denied_head(user.arn, role.arn))
+    iam.tag_user(UserName=name_of(user), Tags=[{"Key": "dept", "Value": "ops"}])
+    with pytest.raises(ClientError) as e:
+        assume(user, role, name_of(user))
+    assert_error(e, "AccessDenied", 403, startswith=assume_denied_head(user.arn, role.arn))
+
+
 # ---------------------------------------------------------------------------------------
 # Durations and role chaining
 # ---------------------------------------------------------------------------------------
@@ -572,7 +598,8 @@ def test_session_tags_become_principal_tags(server, iam):
     assert can(Tags=[{"Key": "team", "Value": "blue"}]) is True
     assert can(Tags=[{"Key": "team", "Value": "red"}]) is False
     assert can() is False
-    # Tag keys are case-insensitive in conditions' key names.
+    # Condition key names are case-insensitive ("IAM JSON policy elements: Condition"), so a
+    # session tag "Team" is aws:PrincipalTag/team.
     assert can(Tags=[{"Key": "Team", "Value": "blue"}]) is True
 
     # Role tags are principal tags too; session tags override them.
@@ -907,11 +934,13 @@ def test_get_access_key_info(server, iam, sts):
     role = make_role(iam, trust(user.arn))
     s = session_creds(server, assume(user, role))
     assert sts.get_access_key_info(AccessKeyId=user.key_id)["Account"] == ACCOUNT_ID
-    assert sts.get_access_key_info(AccessKeyId=s.key_id)["Account"] == ACCOUNT_ID
     with pytest.raises(ClientError) as e:
         user.sts().get_access_key_info(AccessKeyId=user.key_id)
     assert_error(e, "AccessDenied", 403, startswith=f"User: {user.arn} is not authorized to perform: sts:GetAccessKeyInfo")
     iam.put_user_policy(UserName=name_of(user), PolicyName="inline", PolicyDocument=doc(allow("sts:GetAccessKeyInfo")))
+    assert user.sts().get_access_key_info(AccessKeyId=user.key_id)["Account"] == ACCOUNT_ID
+    # A temporary (ASIA) key id, asked by someone other than its session.
+    assert sts.get_access_key_info(AccessKeyId=s.key_id)["Account"] == ACCOUNT_ID
     assert user.sts().get_access_key_info(AccessKeyId=s.key_id)["Account"] == ACCOUNT_ID
 
 
