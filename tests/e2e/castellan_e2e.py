@@ -5,7 +5,8 @@ against them, signs raw query-protocol requests, and checks AWS-shaped errors.
 
 Conventions (shared with the server):
   * binary: env CASTELLAN_BIN, default <repo>/target/debug/castellan
-  * `castellan serve --in-memory --listen 127.0.0.1:0` (or `--data-dir DIR`),
+  * `castellan serve --in-memory --listen 127.0.0.1:0` (or `--data-dir DIR`, or
+    `--database-url URL` for nodes sharing a PostgreSQL database: see `postgres_url`),
     env CASTELLAN_ACCOUNT_ID / CASTELLAN_ROOT_ACCESS_KEY_ID /
     CASTELLAN_ROOT_SECRET_ACCESS_KEY; prints `listening on http://127.0.0.1:PORT`.
 
@@ -58,6 +59,25 @@ STARTUP_TIMEOUT_S = float(os.environ.get("CASTELLAN_E2E_STARTUP_TIMEOUT", "30"))
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 EXTERNAL_ENDPOINT = os.environ.get("CASTELLAN_E2E_ENDPOINT") or None
+
+# The master key of every node started on the PostgreSQL test database (base64 of 32 bytes).
+# Nodes sharing a database must share the key that seals the secrets stored there; one fixed
+# key for the whole suite keeps every module's nodes compatible with the same database.
+SHARED_MASTER_KEY = "Y2FzdGVsbGFuLWUyZS1zaGFyZWQtbWFzdGVyLWtleSE="
+
+
+def postgres_url() -> str:
+    """The PostgreSQL database for multi-node tests (CASTELLAN_TEST_DATABASE_URL, which
+    scripts/test.sh creates fresh for each run). Unset: the test is skipped, except under
+    CI=true, where it fails: CI must run them."""
+    import pytest
+
+    url = os.environ.get("CASTELLAN_TEST_DATABASE_URL", "").strip()
+    if not url:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("CI=true but CASTELLAN_TEST_DATABASE_URL is not set: the PostgreSQL tests must run", pytrace=False)
+        pytest.skip("CASTELLAN_TEST_DATABASE_URL is not set (./scripts/test.sh creates a database and sets it)")
+    return url
 
 # A trust policy that AWS accepts (the README's ExampleRole trust policy).
 EC2_TRUST_POLICY = {
@@ -198,8 +218,16 @@ class Server:
         root_keys: bool = True,
         env_extra: dict[str, str] | None = None,
         external: str | None = None,
+        database_url: str | None = None,
+        master_key: str | None = None,
     ) -> None:
+        """`database_url`: keep IAM in that PostgreSQL database (`--database-url`); the data
+        directory (`data_dir`, else one in the server's scratch directory) then only holds
+        root-credentials and, without `master_key`, master.key. `master_key`: base64 of 32
+        bytes, as CASTELLAN_MASTER_KEY (nodes sharing a database need the same one)."""
         self.data_dir = Path(data_dir) if data_dir else None
+        self.database_url = database_url
+        self.master_key = master_key
         self.root_keys = root_keys
         self.env_extra = env_extra or {}
         self.external = external
@@ -233,7 +261,9 @@ class Server:
         cmd = [str(castellan_bin()), "serve"]
         if self.data_dir is not None:
             cmd += ["--data-dir", str(self.data_dir)]
-        else:
+        if self.database_url is not None:
+            cmd += ["--database-url", self.database_url]
+        elif self.data_dir is None:
             cmd += ["--in-memory"]
         cmd += ["--listen", "127.0.0.1:0"]
         return cmd
@@ -245,6 +275,8 @@ class Server:
             env["CASTELLAN_ROOT_ACCESS_KEY_ID"] = ROOT_ACCESS_KEY_ID
             env["CASTELLAN_ROOT_SECRET_ACCESS_KEY"] = ROOT_SECRET_ACCESS_KEY
         env.setdefault("RUST_BACKTRACE", "1")
+        if self.master_key is not None:
+            env["CASTELLAN_MASTER_KEY"] = self.master_key
         env.update(self.env_extra)
         return env
 

@@ -16,7 +16,7 @@ class _Factory:
 
     def __call__(self, **kw) -> Server:
         if e2e.EXTERNAL_ENDPOINT:
-            if kw.get("data_dir") is not None or kw.get("root_keys") is False:
+            if kw.get("data_dir") is not None or kw.get("root_keys") is False or kw.get("database_url"):
                 pytest.skip("needs its own castellan process (CASTELLAN_E2E_ENDPOINT is set)")
             srv = Server(external=e2e.EXTERNAL_ENDPOINT)
             srv.reset()

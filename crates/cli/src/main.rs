@@ -10,7 +10,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use castellan_iam::{system_clock, Iam, MasterKey, RootCredentials};
-use castellan_store::{MemoryStore, SqliteStore, Store};
+use castellan_store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// The default listen address. Port 4260 clashes with neither LocalStack (4566) nor moto (5000).
@@ -63,6 +63,11 @@ struct StorageArgs {
     /// Keep everything in memory and forget it on exit (tests, CI).
     #[arg(long, conflicts_with = "data_dir")]
     in_memory: bool,
+    /// Keep IAM in this PostgreSQL database (`postgres://user:password@host:5432/db`) instead
+    /// of the data directory's SQLite file; several nodes may share it. The data directory
+    /// still holds the master key (unless CASTELLAN_MASTER_KEY is set) and root credentials.
+    #[arg(long, env = "CASTELLAN_DATABASE_URL", conflicts_with = "in_memory", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +80,9 @@ enum AccountCommand {
         /// Directory holding the database.
         #[arg(long, default_value = DEFAULT_DATA_DIR, env = "CASTELLAN_DATA_DIR")]
         data_dir: PathBuf,
+        /// The PostgreSQL database the servers share (instead of the data directory's SQLite file).
+        #[arg(long, env = "CASTELLAN_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
 }
 
@@ -153,7 +161,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
-        Command::Account { command: AccountCommand::Create { id, data_dir } } => account_create(&data_dir, id),
+        Command::Account { command: AccountCommand::Create { id, data_dir, database_url } } => {
+            account_create(&data_dir, id, database_url)
+        }
         Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
         Command::Policy { command: PolicyCommand::Evaluate(args) } => policy_evaluate(&args),
     };
@@ -224,8 +234,11 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
                     .map_err(|e| format!("cannot protect {}: {e}", storage.data_dir.display()))?;
             }
         }
-        let db = SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?;
-        (Box::new(db), Some(storage.data_dir.as_path()))
+        let db: Box<dyn Store> = match &storage.database_url {
+            Some(url) => Box::new(PostgresStore::open(url).map_err(|e| e.to_string())?),
+            None => Box::new(SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?),
+        };
+        (db, Some(storage.data_dir.as_path()))
     };
     let key = master_key(dir)?;
     Iam::open(store, key, system_clock).map_err(|e| e.to_string())
@@ -302,8 +315,8 @@ fn announce(creds: &RootCredentials, args: &ServeArgs, from_env: bool) -> Result
     Ok(())
 }
 
-fn account_create(data_dir: &Path, id: Option<String>) -> Result<ExitCode, String> {
-    let storage = StorageArgs { data_dir: data_dir.to_owned(), in_memory: false };
+fn account_create(data_dir: &Path, id: Option<String>, database_url: Option<String>) -> Result<ExitCode, String> {
+    let storage = StorageArgs { data_dir: data_dir.to_owned(), in_memory: false, database_url };
     let iam = open_iam(&storage)?;
     let creds = iam.create_account(id).map_err(|e| e.message().to_owned())?;
     println!("Created account {} and its root user's access key:", creds.account_id);

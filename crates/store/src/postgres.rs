@@ -84,6 +84,8 @@ impl PostgresStore {
             config.application_name("castellan");
         }
         config.keepalives(true);
+        // Notices ("relation … already exists, skipping" from the migrations) are not errors.
+        config.notice_callback(|_| ());
         let (jobs, receiver) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), StoreError>>(1);
         let worker = std::thread::Builder::new()
@@ -400,7 +402,20 @@ fn is_broken(client: &Client, e: &postgres::Error) -> bool {
 fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
-        None => format!("postgres: {e}"),
+        None => {
+            // Connection failures keep the reason (refused, timed out, …) in the source.
+            let mut text = format!("postgres: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text.push_str(": ");
+                    text.push_str(&cause_text);
+                }
+                source = cause.source();
+            }
+            text
+        }
     }
 }
 
