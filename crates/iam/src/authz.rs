@@ -161,13 +161,36 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
             tags: Vec::new(),
         }),
+        Some("federated-user") => member("Name").map_or_else(none, |n| Resource {
+            arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
+            tags: Vec::new(),
+        }),
         Some("mfa") => match member("SerialNumber").or(member("VirtualMFADeviceName")) {
             Some(s) if s.starts_with("arn:") => Resource { arn: s.into(), tags: Vec::new() },
             Some(n) => Resource { arn: format!("arn:aws:iam::{account}:mfa/{n}"), tags: Vec::new() },
             None => none(),
         },
-        _ => none(),
+        // Listings name the path they list (AWS: "… on resource: arn:aws:iam::ACCOUNT:user/").
+        _ => match list_kind(request.operation()) {
+            Some(kind) => Resource {
+                arn: format!("arn:aws:iam::{account}:{kind}{}", path_or_root(member("PathPrefix"))),
+                tags: Vec::new(),
+            },
+            None => none(),
+        },
     }
+}
+
+/// The entity kind a List operation walks, for the resource its denial names.
+fn list_kind(op: Operation) -> Option<&'static str> {
+    Some(match op {
+        Operation::ListUsers => "user",
+        Operation::ListRoles => "role",
+        Operation::ListGroups => "group",
+        Operation::ListPolicies => "policy",
+        Operation::ListInstanceProfiles => "instance-profile",
+        _ => return None,
+    })
 }
 
 pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a crate::model::Role> {

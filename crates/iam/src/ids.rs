@@ -43,6 +43,31 @@ pub fn access_key_id() -> String {
     format!("AKIA{}", random_from(ID_CHARS, 16))
 }
 
+/// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
+/// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
+pub fn session_access_key_id(account: &str) -> String {
+    let n: u64 = account.parse().unwrap_or(0);
+    let encoded: String = (0..8)
+        .rev()
+        .map(|i| {
+            let digit = usize::try_from((n >> (i * 5)) & 31).unwrap_or(0);
+            ID_CHARS.get(digit).map_or('A', |&c| char::from(c))
+        })
+        .collect();
+    format!("ASIA{encoded}{}", random_from(ID_CHARS, 8))
+}
+
+/// The account a session key id from [`session_access_key_id`] names.
+pub fn account_of_session_key(key: &str) -> Option<String> {
+    let encoded = key.strip_prefix("ASIA")?.get(..8)?;
+    let mut n: u64 = 0;
+    for c in encoded.bytes() {
+        let digit = ID_CHARS.iter().position(|&x| x == c)?;
+        n = (n << 5) | u64::try_from(digit).ok()?;
+    }
+    (key.len() == 20 && n < 1_000_000_000_000).then(|| format!("{n:012}"))
+}
+
 /// A 40-character secret access key.
 pub fn secret_access_key() -> String {
     random_from(SECRET_CHARS, 40)
@@ -83,5 +108,9 @@ mod tests {
         assert_eq!(secret_access_key().len(), 40);
         assert_eq!(account_id().len(), 12);
         assert_eq!(request_id().len(), 36);
+        let s = session_access_key_id("123456789012");
+        assert_eq!(s.len(), 20);
+        assert_eq!(account_of_session_key(&s).as_deref(), Some("123456789012"));
+        assert_eq!(account_of_session_key(&session_access_key_id("000000000001")).as_deref(), Some("000000000001"));
     }
 }

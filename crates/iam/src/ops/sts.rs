@@ -20,10 +20,6 @@ const TWELVE_HOURS: i32 = 43_200;
 /// The packed session policy and tags budget, in characters (approximation of AWS's packing).
 const PACKED_POLICY_BUDGET: usize = 2048;
 
-fn session_access_key_id() -> String {
-    format!("ASIA{}", &ids::access_key_id()[4..])
-}
-
 /// Session policies: the inline document (validated as a session policy) and the managed
 /// policy ARNs, which must exist. Returns their packed size in percent, if any were given.
 fn session_policies(
@@ -163,7 +159,7 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
     let (policies, policy_arns, packed) =
         session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
     let session = Session {
-        access_key_id: session_access_key_id(),
+        access_key_id: ids::session_access_key_id(&role.account),
         secret_access_key: ids::secret_access_key(),
         account: role.account.clone(),
         kind: SessionKind::AssumedRole {
@@ -217,7 +213,7 @@ pub fn get_session_token(iam: &Iam, caller: &Caller, r: sts::GetSessionTokenRequ
     let duration = duration_for(user.as_ref(), r.duration_seconds)?;
     let now = iam.now();
     let session = Session {
-        access_key_id: session_access_key_id(),
+        access_key_id: ids::session_access_key_id(&caller.account),
         secret_access_key: ids::secret_access_key(),
         account: caller.account.clone(),
         kind: SessionKind::SessionToken { user },
@@ -246,7 +242,7 @@ pub fn get_federation_token(
         session_policies(iam, &caller.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
     let now = iam.now();
     let session = Session {
-        access_key_id: session_access_key_id(),
+        access_key_id: ids::session_access_key_id(&caller.account),
         secret_access_key: ids::secret_access_key(),
         account: caller.account.clone(),
         kind: SessionKind::FederatedUser { name: r.name.clone(), creator: user },
@@ -274,7 +270,11 @@ pub fn get_access_key_info(iam: &Iam, caller: &Caller, r: sts::GetAccessKeyInfoR
     let account = if r.access_key_id == caller.access_key_id {
         Some(caller.account.clone())
     } else {
-        iam.read().access_keys.get(&r.access_key_id).map(|k| k.account.clone())
+        iam.read()
+            .access_keys
+            .get(&r.access_key_id)
+            .map(|k| k.account.clone())
+            .or_else(|| ids::account_of_session_key(&r.access_key_id))
     };
     match account {
         Some(a) => Ok(sts::GetAccessKeyInfoResponse { account: Some(a) }),
