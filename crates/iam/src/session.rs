@@ -68,6 +68,26 @@ impl std::fmt::Debug for Session {
 const CONTEXT: &str = "castellan-session:";
 
 impl Session {
+    /// A new session of `kind` in `account`, from `now` for `duration` seconds, with fresh
+    /// temporary keys and no session policies, tags or source identity.
+    pub fn new(account: &str, kind: SessionKind, now: i64, duration: i32) -> Session {
+        Session {
+            access_key_id: crate::ids::session_access_key_id(account),
+            secret_access_key: crate::ids::secret_access_key(),
+            account: account.to_owned(),
+            kind,
+            issued: now,
+            expires: now + i64::from(duration),
+            policies: Vec::new(),
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            mfa: false,
+            chained: false,
+        }
+    }
+
     /// The session token: the session sealed under the master key.
     pub fn seal(&self, key: &MasterKey) -> ApiResult<String> {
         let json = serde_json::to_string(self).map_err(|_| ApiError::ServiceFailure)?;
@@ -92,17 +112,7 @@ mod tests {
         Session {
             access_key_id: "ASIAEXAMPLE".into(),
             secret_access_key: "secret".into(),
-            account: "123456789012".into(),
-            kind: SessionKind::SessionToken { user: Some("bob".into()) },
-            issued: 1,
-            expires: 2,
-            policies: Vec::new(),
-            policy_arns: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            source_identity: None,
-            mfa: false,
-            chained: false,
+            ..Session::new("123456789012", SessionKind::SessionToken { user: Some("bob".into()) }, 1, 1)
         }
     }
 

@@ -158,18 +158,13 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
     };
     let (policies, policy_arns, packed) =
         session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let kind = SessionKind::AssumedRole {
+        role_name: role.name.clone(),
+        role_id: role.id.clone(),
+        role_path: role.path.clone(),
+        session_name: r.role_session_name.clone(),
+    };
     let session = Session {
-        access_key_id: ids::session_access_key_id(&role.account),
-        secret_access_key: ids::secret_access_key(),
-        account: role.account.clone(),
-        kind: SessionKind::AssumedRole {
-            role_name: role.name.clone(),
-            role_id: role.id.clone(),
-            role_path: role.path.clone(),
-            session_name: r.role_session_name.clone(),
-        },
-        issued: now,
-        expires: now + i64::from(duration),
         policies,
         policy_arns,
         tags,
@@ -177,6 +172,7 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
         source_identity: source_identity.clone(),
         mfa: parent.is_some_and(|p| p.mfa),
         chained,
+        ..Session::new(&role.account, kind, now, duration)
     };
     Ok(sts::AssumeRoleResponse {
         credentials: Some(credentials(iam, &session)?),
@@ -211,22 +207,7 @@ pub fn get_session_token(iam: &Iam, caller: &Caller, r: sts::GetSessionTokenRequ
     no_mfa_devices(r.serial_number.as_deref())?;
     let user = long_term_user(caller, "GetSessionToken")?;
     let duration = duration_for(user.as_ref(), r.duration_seconds)?;
-    let now = iam.now();
-    let session = Session {
-        access_key_id: ids::session_access_key_id(&caller.account),
-        secret_access_key: ids::secret_access_key(),
-        account: caller.account.clone(),
-        kind: SessionKind::SessionToken { user },
-        issued: now,
-        expires: now + i64::from(duration),
-        policies: Vec::new(),
-        policy_arns: Vec::new(),
-        tags: Vec::new(),
-        transitive_tag_keys: Vec::new(),
-        source_identity: None,
-        mfa: false,
-        chained: false,
-    };
+    let session = Session::new(&caller.account, SessionKind::SessionToken { user }, iam.now(), duration);
     Ok(sts::GetSessionTokenResponse { credentials: Some(credentials(iam, &session)?) })
 }
 
@@ -240,22 +221,8 @@ pub fn get_federation_token(
     let tags = sts_tags(r.tags.as_deref())?;
     let (policies, policy_arns, packed) =
         session_policies(iam, &caller.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
-    let now = iam.now();
-    let session = Session {
-        access_key_id: ids::session_access_key_id(&caller.account),
-        secret_access_key: ids::secret_access_key(),
-        account: caller.account.clone(),
-        kind: SessionKind::FederatedUser { name: r.name.clone(), creator: user },
-        issued: now,
-        expires: now + i64::from(duration),
-        policies,
-        policy_arns,
-        tags,
-        transitive_tag_keys: Vec::new(),
-        source_identity: None,
-        mfa: false,
-        chained: false,
-    };
+    let kind = SessionKind::FederatedUser { name: r.name.clone(), creator: user };
+    let session = Session { policies, policy_arns, tags, ..Session::new(&caller.account, kind, iam.now(), duration) };
     Ok(sts::GetFederationTokenResponse {
         credentials: Some(credentials(iam, &session)?),
         federated_user: Some(sts::FederatedUser {
