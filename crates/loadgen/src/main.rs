@@ -7,8 +7,14 @@
 //! run then lasts `--duration` seconds and stops by itself (a request still in flight is
 //! waited for, at most `--request-timeout`). Every request is signed at the moment it is sent.
 
-#![allow(clippy::print_stdout, reason = "a command-line program prints its report on stdout")]
-#![allow(clippy::print_stderr, reason = "a command-line program reports problems on stderr")]
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line program prints its report on stdout"
+)]
+#![allow(
+    clippy::print_stderr,
+    reason = "a command-line program reports problems on stderr"
+)]
 
 mod histogram;
 mod sign;
@@ -182,13 +188,21 @@ impl Plan {
         let mut form = form_urlencoded::Serializer::new(String::with_capacity(160));
         match self.operation {
             Operation::CreateUser => {
-                form.append_pair("Action", "CreateUser").append_pair("Version", IAM_VERSION);
-                form.append_pair("UserName", &format!("{}-{worker}-{seq}", self.user_name_prefix));
+                form.append_pair("Action", "CreateUser")
+                    .append_pair("Version", IAM_VERSION);
+                form.append_pair(
+                    "UserName",
+                    &format!("{}-{worker}-{seq}", self.user_name_prefix),
+                );
             }
             Operation::AssumeRole => {
-                form.append_pair("Action", "AssumeRole").append_pair("Version", STS_VERSION);
+                form.append_pair("Action", "AssumeRole")
+                    .append_pair("Version", STS_VERSION);
                 form.append_pair("RoleArn", &self.role_arn);
-                form.append_pair("RoleSessionName", &format!("{}-{worker}", self.role_session_name));
+                form.append_pair(
+                    "RoleSessionName",
+                    &format!("{}-{worker}", self.role_session_name),
+                );
             }
             Operation::GetUser | Operation::GetCallerIdentity | Operation::ListUsers => {}
         }
@@ -200,16 +214,19 @@ fn fixed_body(args: &Args) -> Option<Bytes> {
     let mut form = form_urlencoded::Serializer::new(String::new());
     match args.operation {
         Operation::GetUser => {
-            form.append_pair("Action", "GetUser").append_pair("Version", IAM_VERSION);
+            form.append_pair("Action", "GetUser")
+                .append_pair("Version", IAM_VERSION);
             if let Some(user) = &args.user_name {
                 form.append_pair("UserName", user);
             }
         }
         Operation::GetCallerIdentity => {
-            form.append_pair("Action", "GetCallerIdentity").append_pair("Version", STS_VERSION);
+            form.append_pair("Action", "GetCallerIdentity")
+                .append_pair("Version", STS_VERSION);
         }
         Operation::ListUsers => {
-            form.append_pair("Action", "ListUsers").append_pair("Version", IAM_VERSION);
+            form.append_pair("Action", "ListUsers")
+                .append_pair("Version", IAM_VERSION);
         }
         Operation::AssumeRole | Operation::CreateUser => return None,
     }
@@ -225,9 +242,15 @@ fn parse_endpoint(endpoint: &str) -> Result<(String, SocketAddr), String> {
     if authority.is_empty() {
         return Err(format!("--endpoint {endpoint}: no host"));
     }
-    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
         && !authority.ends_with(']');
-    let with_port = if has_port { authority.to_owned() } else { format!("{authority}:80") };
+    let with_port = if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&with_port)
         .map_err(|e| format!("--endpoint {endpoint}: {e}"))?
         .next()
@@ -250,7 +273,11 @@ struct Tally {
 
 impl Tally {
     fn note_error(&mut self, at: Instant, text: String) {
-        if self.first_error.as_ref().is_none_or(|(first, _)| at < *first) {
+        if self
+            .first_error
+            .as_ref()
+            .is_none_or(|(first, _)| at < *first)
+        {
             self.first_error = Some((at, text));
         }
     }
@@ -274,8 +301,12 @@ impl Tally {
 type Connection = SendRequest<Full<Bytes>>;
 
 async fn connect(addr: SocketAddr) -> Result<Connection, String> {
-    let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect {addr}: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| format!("set TCP_NODELAY: {e}"))?;
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| format!("set TCP_NODELAY: {e}"))?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("HTTP handshake with {addr}: {e}"))?;
@@ -287,15 +318,34 @@ async fn connect(addr: SocketAddr) -> Result<Connection, String> {
 }
 
 /// One request: its status and body.
-async fn exchange(conn: &mut Connection, request: hyper::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
-    let response = conn.send_request(request).await.map_err(|e| e.to_string())?;
+async fn exchange(
+    conn: &mut Connection,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<(u16, Bytes), String> {
+    let response = conn
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
     Ok((status, body))
 }
 
-fn build_request(plan: &Plan, signer: &mut Signer, body: Bytes) -> Result<hyper::Request<Full<Bytes>>, String> {
-    let signature = if plan.reference_signer { signer.sign_reference_now(&body)? } else { signer.sign_now(&body) };
+fn build_request(
+    plan: &Plan,
+    signer: &mut Signer,
+    body: Bytes,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let signature = if plan.reference_signer {
+        signer.sign_reference_now(&body)?
+    } else {
+        signer.sign_now(&body)
+    };
     let mut builder = hyper::Request::post("/")
         .header(hyper::header::HOST, plan.host.as_str())
         .header(hyper::header::CONTENT_TYPE, CONTENT_TYPE)
@@ -304,20 +354,30 @@ fn build_request(plan: &Plan, signer: &mut Signer, body: Bytes) -> Result<hyper:
     if let Some(token) = signer.session_token() {
         builder = builder.header("x-amz-security-token", token);
     }
-    builder.body(Full::new(body)).map_err(|e| format!("building the request: {e}"))
+    builder
+        .body(Full::new(body))
+        .map_err(|e| format!("building the request: {e}"))
 }
 
 async fn worker(plan: Arc<Plan>, id: u32) -> Result<Tally, String> {
     let mut tally = Tally::default();
-    let mut signer = Signer::new(plan.credentials.clone(), &plan.region, plan.operation.service(), &plan.host);
+    let mut signer = Signer::new(
+        plan.credentials.clone(),
+        &plan.region,
+        plan.operation.service(),
+        &plan.host,
+    );
     let mut conn: Option<Connection> = None;
     let mut seq: u64 = 0;
     loop {
         if Instant::now() >= plan.stop_at {
             break;
         }
-        // A connection the server closed (or that failed) is replaced; that is not an error
-        // of a request.
+        seq += 1;
+        let request = build_request(&plan, &mut signer, plan.body(id, seq))?;
+        // The latency runs from here: it includes opening a connection when the server closed
+        // the last one (moto's does after every response), as any client would wait for it.
+        let started = Instant::now();
         let reusable = match conn.take() {
             Some(mut c) => c.ready().await.is_ok().then_some(c),
             None => None,
@@ -325,32 +385,40 @@ async fn worker(plan: Arc<Plan>, id: u32) -> Result<Tally, String> {
         let mut ready = match reusable {
             Some(c) => c,
             None => {
-                let c = match connect(plan.addr).await {
-                    Ok(c) => c,
-                    Err(e) if tally.connections == 0 && tally.ok == 0 => return Err(e),
+                let opened =
+                    match tokio::time::timeout(plan.request_timeout, connect(plan.addr)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(format!("no connection within {:?}", plan.request_timeout)),
+                    };
+                match opened {
+                    Ok(c) => {
+                        tally.connections += 1;
+                        c
+                    }
+                    Err(e) if tally.connections == 0 => return Err(e),
                     Err(e) => {
-                        let now = Instant::now();
-                        tally.transport_errors += 1;
-                        tally.note_error(now, e);
+                        if started >= plan.measure_from {
+                            tally.transport_errors += 1;
+                            tally.last_done = Some(Instant::now());
+                        }
+                        tally.note_error(started, e);
                         tokio::time::sleep(Duration::from_millis(10)).await;
                         continue;
                     }
-                };
-                tally.connections += 1;
-                c
+                }
             }
         };
-        seq += 1;
-        let request = build_request(&plan, &mut signer, plan.body(id, seq))?;
-        let started = Instant::now();
-        let outcome = tokio::time::timeout(plan.request_timeout, exchange(&mut ready, request)).await;
+        let outcome =
+            tokio::time::timeout(plan.request_timeout, exchange(&mut ready, request)).await;
         let done = Instant::now();
         let counted = started >= plan.measure_from;
         match outcome {
             Ok(Ok((status, body))) => {
                 conn = Some(ready);
                 if counted {
-                    tally.latency.record(u64::try_from(done.duration_since(started).as_nanos()).unwrap_or(u64::MAX));
+                    tally.latency.record(
+                        u64::try_from(done.duration_since(started).as_nanos()).unwrap_or(u64::MAX),
+                    );
                     tally.last_done = Some(done);
                     if status == 200 {
                         tally.ok += 1;
@@ -376,7 +444,10 @@ async fn worker(plan: Arc<Plan>, id: u32) -> Result<Tally, String> {
                     tally.timeouts += 1;
                     tally.last_done = Some(done);
                 }
-                tally.note_error(started, format!("no response within {:?}", plan.request_timeout));
+                tally.note_error(
+                    started,
+                    format!("no response within {:?}", plan.request_timeout),
+                );
             }
         }
     }
@@ -390,7 +461,10 @@ fn cpu_time(pid: &str, ticks_per_sec: f64) -> Result<Duration, String> {
     let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     // Fields after the command name (which may hold spaces and parentheses): state is field 3;
     // utime and stime are fields 14 and 15.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or_else(|| format!("{path}: unexpected format"))?;
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| format!("{path}: unexpected format"))?;
     let fields: Vec<&str> = after.split_whitespace().collect();
     let field = |n: usize| -> Result<u64, String> {
         fields
@@ -463,7 +537,10 @@ fn run(args: &Args) -> Result<Report, String> {
     if !(args.warmup.is_finite() && (0.0..=3600.0).contains(&args.warmup)) {
         return Err("--warmup must be 0 to 3600 seconds".into());
     }
-    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0 && args.request_timeout <= 3600.0) {
+    if !(args.request_timeout.is_finite()
+        && args.request_timeout > 0.0
+        && args.request_timeout <= 3600.0)
+    {
         return Err("--request-timeout must be 0 to 3600 seconds".into());
     }
     let (host, addr) = parse_endpoint(&args.endpoint)?;
@@ -474,9 +551,17 @@ fn run(args: &Args) -> Result<Report, String> {
     };
     let fixed = fixed_body(args);
     // The fast signer must agree with the reference one before anything is sent.
-    Signer::new(credentials.clone(), &args.region, args.operation.service(), &host).check_against_reference(
+    Signer::new(
+        credentials.clone(),
+        &args.region,
+        args.operation.service(),
+        &host,
+    )
+    .check_against_reference(
         &sign::amz_date(1_700_000_000),
-        fixed.as_deref().unwrap_or(b"Action=CreateUser&Version=2010-05-08&UserName=x"),
+        fixed
+            .as_deref()
+            .unwrap_or(b"Action=CreateUser&Version=2010-05-08&UserName=x"),
     )?;
     let server_pid = args.server_pid.map(|p| p.to_string());
     let ticks = clock_ticks();
@@ -489,7 +574,9 @@ fn run(args: &Args) -> Result<Report, String> {
         .unwrap_or(0);
 
     let runtime = if args.threads == 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(usize::try_from(args.threads).unwrap_or(1))
@@ -516,8 +603,9 @@ fn run(args: &Args) -> Result<Report, String> {
             request_timeout: Duration::from_secs_f64(args.request_timeout),
             reference_signer: args.reference_signer,
         });
-        let workers: Vec<_> =
-            (0..args.concurrency).map(|id| tokio::spawn(worker(Arc::clone(&plan), id))).collect();
+        let workers: Vec<_> = (0..args.concurrency)
+            .map(|id| tokio::spawn(worker(Arc::clone(&plan), id)))
+            .collect();
 
         tokio::time::sleep_until(measure_from.into()).await;
         let cpu_before = match &server_pid {
@@ -554,8 +642,11 @@ fn run(args: &Args) -> Result<Report, String> {
         let errors_http: u64 = tally.by_status.values().sum();
         let errors = errors_http + tally.transport_errors + tally.timeouts;
         let requests = tally.ok + errors;
-        let per_request = |before: Option<Duration>, after: Option<Duration>| match (before, after) {
-            (Some(b), Some(a)) if requests > 0 => Some(a.saturating_sub(b).as_secs_f64() * 1e6 / requests as f64),
+        let per_request = |before: Option<Duration>, after: Option<Duration>| match (before, after)
+        {
+            (Some(b), Some(a)) if requests > 0 => {
+                Some(a.saturating_sub(b).as_secs_f64() * 1e6 / requests as f64)
+            }
             _ => None,
         };
         let ms = |nanos: u64| nanos as f64 / 1e6;
@@ -565,7 +656,11 @@ fn run(args: &Args) -> Result<Report, String> {
             endpoint: args.endpoint.clone(),
             concurrency: args.concurrency,
             threads: args.threads,
-            signer: if args.reference_signer { "castellan_sigv4::sign" } else { "cached-key" },
+            signer: if args.reference_signer {
+                "castellan_sigv4::sign"
+            } else {
+                "cached-key"
+            },
             warmup_s: args.warmup,
             duration_s: elapsed,
             requests,
@@ -575,7 +670,11 @@ fn run(args: &Args) -> Result<Report, String> {
             transport_errors: tally.transport_errors,
             timeouts: tally.timeouts,
             connections: tally.connections,
-            throughput_rps: if elapsed > 0.0 { requests as f64 / elapsed } else { 0.0 },
+            throughput_rps: if elapsed > 0.0 {
+                requests as f64 / elapsed
+            } else {
+                0.0
+            },
             latency_ms: Latency {
                 p50: ms(h.quantile(0.50)),
                 p90: ms(h.quantile(0.90)),
@@ -603,9 +702,16 @@ fn print_report(r: &Report) {
         "load         {} connection(s), {} client thread(s), {:.1} s measured after {:.1} s warm-up, signer {}",
         r.concurrency, r.threads, r.duration_s, r.warmup_s, r.signer
     );
-    println!("requests     {} ({} ok, {} errors)", r.requests, r.ok, r.errors);
+    println!(
+        "requests     {} ({} ok, {} errors)",
+        r.requests, r.ok, r.errors
+    );
     if r.errors > 0 {
-        let by_status: Vec<String> = r.errors_by_status.iter().map(|(s, n)| format!("HTTP {s}: {n}")).collect();
+        let by_status: Vec<String> = r
+            .errors_by_status
+            .iter()
+            .map(|(s, n)| format!("HTTP {s}: {n}"))
+            .collect();
         println!(
             "errors       {}{}transport: {}, timeouts: {}",
             by_status.join(", "),
@@ -630,7 +736,10 @@ fn print_report(r: &Report) {
         println!("client CPU   {us:.1} µs/request");
     }
     if r.connections > u64::from(r.concurrency) {
-        println!("connections  {} opened (the server closed some)", r.connections);
+        println!(
+            "connections  {} opened (the server closed some)",
+            r.connections
+        );
     }
     if let Some(e) = &r.first_error {
         println!("first error  {e}");
@@ -666,7 +775,10 @@ mod tests {
             "--user-name",
             "bench user",
         ]);
-        assert_eq!(fixed_body(&args).unwrap(), "Action=GetUser&Version=2010-05-08&UserName=bench+user");
+        assert_eq!(
+            fixed_body(&args).unwrap(),
+            "Action=GetUser&Version=2010-05-08&UserName=bench+user"
+        );
         let args = Args::parse_from([
             "x",
             "--access-key-id",
@@ -679,8 +791,155 @@ mod tests {
             "arn:aws:iam::123456789012:role/r",
         ]);
         assert!(fixed_body(&args).is_none());
-        let missing = Args::try_parse_from(["x", "--access-key-id", "a", "--secret-access-key", "b", "--operation", "assume-role"]);
+        let missing = Args::try_parse_from([
+            "x",
+            "--access-key-id",
+            "a",
+            "--secret-access-key",
+            "b",
+            "--operation",
+            "assume-role",
+        ]);
         assert!(missing.is_err());
+    }
+
+    /// A stand-in server: HTTP/1.1 keep-alive, verifies every request's signature with
+    /// castellan_sigv4 and answers 200, or 403 with the reason.
+    fn signature_checking_server(secret: &'static str) -> SocketAddr {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let cache = Arc::new(castellan_sigv4::SigningKeyCache::new(16));
+                loop {
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    let cache = Arc::clone(&cache);
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        loop {
+                            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                                let mut chunk = [0u8; 4096];
+                                match stream.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                                }
+                                continue;
+                            };
+                            let head = String::from_utf8(buf[..end].to_vec()).unwrap();
+                            let mut lines = head.split("\r\n");
+                            let _request_line = lines.next().unwrap();
+                            let headers: Vec<(&str, &str)> = lines
+                                .map(|l| l.split_once(':').map(|(k, v)| (k, v.trim())).unwrap())
+                                .collect();
+                            let length: usize = headers
+                                .iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                                .map_or(0, |(_, v)| v.parse().unwrap());
+                            while buf.len() < end + 4 + length {
+                                let mut chunk = [0u8; 4096];
+                                match stream.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                                }
+                            }
+                            let body = buf[end + 4..end + 4 + length].to_vec();
+                            let req = castellan_sigv4::SignedRequest {
+                                method: "POST",
+                                path: "/",
+                                query: "",
+                                headers: &headers,
+                                body: &body,
+                            };
+                            let now = i64::try_from(
+                                std::time::SystemTime::now()
+                                    .duration_since(std::time::UNIX_EPOCH)
+                                    .unwrap()
+                                    .as_secs(),
+                            )
+                            .unwrap();
+                            let expected = castellan_sigv4::Expected {
+                                service: "sts",
+                                regions: &["us-east-1"],
+                                max_skew_secs: 300,
+                            };
+                            let verdict = castellan_sigv4::parse(&req).and_then(|claim| {
+                                castellan_sigv4::verify(
+                                    &req, &claim, secret, now, &cache, &expected,
+                                )
+                            });
+                            let response = match verdict {
+                                Ok(()) => {
+                                    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_owned()
+                                }
+                                Err(e) => {
+                                    let m = e.message();
+                                    format!(
+                                        "HTTP/1.1 403 Forbidden\r\ncontent-length: {}\r\n\r\n{m}",
+                                        m.len()
+                                    )
+                                }
+                            };
+                            stream.write_all(response.as_bytes()).await.unwrap();
+                            buf.drain(..end + 4 + length);
+                        }
+                    });
+                }
+            });
+        });
+        addr
+    }
+
+    fn args_for(addr: SocketAddr, secret: &str) -> Args {
+        Args::parse_from([
+            "x".to_owned(),
+            "--endpoint".to_owned(),
+            format!("http://{addr}"),
+            "--access-key-id".to_owned(),
+            "AKIDEXAMPLE".to_owned(),
+            "--secret-access-key".to_owned(),
+            secret.to_owned(),
+            "--operation".to_owned(),
+            "assume-role".to_owned(),
+            "--role-arn".to_owned(),
+            "arn:aws:iam::123456789012:role/r".to_owned(),
+            "--concurrency".to_owned(),
+            "4".to_owned(),
+            "--duration".to_owned(),
+            "0.5".to_owned(),
+            "--warmup".to_owned(),
+            "0.1".to_owned(),
+            "--server-pid".to_owned(),
+            std::process::id().to_string(),
+        ])
+    }
+
+    #[test]
+    fn signs_every_request_and_stops_by_itself() {
+        let addr = signature_checking_server("secret");
+        let started = Instant::now();
+        let report = run(&args_for(addr, "secret")).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(report.errors, 0, "{:?}", report.first_error);
+        assert!(report.ok > 10, "{report:?}");
+        assert_eq!(report.connections, 4);
+        assert!(report.latency_ms.p50 > 0.0 && report.latency_ms.p50 <= report.latency_ms.max);
+        assert!(report.server_cpu_us_per_request.is_some());
+
+        // A wrong secret: every request is refused, by status, with the server's reason kept.
+        let report = run(&args_for(addr, "wrong")).unwrap();
+        assert_eq!(report.ok, 0);
+        assert_eq!(
+            report.errors_by_status.get(&403).copied(),
+            Some(report.requests)
+        );
+        assert!(report.first_error.unwrap().contains("HTTP 403"));
     }
 
     #[test]

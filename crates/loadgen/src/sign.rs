@@ -144,7 +144,14 @@ impl Signer {
         sts.push_str(&amz_date);
         sts.push('\n');
         let scope_start = sts.len();
-        let _ = write!(sts, "{}/{}/{}/{}", self.day, self.region, self.service, castellan_sigv4::TERMINATOR);
+        let _ = write!(
+            sts,
+            "{}/{}/{}/{}",
+            self.day,
+            self.region,
+            self.service,
+            castellan_sigv4::TERMINATOR
+        );
         let scope_end = sts.len();
         sts.push('\n');
         push_hex(sts, &Sha256::digest(canonical.as_bytes()));
@@ -164,7 +171,10 @@ impl Signer {
         authorization.push_str(self.signed_headers);
         authorization.push_str(", Signature=");
         push_hex(&mut authorization, &signature);
-        Signature { amz_date, authorization }
+        Signature {
+            amz_date,
+            authorization,
+        }
     }
 
     /// Signs `body` at `amz_date` both here and with [`castellan_sigv4::sign`]; an error if the
@@ -172,7 +182,10 @@ impl Signer {
     pub fn check_against_reference(&mut self, amz_date: &str, body: &[u8]) -> Result<(), String> {
         let fast = self.sign_at(amz_date.to_owned(), body);
         let reference = self.reference_signature(amz_date, body)?;
-        if fast.authorization.ends_with(&format!("Signature={reference}")) {
+        if fast
+            .authorization
+            .ends_with(&format!("Signature={reference}"))
+        {
             Ok(())
         } else {
             Err(format!(
@@ -184,19 +197,35 @@ impl Signer {
 
     /// The signature (hex) [`castellan_sigv4::sign`] computes for this request.
     pub fn reference_signature(&self, amz_date: &str, body: &[u8]) -> Result<String, String> {
-        let mut headers = vec![("content-type", CONTENT_TYPE), ("host", self.host.as_str()), ("x-amz-date", amz_date)];
+        let mut headers = vec![
+            ("content-type", CONTENT_TYPE),
+            ("host", self.host.as_str()),
+            ("x-amz-date", amz_date),
+        ];
         if let Some(token) = &self.credentials.session_token {
             headers.push(("x-amz-security-token", token.as_str()));
         }
-        let request = castellan_sigv4::SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body };
+        let request = castellan_sigv4::SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body,
+        };
         let credential = castellan_sigv4::Credential {
             access_key_id: self.credentials.access_key_id.clone(),
             date: amz_date.get(..8).unwrap_or_default().to_owned(),
             region: self.region.clone(),
             service: self.service.to_owned(),
         };
-        castellan_sigv4::sign(&request, &credential, amz_date, self.signed_headers, &self.credentials.secret_access_key)
-            .map_err(|e| format!("castellan_sigv4::sign: {}", e.message()))
+        castellan_sigv4::sign(
+            &request,
+            &credential,
+            amz_date,
+            self.signed_headers,
+            &self.credentials.secret_access_key,
+        )
+        .map_err(|e| format!("castellan_sigv4::sign: {}", e.message()))
     }
 
     /// Signs with [`castellan_sigv4::sign`] (derives the key every time): the slow path, for
@@ -214,7 +243,10 @@ impl Signer {
             castellan_sigv4::TERMINATOR,
             self.signed_headers,
         );
-        Ok(Signature { amz_date, authorization })
+        Ok(Signature {
+            amz_date,
+            authorization,
+        })
     }
 }
 
@@ -259,7 +291,12 @@ pub fn amz_date(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
     let rem = unix_secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
@@ -277,7 +314,13 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests"
+)]
 mod tests {
     use super::*;
 
@@ -304,8 +347,14 @@ mod tests {
             for service in ["iam", "sts"] {
                 let mut s = Signer::new(creds(token), "us-east-1", service, "127.0.0.1:4260");
                 for (date, body) in [
-                    ("20150830T123600Z", &b"Action=GetUser&Version=2010-05-08&UserName=bench-user"[..]),
-                    ("20150830T235959Z", b"Action=GetCallerIdentity&Version=2011-06-15"),
+                    (
+                        "20150830T123600Z",
+                        &b"Action=GetUser&Version=2010-05-08&UserName=bench-user"[..],
+                    ),
+                    (
+                        "20150830T235959Z",
+                        b"Action=GetCallerIdentity&Version=2011-06-15",
+                    ),
                     ("20150831T000000Z", b""),
                 ] {
                     s.check_against_reference(date, body).unwrap();
@@ -326,7 +375,13 @@ mod tests {
             ("X-Amz-Security-Token", "tok"),
             ("Authorization", sig.authorization.as_str()),
         ];
-        let req = castellan_sigv4::SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body };
+        let req = castellan_sigv4::SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body,
+        };
         let claim = castellan_sigv4::parse(&req).unwrap();
         let cache = castellan_sigv4::SigningKeyCache::new(4);
         castellan_sigv4::verify(
