@@ -6,6 +6,26 @@ cd "$(dirname "$0")/.."
 
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 
+# PostgreSQL for the store's PostgreSQL tests and the multi-node end-to-end tests: a fresh
+# database for this run, dropped at the end. CASTELLAN_TEST_DATABASE_URL, when already set,
+# is used as it is. Without PostgreSQL those tests skip, except under CI=true, where they fail.
+# The server is reached with psql's usual settings (PGHOST, PGPORT, PGUSER, PGDATABASE;
+# here 127.0.0.1:5432, user postgres, trust auth, maintenance database `test`).
+if [ -z "${CASTELLAN_TEST_DATABASE_URL:-}" ]; then
+  pg_host="${PGHOST:-127.0.0.1}" pg_port="${PGPORT:-5432}" pg_user="${PGUSER:-postgres}"
+  pg_admin=(psql -X -q -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U "$pg_user" -d "${PGDATABASE:-test}")
+  if command -v psql >/dev/null && "${pg_admin[@]}" -tAc 'SELECT 1' >/dev/null 2>&1; then
+    test_db="castellan_ci_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+    "${pg_admin[@]}" -c "CREATE DATABASE $test_db"
+    drop_test_db() { "${pg_admin[@]}" -c "DROP DATABASE IF EXISTS $test_db WITH (FORCE)" >/dev/null || true; }
+    trap drop_test_db EXIT
+    export CASTELLAN_TEST_DATABASE_URL="postgres://$pg_user@$pg_host:$pg_port/$test_db"
+    echo "== PostgreSQL test database: $test_db (dropped at the end)"
+  else
+    echo "== PostgreSQL is not reachable at $pg_host:$pg_port: its tests will be skipped (and fail under CI=true)"
+  fi
+fi
+
 echo "== cargo build"
 cargo build --locked --bin castellan
 
