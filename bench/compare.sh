@@ -9,7 +9,8 @@
 # Settings (environment):
 #   DURATION=5            measured seconds per run
 #   WARMUP=1              warm-up seconds per run (not counted)
-#   ROUNDS=2              runs per server for each workload and concurrency
+#   ROUNDS=3              runs per server for each workload and concurrency (the table shows
+#                         the median, and the range of Castellan's throughput)
 #   CONCURRENCY="1 16 64" connections
 #   WORKLOADS="get-user get-caller-identity assume-role"
 #   LOADGEN_THREADS=1     threads of the load generator
@@ -25,7 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-5}"
 WARMUP="${WARMUP:-1}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-3}"
 CONCURRENCY="${CONCURRENCY:-1 16 64}"
 WORKLOADS="${WORKLOADS:-get-user get-caller-identity assume-role}"
 LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
@@ -204,10 +205,10 @@ for workload in $WORKLOADS; do
 done
 
 # --- table -------------------------------------------------------------------------------
-python3 - "$RESULTS" "$WORKLOADS" "$CONCURRENCY" "$ROUNDS" <<'PY'
+python3 - "$RESULTS" "$WORKLOADS" "$CONCURRENCY" "$ROUNDS" "$DURATION" <<'PY'
 import json, os, statistics, sys
 
-results, workloads, concurrency, rounds = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4])
+results, workloads, concurrency, rounds, duration = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4]), sys.argv[5]
 names = {"get-user": "GetUser", "get-caller-identity": "GetCallerIdentity", "assume-role": "AssumeRole"}
 
 def load(workload, conns, server):
@@ -223,13 +224,15 @@ def load(workload, conns, server):
 def summary(reports):
     if not reports:
         return None
-    mean = lambda key: statistics.fmean(key(r) for r in reports)
+    median = lambda key: statistics.median(key(r) for r in reports)
     cpu = [r["server_cpu_us_per_request"] for r in reports if r.get("server_cpu_us_per_request") is not None]
     return {
-        "rps": mean(lambda r: r["throughput_rps"]),
-        "p50": mean(lambda r: r["latency_ms"]["p50"]),
-        "p99": mean(lambda r: r["latency_ms"]["p99"]),
-        "cpu": statistics.fmean(cpu) if cpu else None,
+        "rps": median(lambda r: r["throughput_rps"]),
+        "rps_min": min(r["throughput_rps"] for r in reports),
+        "rps_max": max(r["throughput_rps"] for r in reports),
+        "p50": median(lambda r: r["latency_ms"]["p50"]),
+        "p99": median(lambda r: r["latency_ms"]["p99"]),
+        "cpu": statistics.median(cpu) if cpu else None,
         "errors": sum(r["errors"] for r in reports),
         "first_error": next((r["first_error"] for r in reports if r.get("first_error")), None),
     }
@@ -237,7 +240,7 @@ def summary(reports):
 def num(v, fmt):
     return "-" if v is None else format(v, fmt)
 
-header = ["operation", "conns", "castellan req/s", "moto req/s", "ratio",
+header = ["operation", "conns", "castellan req/s", "(range)", "moto req/s", "ratio",
           "castellan p50 / p99 ms", "moto p50 / p99 ms", "castellan CPU µs/req", "moto CPU µs/req", "CPU ratio"]
 rows, min_ratio, assume_best, problems = [], None, None, []
 for workload in workloads:
@@ -256,7 +259,9 @@ for workload in workloads:
                 problems.append(f"{names.get(workload, workload)} c={conns} {server}: {s['errors']} errors; first: {(s['first_error'] or '')[:300]}")
         rows.append([
             names.get(workload, workload), conns,
-            num(c and c["rps"], ",.0f"), num(m and m["rps"], ",.0f"), num(ratio, ".0f") + ("×" if ratio else ""),
+            num(c and c["rps"], ",.0f"),
+            f"{c['rps_min']:,.0f}–{c['rps_max']:,.0f}" if c else "-",
+            num(m and m["rps"], ",.0f"), num(ratio, ".0f") + ("×" if ratio else ""),
             f"{num(c and c['p50'], '.3f')} / {num(c and c['p99'], '.3f')}" if c else "-",
             f"{num(m and m['p50'], '.2f')} / {num(m and m['p99'], '.2f')}" if m else "-",
             num(c and c["cpu"], ".1f"), num(m and m["cpu"], ".0f"), num(cpu_ratio, ".0f") + ("×" if cpu_ratio else ""),
@@ -265,7 +270,7 @@ for workload in workloads:
 widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
 line = lambda cells: "| " + " | ".join(str(x).rjust(w) if i > 1 else str(x).ljust(w) for i, (x, w) in enumerate(zip(cells, widths))) + " |"
 print()
-print(f"Castellan vs moto — {rounds} round(s) of {os.environ.get('DURATION', '5')} s per server, alternating; mean of the rounds")
+print(f"Castellan vs moto — {rounds} round(s) of {duration} s per server, alternating; median of the rounds")
 print(line(header))
 print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for row in rows:
