@@ -241,7 +241,9 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
         (db, Some(storage.data_dir.as_path()))
     };
     let key = master_key(dir)?;
-    Iam::open(store, key, system_clock).map_err(|e| e.to_string())
+    let iam = Iam::open(store, key, system_clock).map_err(|e| e.to_string())?;
+    iam.check_master_key()?;
+    Ok(iam)
 }
 
 /// Root credentials from the environment, for scripted setups.

@@ -349,6 +349,19 @@ impl Iam {
         })
     }
 
+    /// Checks that this node's master key opens the secrets already stored: a node started
+    /// with another key must not run (it could not verify any signature, and would write
+    /// secrets the other nodes cannot read).
+    pub fn check_master_key(&self) -> Result<(), String> {
+        let st = self.read();
+        match st.access_keys.values().next() {
+            Some(k) if self.master_key.open(&k.sealed_secret, &k.id).is_err() => Err(
+                "the master key does not open the secrets in this database: start every node with the same master key (CASTELLAN_MASTER_KEY or the data directory's master.key)".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The account ids, in order.
     pub fn accounts(&self) -> Vec<String> {
         self.read().accounts.keys().cloned().collect()
@@ -506,6 +519,31 @@ mod tests {
         let err = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap_err();
         assert_eq!(err.code(), "ExpiredToken");
         assert_eq!(err.message(), "The security token included in the request is expired");
+    }
+
+    #[test]
+    fn a_node_with_another_master_key_refuses_to_run() {
+        let store = Arc::new(MemoryStore::new());
+        #[derive(Debug)]
+        struct Shared(Arc<MemoryStore>);
+        impl Store for Shared {
+            fn load(&self) -> Result<castellan_store::Snapshot, StoreError> {
+                self.0.load()
+            }
+            fn commit(&self, w: &[Write]) -> Result<u64, StoreError> {
+                self.0.commit(w)
+            }
+            fn changes_since(&self, r: u64) -> Result<castellan_store::ChangeFeed, StoreError> {
+                self.0.changes_since(r)
+            }
+        }
+        let (key, bytes) = MasterKey::generate();
+        let first = Iam::open(Box::new(Shared(store.clone())), key, test_clock).unwrap();
+        first.create_account(Some("123456789012".into())).unwrap();
+        let same = Iam::open(Box::new(Shared(store.clone())), MasterKey::from_bytes(&bytes), test_clock).unwrap();
+        assert!(same.check_master_key().is_ok());
+        let other = Iam::open(Box::new(Shared(store)), MasterKey::generate().0, test_clock).unwrap();
+        assert!(other.check_master_key().is_err());
     }
 
     #[test]

@@ -92,11 +92,19 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(SYNC_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
             loop {
                 tick.tick().await;
                 let iam = Arc::clone(&iam);
-                if !matches!(tokio::task::spawn_blocking(move || iam.sync()).await, Ok(Ok(()))) {
-                    tracing::warn!("could not read the store's change feed; retrying");
+                let ok = matches!(tokio::task::spawn_blocking(move || iam.sync()).await, Ok(Ok(())));
+                // Say it once when the store goes away and once when it is back, not every tick.
+                if ok == failing {
+                    if ok {
+                        tracing::info!("following the store's change feed again");
+                    } else {
+                        tracing::warn!("cannot read the store's change feed; retrying every {SYNC_INTERVAL:?}");
+                    }
+                    failing = !ok;
                 }
             }
         })
