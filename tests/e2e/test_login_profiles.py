@@ -79,7 +79,6 @@ def test_login_profile_missing(iam, name):
 # Management Console. The AWS account root user password is not affected by this operation."
 # The user needs iam:ChangePassword on itself (or the account's AllowUsersToChangePassword).
 @pytest.mark.needs_sigv4
-@pytest.mark.xfail(strict=False, reason="needs the IAM user's own signed credentials and policy enforcement (SigV4 issue)")
 def test_change_password_as_the_user(server, iam, name):
     u = name("changer")
     iam.create_user(UserName=u)

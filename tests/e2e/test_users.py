@@ -54,7 +54,6 @@ def test_get_user_without_name_returns_root(iam):
 # The user may call GetUser on itself once a policy allows it (AWS evaluates the user's
 # identity-based policies; there is no implicit self-access).
 @pytest.mark.needs_sigv4
-@pytest.mark.xfail(strict=False, reason="IAM users are denied everything until policy enforcement lands")
 def test_get_user_without_name_returns_calling_user(server, iam, name):
     n = name("caller")
     iam.create_user(UserName=n)
