@@ -14,6 +14,8 @@
 #   CONCURRENCY="1 16 64" connections
 #   WORKLOADS="get-user get-caller-identity assume-role"
 #   LOADGEN_THREADS=1     threads of the load generator
+#   SERVER_CPUS, LOADGEN_CPUS  CPU lists (taskset -c) for both servers and for the load generator;
+#                         unset: wherever the scheduler puts them
 #   CARGO_TARGET_DIR      where cargo builds (default: target/ in the repository)
 #   RESULTS=DIR           where the JSON of every run goes (default: a new temporary directory)
 #   SKIP_BUILD=1          use the binaries already built
@@ -90,9 +92,13 @@ trap stop_servers EXIT
 trap 'exit 130' INT TERM
 
 # --- start both servers --------------------------------------------------------------------
+# taskset execs the command, so $! stays the server's own pid.
+SERVER_PIN=() LOADGEN_PIN=()
+[[ -n "${SERVER_CPUS:-}" ]] && SERVER_PIN=(taskset -c "$SERVER_CPUS")
+[[ -n "${LOADGEN_CPUS:-}" ]] && LOADGEN_PIN=(taskset -c "$LOADGEN_CPUS")
 CASTELLAN_PORT="$(free_port)"
 CASTELLAN_ACCOUNT_ID=$ACCOUNT_ID CASTELLAN_ROOT_ACCESS_KEY_ID=$ROOT_KEY_ID CASTELLAN_ROOT_SECRET_ACCESS_KEY=$ROOT_SECRET \
-    CASTELLAN_LOG=warn "$CASTELLAN" serve --in-memory --listen "127.0.0.1:$CASTELLAN_PORT" \
+    CASTELLAN_LOG=warn "${SERVER_PIN[@]}" "$CASTELLAN" serve --in-memory --listen "127.0.0.1:$CASTELLAN_PORT" \
     >"$RESULTS/castellan.log" 2>&1 &
 CASTELLAN_PID=$!
 wait_for_port "$CASTELLAN_PORT" "$CASTELLAN_PID" castellan
@@ -100,7 +106,7 @@ wait_for_port "$CASTELLAN_PORT" "$CASTELLAN_PID" castellan
 MOTO_PORT="$(free_port)"
 # `python3 -m moto.server` is what the moto_server script runs; started this way, $! is the
 # server process itself (whose CPU time is measured), not a wrapper.
-python3 -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$RESULTS/moto.log" 2>&1 &
+"${SERVER_PIN[@]}" python3 -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$RESULTS/moto.log" 2>&1 &
 MOTO_PID=$!
 wait_for_port "$MOTO_PORT" "$MOTO_PID" moto
 log "castellan pid $CASTELLAN_PID on 127.0.0.1:$CASTELLAN_PORT; moto $(python3 -c 'import moto; print(moto.__version__)') pid $MOTO_PID on 127.0.0.1:$MOTO_PORT"
@@ -177,7 +183,7 @@ run_one() { # SERVER WORKLOAD CONNS ROUND
         assume-role) extra=(--role-arn "$role") ;;
     esac
     local out="$RESULTS/$workload-c$conns-r$round-$server.json"
-    "$LOADGEN" --endpoint "http://127.0.0.1:$port" --access-key-id "$key" --secret-access-key "$secret" \
+    "${LOADGEN_PIN[@]}" "$LOADGEN" --endpoint "http://127.0.0.1:$port" --access-key-id "$key" --secret-access-key "$secret" \
         --operation "$workload" "${extra[@]}" --concurrency "$conns" --duration "$DURATION" --warmup "$WARMUP" \
         --threads "$LOADGEN_THREADS" --server-pid "$pid" --json >"$out" || true
     python3 - "$out" "$server" "$workload" "$conns" "$round" <<'PY' >&2
@@ -271,6 +277,8 @@ widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
 line = lambda cells: "| " + " | ".join(str(x).rjust(w) if i > 1 else str(x).ljust(w) for i, (x, w) in enumerate(zip(cells, widths))) + " |"
 print()
 print(f"Castellan vs moto — {rounds} round(s) of {duration} s per server, alternating; median of the rounds")
+if os.environ.get("SERVER_CPUS") or os.environ.get("LOADGEN_CPUS"):
+    print(f"pinned: servers on CPU(s) {os.environ.get('SERVER_CPUS') or 'any'}, load generator on CPU(s) {os.environ.get('LOADGEN_CPUS') or 'any'}")
 print(line(header))
 print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 for row in rows:
