@@ -451,13 +451,18 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             return Err(ApiError::AccessDenied("Roles may not be assumed by root accounts.".into()));
         }
         let st = iam.read();
-        let Some(base) = caller_policy_set(iam, &st, caller) else { return Err(denied(caller, "sts:AssumeRole", &r.role_arn)) };
-        let Some(role) = role_by_arn(&st, &r.role_arn) else { return Err(denied(caller, "sts:AssumeRole", &r.role_arn)) };
-        let Ok(trust) = Policy::parse(&role.assume_role_policy, PolicyKind::Trust) else {
-            return Err(denied(caller, "sts:AssumeRole", &r.role_arn));
-        };
-        let mut set = (*base).clone();
-        set.add(format!("{}:trust", r.role_arn), trust);
+        // The caller's policies with the role's trust policy, compiled once per state
+        // generation for this caller (its access key) and role.
+        let key = format!("assume/{}/{}", caller.access_key_id, r.role_arn);
+        let set = iam.cached_policy_set(&caller.account, &key, || {
+            let base = caller_policy_set(iam, &st, caller)?;
+            let role = role_by_arn(&st, &r.role_arn)?;
+            let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).ok()?;
+            let mut set = (*base).clone();
+            set.add(format!("{}:trust", r.role_arn), trust);
+            Some(set)
+        });
+        let Some(set) = set else { return Err(denied(caller, "sts:AssumeRole", &r.role_arn)) };
         let mut actions = vec!["sts:AssumeRole"];
         if r.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             actions.push("sts:TagSession");
@@ -491,6 +496,9 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     }
 }
 
+/// How many compiled policy sets a node keeps at most.
+const POLICY_CACHE_ENTRIES: usize = 10_000;
+
 /// A principal's compiled policies (`None`: one would not compile) and the state generation
 /// they were built from.
 type CachedSet = (u64, Option<Arc<PolicySet>>);
@@ -517,8 +525,11 @@ impl Iam {
         }
         let set = build().map(Arc::new);
         let mut entries = self.policy_cache.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Bounded: a new generation starts a new cache.
+        // Bounded: a new generation starts a new cache, and so does a full one.
         entries.retain(|_, (g, _)| *g == generation);
+        if entries.len() >= POLICY_CACHE_ENTRIES {
+            entries.clear();
+        }
         entries.insert(key, (generation, set.clone()));
         set
     }

@@ -211,9 +211,11 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
     (service, result.map(|r| r.to_xml(request_id)))
 }
 
+/// Operations that never write to the store run on the async workers; the others wait for a
+/// durable commit and run on blocking threads. STS writes nothing: its sessions are tokens.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    n.starts_with("Get") || n.starts_with("List")
+    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List") || n.starts_with("Simulate")
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {
