@@ -48,6 +48,10 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, default_value = DEFAULT_LISTEN, env = "CASTELLAN_LISTEN")]
     listen: String,
+    /// Threads serving requests (0: one per CPU). Writes wait for the store on separate
+    /// blocking threads either way.
+    #[arg(long, default_value_t = 0, env = "CASTELLAN_WORKER_THREADS")]
+    worker_threads: usize,
     /// How far, in seconds, a request's signing time may be from this server's clock.
     #[arg(long, default_value_t = 300, env = "CASTELLAN_MAX_CLOCK_SKEW")]
     max_clock_skew: i64,
@@ -284,7 +288,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     if let Some(created) = iam.bootstrap(explicit).map_err(|e| e.to_string())? {
         announce(&created, args, from_env)?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if args.worker_threads > 0 {
+        builder.worker_threads(args.worker_threads);
+    }
+    let runtime = builder.enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
