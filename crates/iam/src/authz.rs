@@ -49,17 +49,18 @@ struct ActionSpec {
     resource_type: Option<String>,
 }
 
-/// `iam:createuser` → its spec, for the iam and sts services.
-static ACTIONS: LazyLock<HashMap<String, ActionSpec>> = LazyLock::new(load_actions);
+/// Each operation's entry in the reference, keyed by operation so a request looks it up
+/// without building a string.
+static ACTIONS: LazyLock<HashMap<Operation, ActionSpec>> = LazyLock::new(load_actions);
 
-fn load_actions() -> HashMap<String, ActionSpec> {
+fn load_actions() -> HashMap<Operation, ActionSpec> {
     let mut text = String::new();
     if GzDecoder::new(SAR).read_to_string(&mut text).is_err() {
         tracing::error!("the service authorization data is corrupt");
         return HashMap::new();
     }
     let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return HashMap::new() };
-    let mut out = HashMap::new();
+    let mut by_name = HashMap::new();
     for service in ["iam", "sts"] {
         let Some(actions) = all.get(service).and_then(|s| s.get("actions")).and_then(|a| a.as_object()) else {
             continue;
@@ -73,10 +74,13 @@ fn load_actions() -> HashMap<String, ActionSpec> {
                 .filter_map(|r| r.get("resource_type").and_then(|t| t.as_str()))
                 .find(|t| !t.is_empty())
                 .map(str::to_owned);
-            out.insert(format!("{service}:{}", name.to_lowercase()), ActionSpec { resource_type });
+            by_name.insert(format!("{service}:{}", name.to_lowercase()), ActionSpec { resource_type });
         }
     }
-    out
+    Operation::ALL
+        .iter()
+        .filter_map(|&op| Some((op, by_name.remove(&op.iam_action().to_lowercase())?)))
+        .collect()
 }
 
 /// Loads the reference data now rather than on the first request.
@@ -257,7 +261,7 @@ fn request_principal(st: &State, caller: &Caller) -> RequestPrincipal {
 
 /// The request context for `action`: principal, resource and condition keys.
 fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: &Request, action: &str) -> RequestContext {
-    let spec = ACTIONS.get(&request.operation().iam_action().to_lowercase());
+    let spec = ACTIONS.get(&request.operation());
     let resource = resource_of(st, caller, request, spec.and_then(|s| s.resource_type.as_deref()));
     // The account that owns the resource: for a role named by ARN, the role's account.
     let resource_account = resource
@@ -322,37 +326,45 @@ fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: 
     ctx
 }
 
+/// Adds an entity's inline and attached policies as identity-based policies (`owner` names
+/// the entity in the inline policies' ids). `None` when one cannot be compiled.
+fn add_identity_policies(
+    set: &mut PolicySet,
+    st: &State,
+    account: &str,
+    owner: &str,
+    inline: &crate::model::InlinePolicies,
+    attached: &[String],
+) -> Option<()> {
+    for p in inline.values() {
+        set.add(format!("{owner}:inline/{}", p.name), Policy::parse(&p.document, PolicyKind::Identity).ok()?);
+    }
+    for arn in attached {
+        add_managed(set, st, account, arn, PolicyKind::Identity)?;
+    }
+    Some(())
+}
+
+/// Adds the managed policy `arn` as a policy of `kind`.
+fn add_managed(set: &mut PolicySet, st: &State, account: &str, arn: &str, kind: PolicyKind) -> Option<()> {
+    let p = resolve(st, account, arn)?;
+    set.add(arn.to_owned(), Policy::parse(p.default_document(), kind).ok()?);
+    Some(())
+}
+
 /// A user's effective policies: its own inline and attached ones, its groups', and its
 /// permissions boundary. `None` when a document cannot be compiled: a policy that cannot be
 /// read might have denied, so nothing is allowed (fail closed).
 fn user_policy_set(st: &State, account: &str, user_name: &str) -> Option<PolicySet> {
     let user = st.user(account, user_name)?;
     let mut set = PolicySet::new();
-    let add = |set: &mut PolicySet, id: String, text: &str, kind: PolicyKind| -> Option<()> {
-        set.add(id, Policy::parse(text, kind).ok()?);
-        Some(())
-    };
-    let add_managed = |set: &mut PolicySet, arn: &str, kind: PolicyKind| -> Option<()> {
-        let p = resolve(st, account, arn)?;
-        add(set, arn.to_owned(), p.default_document(), kind)
-    };
-    for p in user.inline_policies.values() {
-        add(&mut set, format!("{}:inline/{}", user.name, p.name), &p.document, PolicyKind::Identity)?;
-    }
-    for arn in &user.attached_policies {
-        add_managed(&mut set, arn, PolicyKind::Identity)?;
-    }
+    add_identity_policies(&mut set, st, account, &user.name, &user.inline_policies, &user.attached_policies)?;
     for g in &user.groups {
         let group = st.group(account, g)?;
-        for p in group.inline_policies.values() {
-            add(&mut set, format!("{}:inline/{}", group.name, p.name), &p.document, PolicyKind::Identity)?;
-        }
-        for arn in &group.attached_policies {
-            add_managed(&mut set, arn, PolicyKind::Identity)?;
-        }
+        add_identity_policies(&mut set, st, account, &group.name, &group.inline_policies, &group.attached_policies)?;
     }
     if let Some(b) = &user.permissions_boundary {
-        add_managed(&mut set, b, PolicyKind::PermissionsBoundary)?;
+        add_managed(&mut set, st, account, b, PolicyKind::PermissionsBoundary)?;
     }
     Some(set)
 }
@@ -365,16 +377,9 @@ fn denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
 fn role_policy_set(st: &State, account: &str, role_name: &str) -> Option<PolicySet> {
     let role = st.role(account, role_name)?;
     let mut set = PolicySet::new();
-    for p in role.inline_policies.values() {
-        set.add(format!("{}:inline/{}", role.name, p.name), Policy::parse(&p.document, PolicyKind::Identity).ok()?);
-    }
-    for arn in &role.attached_policies {
-        let p = resolve(st, account, arn)?;
-        set.add(arn.clone(), Policy::parse(p.default_document(), PolicyKind::Identity).ok()?);
-    }
+    add_identity_policies(&mut set, st, account, &role.name, &role.inline_policies, &role.attached_policies)?;
     if let Some(b) = &role.permissions_boundary {
-        let p = resolve(st, account, b)?;
-        set.add(b.clone(), Policy::parse(p.default_document(), PolicyKind::PermissionsBoundary).ok()?);
+        add_managed(&mut set, st, account, b, PolicyKind::PermissionsBoundary)?;
     }
     Some(set)
 }
@@ -408,8 +413,7 @@ fn caller_policy_set(iam: &Iam, st: &State, caller: &Caller) -> Option<Arc<Polic
         set.add(format!("session-policy-{i}"), Policy::parse(text, PolicyKind::Session).ok()?);
     }
     for arn in &session.policy_arns {
-        let p = resolve(st, account, arn)?;
-        set.add(arn.clone(), Policy::parse(p.default_document(), PolicyKind::Session).ok()?);
+        add_managed(&mut set, st, account, arn, PolicyKind::Session)?;
     }
     Some(Arc::new(set))
 }

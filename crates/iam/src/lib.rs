@@ -367,14 +367,16 @@ impl Iam {
         self.read().accounts.keys().cloned().collect()
     }
 
-    /// The principal an access key id belongs to, if the key exists, is active and its user
-    /// still exists. (Signature verification is the caller's job.)
-    pub fn caller_for_access_key(&self, access_key_id: &str) -> Option<Caller> {
+    /// The principal a long-term access key belongs to and the key's secret, for signature
+    /// verification: one lookup under one lock. `None` unless the key exists, is active and
+    /// its user still exists.
+    pub fn caller_for_access_key(&self, access_key_id: &str) -> Option<(Caller, String)> {
         let st = self.read();
         let key = st.access_keys.get(access_key_id)?;
         if key.status != KeyStatus::Active {
             return None;
         }
+        let secret = self.master_key.open(&key.sealed_secret, &key.id).ok()?;
         let principal = match &key.user {
             None => Principal::Root,
             Some(name) => {
@@ -382,7 +384,8 @@ impl Iam {
                 Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
             }
         };
-        Some(Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None })
+        let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None };
+        Some((caller, secret))
     }
 
     /// Notes that an access key authenticated a request (GetAccessKeyLastUsed), in memory.
@@ -458,13 +461,6 @@ impl Iam {
         Ok((caller, secret))
     }
 
-    /// The secret of an access key, for signature verification.
-    pub fn secret_access_key(&self, access_key_id: &str) -> Option<String> {
-        let st = self.read();
-        let key = st.access_keys.get(access_key_id)?;
-        self.master_key.open(&key.sealed_secret, &key.id).ok()
-    }
-
     /// Handles one decoded request for an authenticated caller: the policy engine decides
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
@@ -492,7 +488,7 @@ mod tests {
     fn iam() -> (Iam, Caller) {
         let iam = Iam::open(Box::new(MemoryStore::new()), MasterKey::generate().0, test_clock).unwrap();
         let creds = iam.create_account(Some("123456789012".into())).unwrap();
-        let root = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
         (iam, root)
     }
 

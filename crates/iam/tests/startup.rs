@@ -69,7 +69,7 @@ fn populated() -> Snapshot {
         secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
     };
     iam.bootstrap(Some(creds)).unwrap();
-    let root = iam.caller_for_access_key("AKIAIOSFODNN7EXAMPLE").unwrap();
+    let (root, _) = iam.caller_for_access_key("AKIAIOSFODNN7EXAMPLE").unwrap();
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     for i in 0..POLICIES {
         let doc = format!(
@@ -108,7 +108,7 @@ fn measure(name: &str, snapshot: &Snapshot, open: &dyn Fn() -> Box<dyn Store>) -
             snapshot.items.len()
         );
         // The state is all there.
-        let caller = iam.caller_for_access_key("AKIAIOSFODNN7EXAMPLE").unwrap();
+        let (caller, _) = iam.caller_for_access_key("AKIAIOSFODNN7EXAMPLE").unwrap();
         assert_eq!(caller.account, "123456789012");
         best = best.min(took);
     }

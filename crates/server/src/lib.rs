@@ -260,10 +260,7 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     let (caller, secret) = match claim.security_token() {
         // Temporary credentials: the token carries the session; no lookup.
         Some(token) => iam.caller_for_session(key_id, token)?,
-        None => (
-            iam.caller_for_access_key(key_id).ok_or_else(invalid)?,
-            iam.secret_access_key(key_id).ok_or_else(invalid)?,
-        ),
+        None => iam.caller_for_access_key(key_id).ok_or_else(invalid)?,
     };
     let expected = castellan_sigv4::Expected {
         service: service.signing_name(),
