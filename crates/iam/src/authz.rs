@@ -18,6 +18,7 @@ use castellan_api::{Operation, Request};
 use castellan_policy::{Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
 use flate2::read::GzDecoder;
 
+use crate::arn::role_by_arn;
 use crate::error::{ApiError, ApiResult};
 use crate::model::Tags;
 use crate::ops::policies::resolve;
@@ -103,6 +104,30 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
     let account = caller.account.as_str();
     let member = |m: &str| request.member_str(m);
     let none = || Resource { arn: "*".into(), tags: Vec::new() };
+    match request.operation() {
+        // The simulator is authorized against the user, group or role it simulates, so a
+        // Deny on that entity protects it (SAR: SimulatePrincipalPolicy's resource types).
+        Operation::SimulatePrincipalPolicy | Operation::GetContextKeysForPrincipalPolicy => {
+            if let Some(arn) = member("PolicySourceArn") {
+                return entity_by_arn(st, arn);
+            }
+        }
+        // About the key's owner, not the caller (GetAccessKeyLastUsed documentation: the
+        // user the key belongs to is the resource), so a user learns nothing of others' keys.
+        Operation::GetAccessKeyLastUsed => {
+            let owner = member("AccessKeyId").and_then(|id| st.access_keys.get(id));
+            return match owner {
+                Some(k) => match k.user_id.as_deref().and_then(|id| st.user_by_id(id)) {
+                    Some(u) => Resource { arn: crate::arn::user_arn(&u.account, &u.path, &u.name), tags: u.tags.clone() },
+                    None => Resource { arn: format!("arn:aws:iam::{}:root", k.account), tags: Vec::new() },
+                },
+                // An unknown key names no user: only a caller allowed on every user gets as
+                // far as the operation's NoSuchEntity.
+                None => Resource { arn: crate::arn::user_arn(account, "/", "*"), tags: Vec::new() },
+            };
+        }
+        _ => {}
+    }
     match resource_type {
         Some("user") => {
             let name = match (member("UserName"), &caller.principal) {
@@ -197,11 +222,51 @@ fn list_kind(op: Operation) -> Option<&'static str> {
     })
 }
 
-pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a crate::model::Role> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    st.role(account, name).filter(|r| crate::ops::role_arn(account, &r.path, &r.name) == arn)
+/// The user, group or role an ARN names, with its tags (none if it does not exist).
+fn entity_by_arn(st: &State, arn: &str) -> Resource {
+    let tags = match crate::arn::EntityArn::parse(arn) {
+        Some(e) if e.kind == crate::arn::EntityKind::User => {
+            st.user(e.account, e.name).filter(|u| u.path == e.path).map(|u| u.tags.clone())
+        }
+        Some(_) => role_by_arn(st, arn).map(|r| r.tags.clone()),
+        None => None,
+    };
+    Resource { arn: arn.to_owned(), tags: tags.unwrap_or_default() }
+}
+
+/// What a request needs beyond its own action on its own resource, as AWS documents:
+/// renaming or moving a user or group needs the permission on the new name and path too
+/// (UpdateUser, UpdateGroup: "permissions on both the source object and the target object"),
+/// and putting a role in an instance profile needs iam:PassRole on the role
+/// (AddRoleToInstanceProfile: "must be granted the PassRole permission on the IAM role").
+fn further_checks(st: &State, caller: &Caller, request: &Request) -> Vec<(&'static str, Resource)> {
+    let account = caller.account.as_str();
+    // The entity's new ARN: the new name and path, each defaulting to the current one.
+    let renamed = |old: Option<(&str, &str)>, name: &str, new_name: Option<&str>, new_path: Option<&str>| {
+        let path = new_path.or(old.map(|(path, _)| path)).unwrap_or("/");
+        (path.to_owned(), new_name.unwrap_or(name).to_owned())
+    };
+    match request {
+        Request::UpdateUser(r) if r.new_user_name.is_some() || r.new_path.is_some() => {
+            let old = st.user(account, &r.user_name);
+            let (path, name) = renamed(old.map(|u| (u.path.as_str(), u.name.as_str())), &r.user_name, r.new_user_name.as_deref(), r.new_path.as_deref());
+            let tags = old.map(|u| u.tags.clone()).unwrap_or_default();
+            vec![("iam:UpdateUser", Resource { arn: crate::arn::user_arn(account, &path, &name), tags })]
+        }
+        Request::UpdateGroup(r) if r.new_group_name.is_some() || r.new_path.is_some() => {
+            let old = st.group(account, &r.group_name);
+            let (path, name) = renamed(old.map(|g| (g.path.as_str(), g.name.as_str())), &r.group_name, r.new_group_name.as_deref(), r.new_path.as_deref());
+            vec![("iam:UpdateGroup", Resource { arn: crate::arn::group_arn(account, &path, &name), tags: Vec::new() })]
+        }
+        Request::AddRoleToInstanceProfile(r) => {
+            let resource = match st.role(account, &r.role_name) {
+                Some(role) => Resource { arn: crate::arn::role_arn(account, &role.path, &role.name), tags: role.tags.clone() },
+                None => Resource { arn: crate::arn::role_arn(account, "/", &r.role_name), tags: Vec::new() },
+            };
+            vec![("iam:PassRole", resource)]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Tags a request carries (aws:RequestTag/…, aws:TagKeys).
@@ -263,6 +328,19 @@ fn request_principal(st: &State, caller: &Caller) -> RequestPrincipal {
 fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: &Request, action: &str) -> RequestContext {
     let spec = ACTIONS.get(&request.operation());
     let resource = resource_of(st, caller, request, spec.and_then(|s| s.resource_type.as_deref()));
+    context_on(iam, st, caller, info, request, action, resource)
+}
+
+/// The request context for `action` on `resource`.
+fn context_on(
+    iam: &Iam,
+    st: &State,
+    caller: &Caller,
+    info: &RequestInfo,
+    request: &Request,
+    action: &str,
+    resource: Resource,
+) -> RequestContext {
     // The account that owns the resource: for a role named by ARN, the role's account.
     let resource_account = resource
         .arn
@@ -322,6 +400,10 @@ fn context(iam: &Iam, st: &State, caller: &Caller, info: &RequestInfo, request: 
     }
     if let Some(p) = request.member_str("PolicyArn") {
         ctx.set("iam:PolicyARN", vec![p.to_owned()]);
+    }
+    if action == "iam:PassRole" {
+        // A role in an instance profile is passed to EC2.
+        ctx.set("iam:PassedToService", vec!["ec2.amazonaws.com".to_owned()]);
     }
     ctx
 }
@@ -397,8 +479,12 @@ fn caller_policy_set(iam: &Iam, st: &State, caller: &Caller) -> Option<Arc<Polic
             }
             iam.cached_policy_set(account, &format!("role/{role_name}"), || role_policy_set(st, account, role_name))?
         }
-        (Principal::FederatedUser { .. }, Some(SessionKind::FederatedUser { creator: Some(user), .. })) => {
-            iam.cached_policy_set(account, &format!("user/{user}"), || user_policy_set(st, account, user))?
+        (Principal::FederatedUser { .. }, Some(SessionKind::FederatedUser { creator: Some(_), creator_id, .. })) => {
+            // The user who asked for the token, by unique id: a later user of the same name
+            // lends the session nothing.
+            let user = st.user_by_id(creator_id.as_deref()?).filter(|u| u.account == account)?;
+            let name = user.name.clone();
+            iam.cached_policy_set(account, &format!("user/{name}"), || user_policy_set(st, account, &name))?
         }
         (Principal::FederatedUser { .. }, _) | (Principal::Root, _) => Arc::new(allow_all()),
     };
@@ -434,21 +520,47 @@ fn allow_all() -> PolicySet {
 pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
     let op = request.operation();
     let ok = || Ok(Authorized { _private: () });
-    // No permission is needed to ask who you are or for a session token (their documentation).
-    if matches!(op, Operation::GetCallerIdentity | Operation::GetSessionToken) {
+    // No permission is needed to ask who you are (GetCallerIdentity documentation).
+    if op == Operation::GetCallerIdentity {
         return ok();
     }
-    // GetSessionToken credentials without MFA cannot call IAM, and of STS only AssumeRole and
-    // GetCallerIdentity (GetSessionToken documentation).
-    if let Some(SessionKind::SessionToken { .. }) = caller.session.as_deref().map(|s| &s.kind) {
-        let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
-        if (op.service() == castellan_api::Service::Iam && !mfa) || (op.service() == castellan_api::Service::Sts && op != Operation::AssumeRole) {
-            return Err(ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: {} with session credentials obtained without MFA",
-                caller.arn(),
-                op.iam_action()
-            )));
-        }
+    // Temporary credentials that IAM does not accept at all: GetFederationToken's ("You cannot
+    // call any IAM operations using the AWS CLI or the AWS API") and GetSessionToken's
+    // without MFA ("You cannot call any IAM API operations unless MFA authentication
+    // information is included"). AWS answers such a call as for a token it does not know
+    // (InvalidClientTokenId, as seen from AWS in aws-vault issue #328).
+    let kind = caller.session.as_deref().map(|s| &s.kind);
+    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
+    let iam_refuses = match kind {
+        Some(SessionKind::FederatedUser { .. }) => true,
+        Some(SessionKind::SessionToken { .. }) => !mfa,
+        _ => false,
+    };
+    if iam_refuses && op.service() == castellan_api::Service::Iam {
+        return Err(ApiError::InvalidClientTokenId("The security token included in the request is invalid".into()));
+    }
+    // Of STS, GetFederationToken credentials may call only GetCallerIdentity, GetSessionToken
+    // credentials also AssumeRole (their documentation); GetSessionToken and
+    // GetFederationToken themselves refuse any session with their own message.
+    let sts_allowed = match kind {
+        Some(SessionKind::FederatedUser { .. }) => false,
+        Some(SessionKind::SessionToken { .. }) => op == Operation::AssumeRole,
+        _ => true,
+    };
+    if !sts_allowed
+        && op.service() == castellan_api::Service::Sts
+        && !matches!(op, Operation::GetSessionToken | Operation::GetFederationToken)
+    {
+        return Err(ApiError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {} with these temporary credentials",
+            caller.arn(),
+            op.iam_action()
+        )));
+    }
+    // No permission is needed to ask for a session token (GetSessionToken documentation).
+    // GetFederationToken refuses every session caller itself, with AWS's own message.
+    if op == Operation::GetSessionToken || (op == Operation::GetFederationToken && caller.session.is_some()) {
+        return ok();
     }
     if let Request::AssumeRole(r) = request {
         if matches!(caller.principal, Principal::Root) {
@@ -461,7 +573,10 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         let set = iam.cached_policy_set(&caller.account, &key, || {
             let base = caller_policy_set(iam, &st, caller)?;
             let role = role_by_arn(&st, &r.role_arn)?;
+            // Users and roles in the trust policy are matched by the unique ids they had
+            // when it was saved, never by a name someone can re-create.
             let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).ok()?;
+            let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref()?);
             let mut set = (*base).clone();
             set.add(format!("{}:trust", r.role_arn), trust);
             Some(set)
@@ -493,11 +608,17 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         return Err(denied(caller, op.iam_action(), ctx.resource()));
     };
     let evaluation = set.evaluate(&ctx);
-    if evaluation.is_allowed() {
-        ok()
-    } else {
-        Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()))
+    if !evaluation.is_allowed() {
+        return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
     }
+    for (action, resource) in further_checks(&st, caller, request) {
+        let ctx = context_on(iam, &st, caller, info, request, action, resource);
+        let evaluation = set.evaluate(&ctx);
+        if !evaluation.is_allowed() {
+            return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
+        }
+    }
+    ok()
 }
 
 /// How many compiled policy sets a node keeps at most.

@@ -12,6 +12,7 @@
 //! - secret access keys exist in plaintext only in the CreateAccessKey response and, briefly,
 //!   when a signature is checked.
 
+mod arn;
 mod authz;
 mod crypto;
 mod error;
@@ -144,6 +145,7 @@ impl Iam {
                 }
             }
         }
+        state.upgrade_legacy_records();
         // Load the managed-policy catalogue and the authorization reference now, not on the
         // first request.
         let _ = managed::AWS_MANAGED.by_name.len();
@@ -338,6 +340,7 @@ impl Iam {
                 changes.push(Change::Put(Record::AccessKey(AccessKey {
                     account: id.clone(),
                     user: None,
+                    user_id: None,
                     id: k.access_key_id,
                     sealed_secret: sealed,
                     status: KeyStatus::Active,
@@ -377,12 +380,14 @@ impl Iam {
             return None;
         }
         let secret = self.master_key.open(&key.sealed_secret, &key.id).ok()?;
-        let principal = match &key.user {
-            None => Principal::Root,
-            Some(name) => {
-                let u = st.user(&key.account, name)?;
+        let principal = match (&key.user, &key.user_id) {
+            (None, _) => Principal::Root,
+            // The key's owner by unique id, never whoever has the name now.
+            (Some(_), Some(id)) => {
+                let u = st.user_by_id(id).filter(|u| u.account == key.account)?;
                 Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
             }
+            (Some(_), None) => return None,
         };
         let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None };
         Some((caller, secret))
@@ -444,10 +449,15 @@ impl Iam {
                 session_name: session_name.clone(),
             },
             SessionKind::FederatedUser { name, .. } => Principal::FederatedUser { name: name.clone() },
-            SessionKind::SessionToken { user: None } => Principal::Root,
-            SessionKind::SessionToken { user: Some(name) } => {
+            SessionKind::SessionToken { user: None, .. } => Principal::Root,
+            SessionKind::SessionToken { user: Some(_), user_id } => {
+                // By unique id: the session of a deleted user is not a session of a new user
+                // who took the name.
                 let st = self.read();
-                let u = st.user(&session.account, name).ok_or_else(invalid)?;
+                let u = st
+                    .user_by_id(user_id.as_deref().ok_or_else(invalid)?)
+                    .filter(|u| u.account == session.account)
+                    .ok_or_else(invalid)?;
                 Principal::User { name: u.name.clone(), id: u.id.clone(), path: u.path.clone() }
             }
         };

@@ -110,6 +110,11 @@ pub struct Role {
     pub attached_policies: Vec<String>,
     #[serde(default)]
     pub last_used: Option<(i64, String)>,
+    /// The unique ids of the users and roles the trust policy names, keyed by the ARN as
+    /// written, resolved when the policy was saved (`arn` module). `None` only in records
+    /// written before ids were kept; those are resolved when loaded.
+    #[serde(default)]
+    pub principal_ids: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +171,10 @@ pub struct AccessKey {
     pub account: String,
     /// `None` for the root user's keys.
     pub user: Option<String>,
+    /// The owner's unique id (`None` for root): a key authenticates only the user it was
+    /// made for, never a later user of the same name.
+    #[serde(default)]
+    pub user_id: Option<String>,
     pub id: String,
     /// The secret, sealed under the master key (see `crypto`).
     pub sealed_secret: String,

@@ -18,10 +18,22 @@ pub enum SessionKind {
     AssumedRole { role_name: String, role_id: String, role_path: String, session_name: String },
     /// GetFederationToken: `arn:aws:sts::ACCOUNT:federated-user/NAME`, capped by the policies
     /// of the IAM user that asked for it (`None`: the root user).
-    FederatedUser { name: String, creator: Option<String> },
+    FederatedUser {
+        name: String,
+        creator: Option<String>,
+        /// The creating user's unique id.
+        #[serde(default)]
+        creator_id: Option<String>,
+    },
     /// GetSessionToken of an IAM user (`Some`) or the root user (`None`): the same principal
     /// with temporary credentials.
-    SessionToken { user: Option<String> },
+    SessionToken {
+        user: Option<String>,
+        /// The user's unique id: the session acts as that user only, never as a later user
+        /// of the same name.
+        #[serde(default)]
+        user_id: Option<String>,
+    },
 }
 
 /// A session, exactly as its token carries it.
@@ -112,7 +124,12 @@ mod tests {
         Session {
             access_key_id: "ASIAEXAMPLE".into(),
             secret_access_key: "secret".into(),
-            ..Session::new("123456789012", SessionKind::SessionToken { user: Some("bob".into()) }, 1, 1)
+            ..Session::new(
+                "123456789012",
+                SessionKind::SessionToken { user: Some("bob".into()), user_id: Some("AIDAEXAMPLE".into()) },
+                1,
+                1,
+            )
         }
     }
 

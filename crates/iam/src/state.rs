@@ -14,6 +14,13 @@ pub fn name_key(account: &str, name: &str) -> NameKey {
     (account.to_owned(), name.to_lowercase())
 }
 
+/// The entity a unique id belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdOwner {
+    User(NameKey),
+    Role(NameKey),
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub accounts: BTreeMap<String, Account>,
@@ -32,6 +39,9 @@ pub struct State {
     pub attachment_counts: HashMap<(String, String), u32>,
     /// (account, policy ARN) → number of users and roles it is the permissions boundary of.
     pub boundary_counts: HashMap<(String, String), u32>,
+    /// Unique id → the user or role that has it: principals are matched by id, not by a
+    /// name someone can re-create.
+    pub by_id: HashMap<String, IdOwner>,
     /// Role → lowercase names of the instance profiles it is in.
     pub profiles_by_role: HashMap<NameKey, BTreeSet<String>>,
     /// Store key → the revision of the commit that last wrote it, for compare-and-swap writes
@@ -98,6 +108,7 @@ impl State {
             }
             Record::User(u) => {
                 if let Some(old) = self.users.remove(&name_key(&u.account, &u.name)) {
+                    self.by_id.remove(&old.id);
                     self.index_user(&old, false);
                 }
             }
@@ -110,6 +121,7 @@ impl State {
             }
             Record::Role(r) => {
                 if let Some(old) = self.roles.remove(&name_key(&r.account, &r.name)) {
+                    self.by_id.remove(&old.id);
                     self.index_role(&old, false);
                 }
             }
@@ -150,6 +162,7 @@ impl State {
             }
             Record::User(u) => {
                 self.index_user(&u, true);
+                self.by_id.insert(u.id.clone(), IdOwner::User(name_key(&u.account, &u.name)));
                 self.users.insert(name_key(&u.account, &u.name), u);
             }
             Record::Group(g) => {
@@ -160,6 +173,7 @@ impl State {
             }
             Record::Role(r) => {
                 self.index_role(&r, true);
+                self.by_id.insert(r.id.clone(), IdOwner::Role(name_key(&r.account, &r.name)));
                 self.roles.insert(name_key(&r.account, &r.name), r);
             }
             Record::Policy(p) => {
@@ -215,6 +229,13 @@ impl State {
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {
         self.users.get(&name_key(account, name))
     }
+    /// The user with unique id `id`.
+    pub fn user_by_id(&self, id: &str) -> Option<&User> {
+        match self.by_id.get(id)? {
+            IdOwner::User(key) => self.users.get(key),
+            IdOwner::Role(_) => None,
+        }
+    }
     pub fn group(&self, account: &str, name: &str) -> Option<&Group> {
         self.groups.get(&name_key(account, name))
     }
@@ -223,6 +244,39 @@ impl State {
     }
     pub fn instance_profile(&self, account: &str, name: &str) -> Option<&InstanceProfile> {
         self.instance_profiles.get(&name_key(account, name))
+    }
+
+    /// Completes records written before unique ids were kept beside names: an access key's
+    /// owner id, a trust policy's principal ids. Runs once the whole state is loaded (roles
+    /// load before the users they name), and fills in only what still resolves.
+    pub fn upgrade_legacy_records(&mut self) {
+        let keys: Vec<(String, String)> = self
+            .access_keys
+            .values()
+            .filter(|k| k.user_id.is_none())
+            .filter_map(|k| Some((k.id.clone(), self.user(&k.account, k.user.as_deref()?)?.id.clone())))
+            .collect();
+        for (key, user_id) in keys {
+            if let Some(k) = self.access_keys.get_mut(&key) {
+                k.user_id = Some(user_id);
+            }
+        }
+        let roles: Vec<(NameKey, BTreeMap<String, String>)> = self
+            .roles
+            .iter()
+            .filter(|(_, r)| r.principal_ids.is_none())
+            .map(|(key, r)| {
+                let ids = castellan_policy::Policy::parse(&r.assume_role_policy, castellan_policy::PolicyKind::Trust)
+                    .map(|p| crate::arn::resolve_principals_leniently(self, &p))
+                    .unwrap_or_default();
+                (key.clone(), ids)
+            })
+            .collect();
+        for (key, ids) in roles {
+            if let Some(r) = self.roles.get_mut(&key) {
+                r.principal_ids = Some(ids);
+            }
+        }
     }
 
     pub fn attachment_count(&self, account: &str, arn: &str) -> u32 {

@@ -72,6 +72,11 @@ pub fn trust_policy_document(text: &str) -> ApiResult<Policy> {
 /// Merges `new` tags into `tags`: keys compare case-insensitively, a new value replaces the
 /// old one. Duplicate keys within one request are refused, as AWS refuses them.
 pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> ApiResult<()> {
+    // `aws:` in any case is reserved for AWS (IAM User Guide, "Rules for tagging in IAM and
+    // AWS STS"); TagUser and the other tag operations answer bad input with InvalidInput.
+    if new.iter().any(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
+        return Err(ApiError::InvalidInput("Tag keys starting with 'aws:' are reserved for AWS use.".into()));
+    }
     let mut seen = std::collections::HashSet::new();
     for (k, _) in new {
         if !seen.insert(k.to_lowercase()) {

@@ -117,6 +117,36 @@ impl Policy {
     pub fn version(&self) -> Version {
         self.version
     }
+
+    /// Every value under `"AWS"` in the Principal and NotPrincipal elements, in order.
+    pub fn aws_principals(&self) -> impl Iterator<Item = &str> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.principal.as_ref())
+            .flat_map(|b| match b {
+                PrincipalBlock::Principal(set) | PrincipalBlock::NotPrincipal(set) => {
+                    set.aws.iter().map(String::as_str)
+                }
+            })
+    }
+
+    /// The policy with every `"AWS"` principal value replaced by `map(value)`; the text stays
+    /// as written. IAM stores the users and roles a policy names as their unique ids and
+    /// matches those (IAM User Guide, "Unique identifiers"): the domain uses this to evaluate a
+    /// stored policy with the ids it resolved when the policy was saved.
+    #[must_use]
+    pub fn with_aws_principals(mut self, mut map: impl FnMut(&str) -> String) -> Policy {
+        for st in &mut self.statements {
+            if let Some(PrincipalBlock::Principal(set) | PrincipalBlock::NotPrincipal(set)) =
+                &mut st.principal
+            {
+                for value in &mut set.aws {
+                    *value = map(value);
+                }
+            }
+        }
+        self
+    }
 }
 
 /// The size of a document as IAM counts it for its quotas: characters, not counting

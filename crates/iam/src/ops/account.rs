@@ -239,7 +239,7 @@ pub fn authorization_details(
                             instance_profile_id: p.id.clone(),
                             arn: super::instance_profile_arn(account, &p.path, &p.name),
                             create_date: ts(p.created),
-                            roles: vec![iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(x) }],
+                            roles: vec![iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(&st, x) }],
                             tags: None,
                         })
                         .collect();
@@ -249,7 +249,7 @@ pub fn authorization_details(
                         role_id: Some(x.id.clone()),
                         arn: Some(role_arn(account, &x.path, &x.name)),
                         create_date: Some(ts(x.created)),
-                        assume_role_policy_document: Some(url_encode(&x.assume_role_policy)),
+                        assume_role_policy_document: Some(url_encode(&crate::arn::display_document(&st, &x.assume_role_policy, x.principal_ids.as_ref()))),
                         instance_profile_list: Some(profiles),
                         role_policy_list: Some(inline_out(&x.inline_policies)),
                         attached_managed_policies: Some(attached_out(&st, account, &x.attached_policies)),

@@ -22,7 +22,7 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
             .roles
             .iter()
             .filter_map(|r| st.role(&p.account, r))
-            .map(|r| iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(r) })
+            .map(|r| iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(st, r) })
             .collect(),
         tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
     }

@@ -52,9 +52,14 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateAccessKeyRequest) -> Api
         let id = ids::access_key_id();
         let secret = ids::secret_access_key();
         let sealed = iam.master_key.seal(&secret, &id).map_err(|_| ApiError::ServiceFailure)?;
+        let user_id = match &user {
+            Some(name) => Some(st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?.id.clone()),
+            None => None,
+        };
         let key = AccessKey {
             account: caller.account.clone(),
             user: user.clone(),
+            user_id,
             id: id.clone(),
             sealed_secret: sealed,
             status: KeyStatus::Active,

@@ -382,18 +382,7 @@ pub fn url_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, SET).to_string()
 }
 
-pub fn user_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:user{path}{name}")
-}
-pub fn group_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:group{path}{name}")
-}
-pub fn role_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:role{path}{name}")
-}
-pub fn instance_profile_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:instance-profile{path}{name}")
-}
+pub use crate::arn::{group_arn, instance_profile_arn, role_arn, user_arn};
 
 /// Operations about "the calling user" need a user name when the caller is not an IAM user.
 pub fn needs_user_name() -> ApiError {

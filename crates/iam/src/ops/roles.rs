@@ -3,24 +3,26 @@
 use castellan_api::iam;
 
 use super::{boundary_out, no_such_role, path_matches, role_arn, tags_in, tags_out, ts, url_encode};
+use crate::arn::{display_document, resolve_principals};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, Record, Role};
 use crate::paginate::page;
+use crate::state::State;
 use crate::validate::{merge_tags, remove_tags, trust_policy_document};
 use crate::Iam;
 
 /// The default MaxSessionDuration: one hour (CreateRole documentation).
 const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
 
-pub fn shape(r: &Role) -> iam::Role {
+pub fn shape(st: &State, r: &Role) -> iam::Role {
     iam::Role {
         path: r.path.clone(),
         role_name: r.name.clone(),
         role_id: r.id.clone(),
         arn: role_arn(&r.account, &r.path, &r.name),
         create_date: ts(r.created),
-        assume_role_policy_document: Some(url_encode(&r.assume_role_policy)),
+        assume_role_policy_document: Some(url_encode(&display_document(st, &r.assume_role_policy, r.principal_ids.as_ref()))),
         description: r.description.clone(),
         max_session_duration: Some(r.max_session_duration),
         permissions_boundary: boundary_out(r.permissions_boundary.as_ref()),
@@ -33,21 +35,22 @@ pub fn shape(r: &Role) -> iam::Role {
 }
 
 /// ListRoles leaves out PermissionsBoundary, RoleLastUsed and Tags (ListRoles documentation).
-fn list_shape(r: &Role) -> iam::Role {
-    iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..shape(r) }
+fn list_shape(st: &State, r: &Role) -> iam::Role {
+    iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..shape(st, r) }
 }
 
-fn role_of<'a>(st: &'a crate::state::State, account: &str, name: &str) -> ApiResult<&'a Role> {
+fn role_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a Role> {
     st.role(account, name).ok_or_else(|| no_such_role(name))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<iam::CreateRoleResponse> {
     let now = iam.now();
-    trust_policy_document(&r.assume_role_policy_document)?;
+    let trust = trust_policy_document(&r.assume_role_policy_document)?;
     iam.mutate(|st| {
         if st.role(account, &r.role_name).is_some() {
             return Err(ApiError::EntityAlreadyExists(format!("Role with name {} already exists.", r.role_name)));
         }
+        let principal_ids = resolve_principals(st, &trust)?;
         if let Some(b) = &r.permissions_boundary {
             super::policies::require_boundary_policy(st, account, b)?;
         }
@@ -67,15 +70,16 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<
             inline_policies: Default::default(),
             attached_policies: Vec::new(),
             last_used: None,
+            principal_ids: Some(principal_ids),
         };
-        let out = iam::CreateRoleResponse { role: iam::Role { role_last_used: None, ..shape(&role) } };
+        let out = iam::CreateRoleResponse { role: iam::Role { role_last_used: None, ..shape(st, &role) } };
         Ok((vec![Change::Put(Record::Role(role))], out))
     })
 }
 
 pub fn get(iam: &Iam, account: &str, r: iam::GetRoleRequest) -> ApiResult<iam::GetRoleResponse> {
     let st = iam.read();
-    Ok(iam::GetRoleResponse { role: shape(role_of(&st, account, &r.role_name)?) })
+    Ok(iam::GetRoleResponse { role: shape(&st, role_of(&st, account, &r.role_name)?) })
 }
 
 pub fn list(iam: &Iam, account: &str, r: iam::ListRolesRequest) -> ApiResult<iam::ListRolesResponse> {
@@ -83,7 +87,7 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListRolesRequest) -> ApiResult<iam
     let prefix = r.path_prefix.as_deref();
     let p = page(&st.roles, account, r.marker.as_deref(), r.max_items, |x| path_matches(&x.path, prefix))?;
     Ok(iam::ListRolesResponse {
-        roles: p.items.iter().map(|x| list_shape(x)).collect(),
+        roles: p.items.iter().map(|x| list_shape(&st, x)).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })
@@ -119,16 +123,17 @@ pub fn update_description(
         role.description = Some(r.description.clone());
         Ok(())
     })?;
-    Ok(iam::UpdateRoleDescriptionResponse { role: Some(shape(&role)) })
+    Ok(iam::UpdateRoleDescriptionResponse { role: Some(shape(&iam.read(), &role)) })
 }
 
 pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequest) -> ApiResult<()> {
-    trust_policy_document(&r.policy_document)?;
-    modify(iam, account, &r.role_name, |role| {
+    let trust = trust_policy_document(&r.policy_document)?;
+    iam.mutate(|st| {
+        let mut role = role_of(st, account, &r.role_name)?.clone();
+        role.principal_ids = Some(resolve_principals(st, &trust)?);
         role.assume_role_policy.clone_from(&r.policy_document);
-        Ok(())
+        Ok((vec![Change::Put(Record::Role(role))], ()))
     })
-    .map(|_| ())
 }
 
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteRoleRequest) -> ApiResult<()> {

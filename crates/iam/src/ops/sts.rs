@@ -94,7 +94,7 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
     let now = iam.now();
     let role = {
         let st = iam.read();
-        crate::authz::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(|| {
+        crate::arn::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(|| {
             ApiError::AccessDenied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
                 caller.arn(),
@@ -186,18 +186,19 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
 }
 
 /// Long-term credentials only: GetSessionToken and GetFederationToken refuse session callers.
-fn long_term_user(caller: &Caller, op: &str) -> ApiResult<Option<String>> {
+/// The IAM user's name and unique id, or `None` for the root user.
+fn long_term_user(caller: &Caller, op: &str) -> ApiResult<Option<(String, String)>> {
     if caller.session.is_some() {
         return Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials")));
     }
     match &caller.principal {
         Principal::Root => Ok(None),
-        Principal::User { name, .. } => Ok(Some(name.clone())),
+        Principal::User { name, id, .. } => Ok(Some((name.clone(), id.clone()))),
         _ => Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials"))),
     }
 }
 
-fn duration_for(user: Option<&String>, requested: Option<i32>) -> ApiResult<i32> {
+fn duration_for<T>(user: Option<&T>, requested: Option<i32>) -> ApiResult<i32> {
     let d = requested.unwrap_or(TWELVE_HOURS);
     // The root user's sessions last at most an hour (GetSessionToken documentation).
     Ok(if user.is_none() { d.min(ONE_HOUR) } else { d })
@@ -207,7 +208,8 @@ pub fn get_session_token(iam: &Iam, caller: &Caller, r: sts::GetSessionTokenRequ
     no_mfa_devices(r.serial_number.as_deref())?;
     let user = long_term_user(caller, "GetSessionToken")?;
     let duration = duration_for(user.as_ref(), r.duration_seconds)?;
-    let session = Session::new(&caller.account, SessionKind::SessionToken { user }, iam.now(), duration);
+    let (user, user_id) = user.unzip();
+    let session = Session::new(&caller.account, SessionKind::SessionToken { user, user_id }, iam.now(), duration);
     Ok(sts::GetSessionTokenResponse { credentials: Some(credentials(iam, &session)?) })
 }
 
@@ -221,7 +223,8 @@ pub fn get_federation_token(
     let tags = sts_tags(r.tags.as_deref())?;
     let (policies, policy_arns, packed) =
         session_policies(iam, &caller.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
-    let kind = SessionKind::FederatedUser { name: r.name.clone(), creator: user };
+    let (creator, creator_id) = user.unzip();
+    let kind = SessionKind::FederatedUser { name: r.name.clone(), creator, creator_id };
     let session = Session { policies, policy_arns, tags, ..Session::new(&caller.account, kind, iam.now(), duration) };
     Ok(sts::GetFederationTokenResponse {
         credentials: Some(credentials(iam, &session)?),

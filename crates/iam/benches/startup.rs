@@ -3,15 +3,15 @@
 //! root key. Measures what a node does when it starts: open the store, load every record, build
 //! the in-memory state (`Iam::open`), on the memory and SQLite backends and, given an empty
 //! database in `CASTELLAN_STARTUP_DATABASE_URL`, on PostgreSQL; and prints the times
-//! (`cargo test [--release] -p castellan-iam --test startup -- --nocapture`). The bound, one
-//! second, holds even in a debug build, so it is asserted in every build (the best of three
-//! starts, against a busy machine's noise).
+//! (`cargo bench -p castellan-iam --bench startup`, the best of three starts each). The target
+//! is one second; it is reported, never asserted: timings live in benchmarks, not in tests,
+//! since a fresh machine may be several times slower than the one a bound was set on.
 //!
 //! With `CASTELLAN_STARTUP_DATA_DIR=DIR` the SQLite database is also written to
 //! `DIR/castellan.db`, to time a whole `castellan serve` process on it (the records are sealed
 //! under the master key of 32 bytes of 7: `CASTELLAN_MASTER_KEY=BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr, reason = "a test")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr, reason = "a benchmark")]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ use castellan_store::{ChangeFeed, MemoryStore, PostgresStore, Snapshot, SqliteSt
 const USERS: usize = 10_000;
 const ROLES: usize = 10_000;
 const POLICIES: usize = 10_000;
-const BOUND: Duration = Duration::from_secs(1);
+const TARGET: Duration = Duration::from_secs(1);
 
 /// Lets the populating `Iam` and the test share one memory store.
 #[derive(Debug)]
@@ -119,8 +119,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-#[test]
-fn start_up_with_ten_thousand_users_roles_and_policies() {
+fn main() {
     let started = Instant::now();
     let snapshot = populated();
     eprintln!("populated {} records through the API in {:.1} s", snapshot.items.len(), started.elapsed().as_secs_f64());
@@ -147,6 +146,7 @@ fn start_up_with_ten_thousand_users_roles_and_policies() {
     }
 
     for t in times {
-        assert!(t < BOUND, "start-up took {t:?}, over {BOUND:?}");
+        let verdict = if t < TARGET { "within" } else { "OVER" };
+        eprintln!("start-up {:.0} ms: {verdict} the {:.0} ms target", ms(t), ms(TARGET));
     }
 }

@@ -1,0 +1,198 @@
+//! ARNs of IAM entities, and the users and roles that policies name as principals.
+//!
+//! Below both `authz` and `ops`: each builds and looks up ARNs, neither owns them.
+//!
+//! IAM remembers the users and roles a trust policy names by their unique ids, resolved when
+//! the policy is saved; a user or role deleted and created again under the same name is a
+//! different principal that the policy does not name, and after the deletion IAM shows the
+//! bare id in the document (IAM User Guide, "IAM identifiers: Unique identifiers", and "AWS
+//! JSON policy elements: Principal": "If the user or role is deleted and recreated, the new
+//! principal has a new unique ID and the policy no longer matches").
+
+use std::collections::BTreeMap;
+
+use castellan_policy::Policy;
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Role;
+use crate::state::{IdOwner, State};
+
+pub fn user_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:user{path}{name}")
+}
+pub fn group_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:group{path}{name}")
+}
+pub fn role_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role{path}{name}")
+}
+pub fn instance_profile_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:instance-profile{path}{name}")
+}
+
+/// The role an ARN names, exactly (path and name as the role spells them).
+pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a Role> {
+    let e = EntityArn::parse(arn).filter(|e| e.kind == EntityKind::Role)?;
+    st.role(e.account, e.name)
+        .filter(|r| r.path == e.path && r.name == e.name)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityKind {
+    User,
+    Role,
+}
+
+/// `arn:aws:iam::ACCOUNT:user/PATH/NAME` or `…:role/PATH/NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityArn<'a> {
+    pub kind: EntityKind,
+    pub account: &'a str,
+    /// `/` or `/a/b/`.
+    pub path: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> EntityArn<'a> {
+    pub fn parse(arn: &'a str) -> Option<EntityArn<'a>> {
+        let rest = arn.strip_prefix("arn:aws:iam::")?;
+        let (account, resource) = rest.split_once(':')?;
+        let (kind, path_and_name) = if let Some(r) = resource.strip_prefix("user") {
+            (EntityKind::User, r)
+        } else {
+            (EntityKind::Role, resource.strip_prefix("role")?)
+        };
+        let cut = path_and_name.rfind('/')?;
+        let (path, name) = (path_and_name.get(..=cut)?, path_and_name.get(cut + 1..)?);
+        (path.starts_with('/') && !name.is_empty()).then_some(EntityArn {
+            kind,
+            account,
+            path,
+            name,
+        })
+    }
+}
+
+/// The unique id of the user or role `arn` names, if it exists now.
+fn entity_id<'s>(st: &'s State, e: &EntityArn<'_>) -> Option<&'s str> {
+    match e.kind {
+        EntityKind::User => st
+            .user(e.account, e.name)
+            .filter(|u| u.path == e.path)
+            .map(|u| u.id.as_str()),
+        EntityKind::Role => st
+            .role(e.account, e.name)
+            .filter(|r| r.path == e.path)
+            .map(|r| r.id.as_str()),
+    }
+}
+
+/// Ids of the users and roles a policy names, keyed by the ARN as written. AWS refuses a
+/// policy naming one that does not exist: `Invalid principal in policy: "AWS":"ARN"`.
+pub fn resolve_principals(st: &State, policy: &Policy) -> ApiResult<BTreeMap<String, String>> {
+    let mut ids = BTreeMap::new();
+    for value in policy.aws_principals() {
+        let Some(e) = EntityArn::parse(value) else {
+            continue;
+        };
+        let id = entity_id(st, &e).ok_or_else(|| {
+            ApiError::MalformedPolicyDocument(format!(
+                "Invalid principal in policy: \"AWS\":\"{value}\""
+            ))
+        })?;
+        ids.insert(value.to_owned(), id.to_owned());
+    }
+    Ok(ids)
+}
+
+/// The same, for a record stored before ids were kept: what still exists is resolved, the
+/// rest stays unresolved and so names no one.
+pub fn resolve_principals_leniently(st: &State, policy: &Policy) -> BTreeMap<String, String> {
+    policy
+        .aws_principals()
+        .filter_map(|value| {
+            Some((
+                value.to_owned(),
+                entity_id(st, &EntityArn::parse(value)?)?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Stands for a user or role ARN that resolved to no id: it equals no principal's ARN, id or
+/// account, so it names no one.
+const UNRESOLVED: &str = "\u{0}unresolved";
+
+/// A stored policy ready for evaluation: every user and role ARN replaced by the id it
+/// resolved to when the policy was saved (an unresolved one by a value that names no one).
+pub fn with_resolved_principals(policy: Policy, ids: &BTreeMap<String, String>) -> Policy {
+    policy.with_aws_principals(|value| match EntityArn::parse(value) {
+        Some(_) => ids
+            .get(value)
+            .map_or_else(|| UNRESOLVED.to_owned(), Clone::clone),
+        None => value.to_owned(),
+    })
+}
+
+/// The current ARN of the user or role with unique id `id`.
+pub fn arn_of_id(st: &State, id: &str) -> Option<String> {
+    match st.by_id.get(id)? {
+        IdOwner::User(key) => st
+            .users
+            .get(key)
+            .map(|u| user_arn(&u.account, &u.path, &u.name)),
+        IdOwner::Role(key) => st
+            .roles
+            .get(key)
+            .map(|r| role_arn(&r.account, &r.path, &r.name)),
+    }
+}
+
+/// A stored policy as IAM shows it: a principal that was renamed appears under its current
+/// ARN, one that was deleted as its bare unique id.
+pub fn display_document(st: &State, text: &str, ids: Option<&BTreeMap<String, String>>) -> String {
+    let mut out = text.to_owned();
+    for (arn, id) in ids.into_iter().flatten() {
+        let now = arn_of_id(st, id).unwrap_or_else(|| id.clone());
+        if now != *arn {
+            out = out.replace(&format!("\"{arn}\""), &format!("\"{now}\""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_arns_parse_with_their_paths() {
+        let e = EntityArn::parse("arn:aws:iam::123456789012:user/a/b/zed");
+        assert_eq!(
+            e,
+            Some(EntityArn {
+                kind: EntityKind::User,
+                account: "123456789012",
+                path: "/a/b/",
+                name: "zed"
+            })
+        );
+        let e = EntityArn::parse("arn:aws:iam::123456789012:role/r");
+        assert_eq!(
+            e,
+            Some(EntityArn {
+                kind: EntityKind::Role,
+                account: "123456789012",
+                path: "/",
+                name: "r"
+            })
+        );
+        assert_eq!(EntityArn::parse("arn:aws:iam::123456789012:root"), None);
+        assert_eq!(EntityArn::parse("arn:aws:iam::123456789012:user/"), None);
+        assert_eq!(
+            EntityArn::parse("arn:aws:sts::123456789012:assumed-role/r/s"),
+            None
+        );
+        assert_eq!(EntityArn::parse("123456789012"), None);
+    }
+}
