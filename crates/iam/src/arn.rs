@@ -163,7 +163,59 @@ pub fn display_document(st: &State, text: &str, ids: Option<&BTreeMap<String, St
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::model::{AccessKey, Change, KeyStatus, Record, User};
+
+    fn user(name: &str, id: &str) -> User {
+        User {
+            account: "123456789012".into(),
+            name: name.into(),
+            id: id.into(),
+            path: "/".into(),
+            created: 0,
+            tags: Vec::new(),
+            permissions_boundary: None,
+            inline_policies: BTreeMap::new(),
+            attached_policies: Vec::new(),
+            groups: Vec::new(),
+            login_profile: None,
+            password_last_used: None,
+        }
+    }
+
+    /// Records written before ids were kept are completed from what exists when they are
+    /// loaded; what no longer exists stays unresolved and names no one (fail closed).
+    #[test]
+    fn legacy_records_resolve_what_exists_and_nothing_else() {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:user/amy","arn:aws:iam::123456789012:user/gone"]},"Action":"sts:AssumeRole"}]}"#;
+        let legacy_role: Role = serde_json::from_value(serde_json::json!({
+            "account": "123456789012", "name": "r", "id": "AROAEXAMPLEROLE00001", "path": "/", "created": 0,
+            "assume_role_policy": trust, "max_session_duration": 3600
+        }))
+        .unwrap();
+        assert_eq!(legacy_role.principal_ids, None);
+        let legacy_key: AccessKey = serde_json::from_value(serde_json::json!({
+            "account": "123456789012", "user": "amy", "id": "AKIAEXAMPLE000000001", "sealed_secret": "x",
+            "status": "Active", "created": 0
+        }))
+        .unwrap();
+        assert_eq!(legacy_key.status, KeyStatus::Active);
+        let mut st = State::default();
+        st.apply(Change::Put(Record::Role(legacy_role)));
+        st.apply(Change::Put(Record::AccessKey(legacy_key)));
+        st.apply(Change::Put(Record::User(user("amy", "AIDAEXAMPLEUSER00001"))));
+        st.upgrade_legacy_records();
+        let role = st.role("123456789012", "r").unwrap();
+        let ids = role.principal_ids.clone().unwrap();
+        assert_eq!(ids.get("arn:aws:iam::123456789012:user/amy").map(String::as_str), Some("AIDAEXAMPLEUSER00001"));
+        assert_eq!(ids.get("arn:aws:iam::123456789012:user/gone"), None);
+        assert_eq!(st.access_keys.get("AKIAEXAMPLE000000001").unwrap().user_id.as_deref(), Some("AIDAEXAMPLEUSER00001"));
+        let policy = Policy::parse(trust, castellan_policy::PolicyKind::Trust).unwrap();
+        let resolved = with_resolved_principals(policy, &ids);
+        let names: Vec<&str> = resolved.aws_principals().collect();
+        assert_eq!(names, ["AIDAEXAMPLEUSER00001", UNRESOLVED]);
+    }
 
     #[test]
     fn entity_arns_parse_with_their_paths() {

@@ -136,14 +136,14 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 (None, _) => return Resource { arn: caller.arn(), tags: Vec::new() },
             };
             match st.user(account, &name) {
-                Some(u) => Resource { arn: crate::ops::user_arn(account, &u.path, &u.name), tags: u.tags.clone() },
-                None => Resource { arn: crate::ops::user_arn(account, path_or_root(member("Path")), &name), tags: Vec::new() },
+                Some(u) => Resource { arn: crate::arn::user_arn(account, &u.path, &u.name), tags: u.tags.clone() },
+                None => Resource { arn: crate::arn::user_arn(account, path_or_root(member("Path")), &name), tags: Vec::new() },
             }
         }
         Some("group") => match member("GroupName") {
             Some(name) => match st.group(account, name) {
-                Some(g) => Resource { arn: crate::ops::group_arn(account, &g.path, &g.name), tags: Vec::new() },
-                None => Resource { arn: crate::ops::group_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+                Some(g) => Resource { arn: crate::arn::group_arn(account, &g.path, &g.name), tags: Vec::new() },
+                None => Resource { arn: crate::arn::group_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
             },
             None => none(),
         },
@@ -154,8 +154,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             }
             match member("RoleName") {
                 Some(name) => match st.role(account, name) {
-                    Some(r) => Resource { arn: crate::ops::role_arn(account, &r.path, &r.name), tags: r.tags.clone() },
-                    None => Resource { arn: crate::ops::role_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+                    Some(r) => Resource { arn: crate::arn::role_arn(account, &r.path, &r.name), tags: r.tags.clone() },
+                    None => Resource { arn: crate::arn::role_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
                 },
                 None => none(),
             }
@@ -176,9 +176,9 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         },
         Some("instance-profile") => match member("InstanceProfileName") {
             Some(name) => match st.instance_profile(account, name) {
-                Some(p) => Resource { arn: crate::ops::instance_profile_arn(account, &p.path, &p.name), tags: p.tags.clone() },
+                Some(p) => Resource { arn: crate::arn::instance_profile_arn(account, &p.path, &p.name), tags: p.tags.clone() },
                 None => Resource {
-                    arn: crate::ops::instance_profile_arn(account, path_or_root(member("Path")), name),
+                    arn: crate::arn::instance_profile_arn(account, path_or_root(member("Path")), name),
                     tags: Vec::new(),
                 },
             },
@@ -303,7 +303,7 @@ fn request_principal(st: &State, caller: &Caller) -> RequestPrincipal {
         }
         Principal::AssumedRole { role_name, role_path, .. } => {
             let mut p = RequestPrincipal::new(PrincipalType::AssumedRole, caller.arn(), caller.user_id(), a.clone());
-            p.role_arn = Some(crate::ops::role_arn(&a, role_path, role_name));
+            p.role_arn = Some(crate::arn::role_arn(&a, role_path, role_name));
             p.tags = st.role(&a, role_name).map(|r| r.tags.clone()).unwrap_or_default();
             p
         }
