@@ -26,18 +26,49 @@ if [ -z "${CASTELLAN_TEST_DATABASE_URL:-}" ]; then
   fi
 fi
 
+# Every suite runs even when an earlier one fails; the failures are listed at the end and the
+# script then exits non-zero. Only a failed build stops it: nothing after could run.
+failed=()
+step() {
+  local name="$1"
+  shift
+  echo "== $name"
+  if ! "$@"; then
+    failed+=("$name")
+    echo "== $name: FAILED"
+  fi
+}
+
 echo "== cargo build"
 cargo build --locked --bin castellan
 
-echo "== cargo test"
-cargo test --locked --workspace
+step "cargo test" cargo test --locked --workspace
 
-echo "== end-to-end (aws CLI, boto3)"
-if ! python3 -c "import boto3, pytest, awscli" 2>/dev/null; then
-  python3 -m pip install --quiet -r tests/e2e/requirements.txt
-fi
-CASTELLAN_BIN="$target/debug/castellan" python3 -m pytest -q -p no:cacheprovider tests/e2e
+# The end-to-end suite's Python packages live in a virtual environment inside the checkout
+# (tests/e2e/.venv, ignored by git), never in the machine's Python; it sees the machine's
+# packages, so what is installed already is not downloaded again.
+venv="$PWD/tests/e2e/.venv"
+e2e_python() {
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv --system-site-packages "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import boto3, pytest, awscli" 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet -r tests/e2e/requirements.txt
+  fi
+}
+e2e() {
+  e2e_python && CASTELLAN_BIN="$target/debug/castellan" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/e2e
+}
+step "end-to-end (aws CLI, boto3)" e2e
 
-echo "== end-to-end (AWS SDK for Rust)"
 # A workspace of its own, so the default build stays light.
-(cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
+sdk_rust() {
+  (cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
+}
+step "end-to-end (AWS SDK for Rust)" sdk_rust
+
+if [ "${#failed[@]}" -ne 0 ]; then
+  echo "== FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "== all suites passed"

@@ -109,3 +109,18 @@ def test_cli_paginates_list_policies(server):
     """The CLI follows Marker pages by itself: all 1,452 AWS managed policies come back."""
     out = server.aws("iam", "list-policies", "--scope", "AWS", "--query", "Policies[].Arn")
     assert len(out) == len(set(out)) == 1452
+
+
+# README: "export AWS_ENDPOINT_URL_IAM=… / AWS_ENDPOINT_URL_STS=…" — the per-service variables
+# (AWS CLI User Guide, "Service-specific endpoints") point just IAM and STS at Castellan.
+def test_cli_service_specific_endpoints_from_environment(server):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in server.cli_env().items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.update(AWS_ENDPOINT_URL_IAM=server.endpoint, AWS_ENDPOINT_URL_STS=server.endpoint)
+    for args, key in ((["iam", "get-user"], "User"), (["sts", "get-caller-identity"], "Arn")):
+        res = subprocess.run([sys.executable, "-m", "awscli", *args, "--output", "json"], env=env,
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert key in json.loads(res.stdout)

@@ -175,6 +175,28 @@ def test_first_start_generates_root_credentials(server_factory, tmp_path):
     srv2.stop()
 
 
+# The saved root profile works with the aws CLI as it is, without AWS_DEFAULT_REGION (it names
+# IAM's region), and the data directory keeps itself out of git (a `.gitignore` of `*`).
+def test_saved_root_profile_has_a_region_and_the_data_dir_ignores_itself(server_factory, tmp_path):
+    import subprocess
+    import sys
+
+    data = tmp_path / "fresh-data"
+    srv = server_factory(data_dir=data, root_keys=False)
+    creds = data / "root-credentials"
+    assert "region = us-east-1" in creds.read_text()
+    assert (data / ".gitignore").read_text().splitlines()[-1] == "*"
+    account = re.search(r"\[castellan-(\d{12})\]", creds.read_text()).group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(creds), AWS_CONFIG_FILE=str(tmp_path / "no-config"))
+    out = subprocess.run(
+        [sys.executable, "-m", "awscli", "--profile", f"castellan-{account}", "--endpoint-url", srv.endpoint, "iam", "list-users"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    srv.stop()
+
+
 def test_in_memory_mode_writes_nothing(server_factory):
     """--in-memory keeps nothing on disk (the process runs in a scratch directory)."""
     srv = server_factory()

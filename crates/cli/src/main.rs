@@ -237,6 +237,10 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
                 std::fs::set_permissions(&storage.data_dir, std::fs::Permissions::from_mode(0o700))
                     .map_err(|e| format!("cannot protect {}: {e}", storage.data_dir.display()))?;
             }
+            // Keeps the master key, root credentials and database out of any git repository
+            // the directory is created in (a server started from a checkout, say).
+            std::fs::write(storage.data_dir.join(".gitignore"), "# Castellan's data: secrets, never commit.\n*\n")
+                .map_err(|e| format!("cannot write {}: {e}", storage.data_dir.join(".gitignore").display()))?;
         }
         let db: Box<dyn Store> = match &storage.database_url {
             Some(url) => Box::new(PostgresStore::open(url).map_err(|e| e.to_string())?),
@@ -268,7 +272,9 @@ fn explicit_credentials() -> Result<Option<RootCredentials>, String> {
 
 fn credentials_block(c: &RootCredentials) -> String {
     format!(
-        "[castellan-{}]\n# root user of account {}\naws_access_key_id = {}\naws_secret_access_key = {}\n\n",
+        // A region, so the aws CLI and SDKs can use the profile without AWS_DEFAULT_REGION
+        // (botocore reads `region` from the credentials file too). IAM is in us-east-1.
+        "[castellan-{}]\n# root user of account {}\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n\n",
         c.account_id, c.account_id, c.access_key_id, c.secret_access_key
     )
 }
