@@ -76,7 +76,8 @@ def split(results: list[Any]) -> tuple[list[Any], list[ClientError]]:
     return ok, failed
 
 
-def eventually_equal(get: Callable[[], Any], want: Any, within_s: float = 1.0) -> None:
+def eventually_equal(get: Callable[[], Any], want: Any, within_s: float = 20.0) -> None:
+    """Polls until `get()` equals `want`; the bound is generous (behaviour, not timing)."""
     deadline = time.monotonic() + within_s
     while True:
         try:
