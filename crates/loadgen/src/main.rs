@@ -925,7 +925,7 @@ mod tests {
         let addr = signature_checking_server("secret");
         let started = Instant::now();
         let report = run(&args_for(addr, "secret")).unwrap();
-        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(started.elapsed() < Duration::from_secs(60), "stops by itself (a generous bound: behaviour, not timing)");
         assert_eq!(report.errors, 0, "{:?}", report.first_error);
         assert!(report.ok > 10, "{report:?}");
         assert_eq!(report.connections, 4);
