@@ -543,6 +543,15 @@ def strip_ns(root: ET.Element) -> ET.Element:
     return root
 
 
+def vm_hwm_mb(pid: int) -> float:
+    """A process's peak resident set size (VmHWM of /proc/PID/status), in MB."""
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM in /proc/{pid}/status")
+
+
 def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// A request whose signature could not be verified; the code and status are AWS's for
     /// the particular failure (decided by the SigV4 crate).
     Authentication { code: &'static str, status: u16, message: String },
+    /// Too much work is waiting (the password pool's queue is full): IAM's `Throttling`,
+    /// "Rate exceeded", HTTP 400 (botocore's retry rules treat exactly that as a throttle).
+    Throttling,
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
 }
@@ -69,6 +72,7 @@ impl ApiError {
             Self::InvalidAuthorizationMessage(_) => "InvalidAuthorizationMessageException",
             Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
             Self::Authentication { code, .. } => code,
+            Self::Throttling => "Throttling",
             Self::ServiceFailure => "ServiceFailure",
         }
     }
@@ -92,7 +96,8 @@ impl ApiError {
             | Self::MalformedQueryString(_)
             | Self::PackedPolicyTooLarge(_)
             | Self::InvalidAuthorizationMessage(_)
-            | Self::InvalidQueryParameter(_) => 400,
+            | Self::InvalidQueryParameter(_)
+            | Self::Throttling => 400,
             Self::AccessDenied(_)
             | Self::MissingAuthenticationToken(_)
             | Self::InvalidClientTokenId(_)
@@ -139,6 +144,7 @@ impl ApiError {
             | Self::PackedPolicyTooLarge(m)
             | Self::InvalidAuthorizationMessage(m)
             | Self::Authentication { message: m, .. } => m,
+            Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }
     }

@@ -21,6 +21,7 @@ mod managed;
 mod model;
 mod ops;
 mod paginate;
+mod passwords;
 mod session;
 mod state;
 mod validate;
@@ -129,6 +130,8 @@ pub struct Iam {
     /// nodes'); [`Iam::sync`] follows the store's change feed from here.
     seen_revision: AtomicU64,
     policy_cache: authz::PolicyCache,
+    /// The argon2 pool and per-user password attempt limits.
+    passwords: passwords::Passwords,
 }
 
 impl Iam {
@@ -160,6 +163,7 @@ impl Iam {
             generation: AtomicU64::new(0),
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
+            passwords: passwords::Passwords::default(),
         })
     }
 

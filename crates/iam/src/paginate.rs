@@ -81,13 +81,21 @@ pub fn page_of<'a, T: 'a>(
 
 /// Pages through a plain slice (small per-entity lists: tags, keys, attached policies).
 pub fn page_slice<T: Clone>(all: &[T], marker: Option<&str>, max: Option<i32>) -> ApiResult<Page<T>> {
+    let (range, next_marker) = page_range(all.len(), marker, max)?;
+    let items = all.get(range).map(<[T]>::to_vec).unwrap_or_default();
+    Ok(Page { items, next_marker })
+}
+
+/// The positions of one page of a sequence of `total` items, computed from the marker alone
+/// (it is the position of the page's first item), and the next page's marker: a page costs
+/// O(page) whatever the position or the total, and the items need not exist beforehand.
+pub fn page_range(total: usize, marker: Option<&str>, max: Option<i32>) -> ApiResult<(std::ops::Range<usize>, Option<String>)> {
     let start = match marker {
         Some(m) => decode_marker(m)?.parse::<usize>().map_err(|_| ApiError::InvalidInput("Invalid Marker.".into()))?,
         None => 0,
     };
-    let max = max_items(max);
-    let items: Vec<T> = all.iter().skip(start).take(max).cloned().collect();
-    let end = start + items.len();
-    let next_marker = (end < all.len()).then(|| encode_marker(&end.to_string()));
-    Ok(Page { items, next_marker })
+    let start = start.min(total);
+    let end = start.saturating_add(max_items(max)).min(total);
+    let next_marker = (end < total).then(|| encode_marker(&end.to_string()));
+    Ok((start..end, next_marker))
 }

@@ -213,9 +213,11 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
 
 /// Operations that never write to the store run on the async workers; the others wait for a
 /// durable commit and run on blocking threads. STS writes nothing: its sessions are tokens.
+/// The policy simulator writes nothing either but evaluates up to a page of 1,000 requests,
+/// so it runs on blocking threads too.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List") || n.starts_with("Simulate")
+    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {

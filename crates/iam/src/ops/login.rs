@@ -3,7 +3,6 @@
 use castellan_api::iam;
 
 use super::{no_such_user, ts};
-use crate::crypto::{hash_password, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Change, LoginProfile, PasswordPolicy, Record, User};
 use crate::state::State;
@@ -53,8 +52,33 @@ fn no_profile(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Login Profile for User {name} cannot be found."))
 }
 
-fn hashed(password: &str) -> ApiResult<String> {
-    hash_password(password).map_err(|_| ApiError::ServiceFailure)
+impl Iam {
+    /// Whether `password` is the console password of user `user_name` in `account`: the one
+    /// way to check a user's password (ChangePassword; console sign-in). `NoSuchEntity`
+    /// without the user or its login profile; `LimitExceeded` while the user is locked after
+    /// too many wrong passwords (argon2 does not run); `Throttling` when the password pool is
+    /// full (see `crate::passwords`). Blocks until the check is done: call it from a blocking
+    /// thread.
+    pub fn verify_user_password(&self, account: &str, user_name: &str, password: &str) -> ApiResult<bool> {
+        // Copy what is needed and let go of the state: argon2 runs without the read lock.
+        let (user_id, name, phc) = {
+            let st = self.read();
+            let user = st.user(account, user_name).ok_or_else(|| no_such_user(user_name))?;
+            let profile = user.login_profile.as_ref().ok_or_else(|| no_profile(&user.name))?;
+            (user.id.clone(), user.name.clone(), profile.password_hash.clone())
+        };
+        let attempt = self.passwords.begin(&user_id, self.now()).ok_or_else(|| crate::passwords::locked(&name))?;
+        // On an error the attempt is dropped unfinished: no check happened.
+        let correct = self.passwords.verify(password, phc)?;
+        attempt.finish(correct, self.now());
+        Ok(correct)
+    }
+
+    /// An argon2id hash of `password`, computed on the password pool (`Throttling` when it is
+    /// full). Blocks until done: call it from a blocking thread.
+    fn hash_user_password(&self, password: &str) -> ApiResult<String> {
+        self.passwords.hash(password)
+    }
 }
 
 pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateLoginProfileRequest) -> ApiResult<iam::CreateLoginProfileResponse> {
@@ -71,7 +95,7 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateLoginProfileRequest) -> 
         check_password(st.accounts.get(&caller.account).and_then(|a| a.password_policy.as_ref()), &password)?;
     }
     // Hash outside the writer lock: argon2id is deliberately slow.
-    let hash = hashed(&password)?;
+    let hash = iam.hash_user_password(&password)?;
     iam.mutate(|st| {
         let mut user = subject(st, caller, r.user_name.as_deref())?.clone();
         if user.login_profile.is_some() {
@@ -107,7 +131,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: iam::UpdateLoginProfileRequest) -> 
             user.login_profile.as_ref().ok_or_else(|| no_profile(&user.name))?;
             check_password(st.accounts.get(&caller.account).and_then(|a| a.password_policy.as_ref()), pw)?;
             drop(st);
-            Some(hashed(pw)?)
+            Some(iam.hash_user_password(pw)?)
         }
         None => None,
     };
@@ -140,16 +164,14 @@ pub fn change_password(iam: &Iam, caller: &Caller, r: iam::ChangePasswordRequest
     let Principal::User { name, .. } = &caller.principal else {
         return Err(ApiError::InvalidInput("Only IAM users can change their own password with ChangePassword.".into()));
     };
+    if !iam.verify_user_password(&caller.account, name, &r.old_password)? {
+        return Err(ApiError::InvalidInput("The old password is incorrect.".into()));
+    }
     {
         let st = iam.read();
-        let user = st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?;
-        let profile = user.login_profile.as_ref().ok_or_else(|| no_profile(name))?;
-        if !verify_password(&r.old_password, &profile.password_hash) {
-            return Err(ApiError::InvalidInput("The old password is incorrect.".into()));
-        }
         check_password(st.accounts.get(&caller.account).and_then(|a| a.password_policy.as_ref()), &r.new_password)?;
     }
-    let hash = hashed(&r.new_password)?;
+    let hash = iam.hash_user_password(&r.new_password)?;
     iam.mutate(|st| {
         let mut user = st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?.clone();
         let profile = user.login_profile.as_mut().ok_or_else(|| no_profile(name))?;
@@ -157,4 +179,136 @@ pub fn change_password(iam: &Iam, caller: &Caller, r: iam::ChangePasswordRequest
         profile.password_reset_required = false;
         Ok((vec![Change::Put(Record::User(user))], ()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::mpsc;
+
+    use castellan_api::{Request, Response};
+    use castellan_store::MemoryStore;
+
+    use super::*;
+    use crate::passwords::{Limits, Passwords};
+    use crate::{MasterKey, RequestInfo};
+
+    static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
+
+    fn clock() -> i64 {
+        NOW.load(Ordering::SeqCst)
+    }
+
+    const PASSWORD: &str = "Corr3ct-Horse-Battery!";
+    const WRONG: &str = "Wr0ng-Horse-Battery!";
+
+    /// An account with user `mallory`, who has a console password and only the AWS managed
+    /// policy IAMUserChangePassword (the attacker of the security finding); returns mallory.
+    fn setup(limits: Limits) -> (Iam, Caller) {
+        let mut iam = Iam::open(Box::new(MemoryStore::new()), MasterKey::generate().0, clock).unwrap();
+        iam.passwords = Passwords::new(limits);
+        let creds = iam.create_account(Some("123456789012".into())).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        let run = |r| iam.handle(&root, &RequestInfo::default(), r).unwrap();
+        let user = || "mallory".to_owned();
+        run(Request::CreateUser(iam::CreateUserRequest { user_name: user(), ..Default::default() }));
+        run(Request::AttachUserPolicy(iam::AttachUserPolicyRequest {
+            user_name: user(),
+            policy_arn: "arn:aws:iam::aws:policy/IAMUserChangePassword".into(),
+        }));
+        run(Request::CreateLoginProfile(iam::CreateLoginProfileRequest {
+            user_name: Some(user()),
+            password: Some(PASSWORD.into()),
+            ..Default::default()
+        }));
+        let Response::CreateAccessKey(key) = run(Request::CreateAccessKey(iam::CreateAccessKeyRequest { user_name: Some(user()) }))
+        else {
+            panic!("not a CreateAccessKey response")
+        };
+        let (mallory, _) = iam.caller_for_access_key(&key.access_key.access_key_id).unwrap();
+        (iam, mallory)
+    }
+
+    fn change_password(iam: &Iam, caller: &Caller, old: &str, new: &str) -> ApiResult<()> {
+        let r = iam::ChangePasswordRequest { old_password: old.into(), new_password: new.into() };
+        iam.handle(caller, &RequestInfo::default(), Request::ChangePassword(r)).map(|_| ())
+    }
+
+    /// The memory bomb: ChangePassword calls beyond what the password pool runs and queues
+    /// fail at once with AWS's Throttling instead of each holding an argon2 computation.
+    #[test]
+    fn change_password_flood_is_throttled_when_the_password_pool_is_full() {
+        let limits = Limits { workers: 1, queue: 1, ..Limits::default() };
+        let (iam, mallory) = setup(limits);
+        // Hold the one worker, and fill the one place in the queue.
+        let (started_tx, started) = mpsc::channel();
+        let (release, gate) = mpsc::channel::<()>();
+        let busy = iam
+            .passwords
+            .submit(move || {
+                started_tx.send(()).unwrap();
+                gate.recv().unwrap();
+            })
+            .unwrap();
+        started.recv().unwrap();
+        let queued = iam.passwords.submit(|| ()).unwrap();
+        let runs = iam.passwords.argon2_runs();
+        let err = change_password(&iam, &mallory, WRONG, "N3w-Passw0rd-Here!").unwrap_err();
+        assert_eq!((err.code(), err.status(), err.message()), ("Throttling", 400, "Rate exceeded"));
+        // Hashing for CreateLoginProfile/UpdateLoginProfile goes through the same pool.
+        assert_eq!(iam.hash_user_password(PASSWORD).unwrap_err(), ApiError::Throttling);
+        assert_eq!(iam.passwords.argon2_runs(), runs);
+        release.send(()).unwrap();
+        busy.recv().unwrap();
+        queued.recv().unwrap();
+        // A refused check is not a failed attempt: the user is not any closer to a lockout,
+        // and the pool serves again.
+        change_password(&iam, &mallory, PASSWORD, "N3w-Passw0rd-Here!").unwrap();
+    }
+
+    /// Guessing the old password: after `max_failures` wrong ones the user's password is not
+    /// checked at all (LimitExceeded, no argon2) until the lockout ends.
+    #[test]
+    fn wrong_old_password_guessing_locks_the_user_without_running_argon2() {
+        let limits = Limits { max_failures: 3, window_secs: 300, lockout_secs: 300, ..Limits::default() };
+        let (iam, mallory) = setup(limits);
+        for _ in 0..3 {
+            let err = change_password(&iam, &mallory, WRONG, "N3w-Passw0rd-Here!").unwrap_err();
+            assert_eq!((err.code(), err.message()), ("InvalidInput", "The old password is incorrect."));
+        }
+        let runs = iam.passwords.argon2_runs();
+        for old in [WRONG, PASSWORD] {
+            let err = change_password(&iam, &mallory, old, "N3w-Passw0rd-Here!").unwrap_err();
+            assert_eq!((err.code(), err.status()), ("LimitExceeded", 409), "{err}");
+        }
+        assert_eq!(iam.passwords.argon2_runs(), runs, "a locked user's password is not checked");
+        // Every caller of the one verification path sees the lock.
+        assert_eq!(iam.verify_user_password("123456789012", "mallory", PASSWORD).unwrap_err().code(), "LimitExceeded");
+        NOW.fetch_add(300, Ordering::SeqCst);
+        change_password(&iam, &mallory, PASSWORD, "N3w-Passw0rd-Here!").unwrap();
+        assert!(iam.verify_user_password("123456789012", "mallory", "N3w-Passw0rd-Here!").unwrap());
+    }
+
+    /// The finding's attack: many concurrent ChangePassword calls with a wrong old password
+    /// from one user run at most `max_failures` argon2 verifications; the others are refused
+    /// (LimitExceeded, or Throttling while the pool is full) without running argon2.
+    #[test]
+    fn concurrent_wrong_change_password_flood_runs_at_most_the_allowed_checks() {
+        let limits = Limits { workers: 2, queue: 4, max_failures: 5, window_secs: 3600, lockout_secs: 3600 };
+        let (iam, mallory) = setup(limits);
+        let before = iam.passwords.argon2_runs();
+        let codes: Vec<&str> = std::thread::scope(|s| {
+            let calls: Vec<_> = (0..64)
+                .map(|_| s.spawn(|| change_password(&iam, &mallory, WRONG, "N3w-Passw0rd-Here!").unwrap_err().code()))
+                .collect();
+            calls.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        let checked = iam.passwords.argon2_runs() - before;
+        assert!(checked <= 5, "{checked} argon2 runs");
+        assert_eq!(codes.iter().filter(|&&c| c == "InvalidInput").count(), usize::try_from(checked).unwrap());
+        assert!(codes.iter().all(|c| ["InvalidInput", "LimitExceeded", "Throttling"].contains(c)), "{codes:?}");
+        assert!(codes.contains(&"LimitExceeded"));
+    }
 }
