@@ -50,15 +50,37 @@ struct Shared {
 /// Signing keys kept: one per active access key and day, and then some.
 const SIGNING_KEY_CACHE: usize = 4096;
 
-/// The regions a credential scope may name. IAM and STS are global services here: a client
-/// configured for any region is served.
+/// The regions a credential scope may name: every region of AWS's commercial partition
+/// (`aws`), as botocore 1.43.11 lists them (`botocore/data/endpoints.json`, partition `aws`,
+/// `regions`; the same botocore release as `data/aws/`). A scope naming anything else is
+/// refused with AWS's `SignatureDoesNotMatch` "Credential should be scoped to a valid region".
+///
+/// AWS itself takes only `us-east-1` for IAM, but a client pointed at a custom endpoint signs
+/// with whatever region it is configured for (boto3 `region_name="eu-west-1"`), so any real
+/// region is accepted for both services; what the request is authorized as having asked for
+/// is decided by [`requested_region`], not by the scope.
 const REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1",
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
     "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-    "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
-    "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 ];
+
+/// The region of IAM's single, global endpoint.
+const IAM_REGION: &str = "us-east-1";
+
+/// The value of `aws:RequestedRegion`: the region of the endpoint the request was made to.
+/// IAM has one endpoint, in us-east-1, whatever region the client signed with (IAM User
+/// Guide, "AWS global condition context keys", `aws:RequestedRegion`: "IAM calls are always
+/// made to the us-east-1 Region"). STS has regional endpoints; Castellan's endpoint stands
+/// for the one the client chose, which is the region it signed for.
+fn requested_region(service: Service, signed_region: &str) -> String {
+    match service {
+        Service::Iam => IAM_REGION.to_owned(),
+        Service::Sts => signed_region.to_owned(),
+    }
+}
 
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
@@ -235,7 +257,8 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
 }
 
 /// Verifies the request's SigV4 signature (header or presigned query) against the secret of
-/// the access key it names, and returns the caller and the region of the credential scope.
+/// the access key it names, and returns the caller and the region the request was made to
+/// ([`requested_region`]).
 /// Nothing of the request is acted on before this succeeds.
 fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Result<(Caller, String), ApiError> {
     let headers: Vec<(&str, &str)> = http
@@ -269,10 +292,11 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
+    let region = requested_region(service, &credential.region);
     if caller.session.is_none() {
-        iam.record_key_use(key_id, &credential.service, &credential.region);
+        iam.record_key_use(key_id, &credential.service, &region);
     }
-    Ok((caller, credential.region.clone()))
+    Ok((caller, region))
 }
 
 fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {
