@@ -10,11 +10,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
+import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.exceptions import ClientError
 
-from castellan_e2e import ACCOUNT_ID, assert_error, dumps, unique
+from castellan_e2e import ACCOUNT_ID, assert_error, dumps, strip_ns, unique
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,3 +113,187 @@ def test_region_spoofing_credential_scoped_to_a_region_that_does_not_exist_is_re
         c = server.client(service, region="xx-fake-9")
         c.list_users() if service == "iam" else c.get_caller_identity()
     assert_error(err, "SignatureDoesNotMatch", 403, "Credential should be scoped to a valid region, not 'xx-fake-9'. ")
+
+
+# ---------------------------------------------------------------------------------------
+# (7) Connection exhaustion: header, body and idle timeouts; a cap on open connections
+# ---------------------------------------------------------------------------------------
+
+# Generous bounds: the tests assert what happens, not how fast.
+EVENTUALLY_S = 30
+
+
+def connect(server) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=EVENTUALLY_S)
+    sock.settimeout(EVENTUALLY_S)
+    return sock
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Reads until the server closes the connection (within EVENTUALLY_S); whatever the
+    server sent before closing is discarded. False if it is still open then."""
+    deadline = time.monotonic() + EVENTUALLY_S
+    while time.monotonic() < deadline:
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+    return False
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 response with a Content-Length body: (status, headers, body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response head: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside the response body"
+        rest += chunk
+    return status, headers, rest[:length]
+
+
+def error_of(body: bytes) -> tuple[str, str, str]:
+    """(Type, Code, Message) of an AWS ErrorResponse."""
+    root = strip_ns(ET.fromstring(body))
+    assert root.tag == "ErrorResponse", body
+    return root.findtext("Error/Type"), root.findtext("Error/Code"), root.findtext("Error/Message")
+
+
+def request_bytes(body: bytes = b"Action=ListUsers&Version=2010-05-08", headers: str = "") -> bytes:
+    return (
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        + headers.encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+def served(server) -> bool:
+    """A signed request on a new connection succeeds."""
+    return "Users" in server.iam().list_users(MaxItems=1)
+
+
+def test_connection_exhaustion_half_sent_headers_are_closed_and_do_not_stall_signed_requests(server_factory):
+    """Clients that open sockets and send half a request head (slowloris) neither stall a
+    signed request nor keep their sockets: each is closed after the header timeout."""
+    srv = server_factory(env_extra={"CASTELLAN_HEADER_TIMEOUT": "1"})
+    half_sent = []
+    for _ in range(64):
+        sock = connect(srv)
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+        half_sent.append(sock)
+    idle = [connect(srv) for _ in range(64)]  # connect and send nothing at all
+    assert served(srv)
+    for sock in half_sent + idle:
+        assert closed_by_server(sock), "a half-sent or silent connection was never closed"
+        sock.close()
+    assert served(srv)
+
+
+def test_connection_exhaustion_over_the_cap_is_answered_503_service_unavailable(server_factory):
+    """With every connection slot taken, one more connection is answered at once with a 503
+    in AWS's error envelope (code ServiceUnavailable, AWS's "Common Errors" text) and closed,
+    not left hanging; once the idle holders are closed (header timeout), requests are served."""
+    srv = server_factory(env_extra={"CASTELLAN_MAX_CONNECTIONS": "4", "CASTELLAN_HEADER_TIMEOUT": "3"})
+    holders = [connect(srv) for _ in range(4)]
+    extra = connect(srv)
+    extra.sendall(request_bytes())
+    status, headers, body = read_response(extra)
+    assert status == 503, body
+    assert headers.get("content-type") == "text/xml"
+    assert error_of(body) == ("Receiver", "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+    assert strip_ns(ET.fromstring(body)).findtext("RequestId") == headers.get("x-amzn-requestid")
+    assert closed_by_server(extra)
+    extra.close()
+    for sock in holders:
+        assert closed_by_server(sock)
+        sock.close()
+    deadline = time.monotonic() + EVENTUALLY_S
+    while True:
+        try:
+            if served(srv):
+                break
+        except ClientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_connection_exhaustion_trickled_body_is_cut_off_by_the_body_timeout(server_factory):
+    """A body that does not arrive in full within the body timeout is answered 400
+    RequestTimeout (S3's code and text: IAM and STS publish none) and the connection closed."""
+    srv = server_factory(env_extra={"CASTELLAN_BODY_TIMEOUT": "1"})
+    sock = connect(srv)
+    body = b"Action=ListUsers&Version=2010-05-08"
+    sock.sendall(request_bytes(body)[: -len(body) + 5])  # the head and 5 bytes of the body
+    status, headers, answer = read_response(sock)
+    assert status == 400, answer
+    assert error_of(answer)[:2] == ("Sender", "RequestTimeout")
+    assert headers.get("connection") == "close"
+    assert closed_by_server(sock)
+    sock.close()
+    assert served(srv)
+
+
+def test_connection_exhaustion_idle_keep_alive_connection_is_closed_after_the_idle_timeout(server_factory):
+    """A kept-alive connection that sends no further request is closed after the idle
+    timeout; while it is within it, it serves the next request."""
+    srv = server_factory(env_extra={"CASTELLAN_IDLE_TIMEOUT": "2", "CASTELLAN_HEADER_TIMEOUT": "30"})
+    sock = connect(srv)
+    sock.sendall(request_bytes())  # unsigned: answered MissingAuthenticationToken, kept alive
+    status, headers, body = read_response(sock)
+    assert status == 403 and error_of(body)[1] == "MissingAuthenticationToken", body
+    assert headers.get("connection") != "close"
+    sock.sendall(request_bytes())  # the same connection carries a second request
+    assert read_response(sock)[0] == 403
+    assert closed_by_server(sock)
+    sock.close()
+
+
+# ---------------------------------------------------------------------------------------
+# (12) Oversized bodies
+# ---------------------------------------------------------------------------------------
+
+MAX_BODY = 1 << 20
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_oversized_body_is_refused_with_an_aws_error_envelope(server, declared):
+    """A body over the 1 MiB limit is answered 413 with AWS's ErrorResponse envelope (code
+    RequestEntityTooLarge; AWS publishes no answer for IAM/STS), whether its Content-Length
+    says so up front or it is sent chunked; the client, which sends its whole body before
+    reading, gets to read the answer."""
+    body = b"Action=ListUsers&Version=2010-05-08&Pad=" + b"x" * MAX_BODY
+    sock = connect(server)
+    if declared:
+        sock.sendall(request_bytes(body))
+    else:
+        head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[i : i + 65536] for i in range(0, len(body), 65536)))
+        sock.sendall(head + chunks + b"0\r\n\r\n")
+    status, headers, answer = read_response(sock)
+    assert status == 413, answer
+    assert headers.get("content-type") == "text/xml"
+    kind, code, message = error_of(answer)
+    assert (kind, code) == ("Sender", "RequestEntityTooLarge")
+    assert str(MAX_BODY) in message
+    sock.close()
+
+
+def test_oversized_body_is_refused_through_boto3(server, iam):
+    """The SDK's view: a policy document far over any limit, in a body over 1 MiB, is an
+    ordinary ClientError with the code and status, not a parse failure of plain text."""
+    with pytest.raises(ClientError) as err:
+        iam.create_policy(PolicyName=unique("big"), PolicyDocument="x" * (MAX_BODY + 1))
+    assert_error(err, "RequestEntityTooLarge", 413)
