@@ -319,3 +319,31 @@ impl hyper::service::Service<hyper::Request<Incoming>> for WatchedService {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn connection_cap_fits_the_open_file_limit() {
+        assert_eq!(connection_cap(4), 4);
+        assert!(connection_cap(usize::MAX) < usize::MAX, "the open-file limit bounds the cap");
+        assert_eq!(connection_cap(0), 1);
+    }
+
+    #[test]
+    fn each_phase_has_its_own_deadline() {
+        let config = Config::default();
+        let activity = Activity::new();
+        let head = activity.deadline(&config).unwrap();
+        assert_eq!(head, activity.opened + config.header_read_timeout);
+        activity.enter(HANDLING);
+        assert_eq!(activity.deadline(&config), None);
+        activity.enter(IDLE);
+        let idle = activity.deadline(&config).unwrap();
+        assert!(idle >= activity.opened + config.idle_timeout);
+        activity.enter(AWAITING_HEAD);
+        assert!(activity.deadline(&config).unwrap() < idle);
+    }
+}

@@ -456,3 +456,59 @@ fn escape(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, axum::http::HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_is_read_whole() {
+        let body = b"Action=ListUsers&Version=2010-05-08".to_vec();
+        let read = read_body(&headers(&[("content-length", "35")]), Body::from(body.clone()), LONG).await;
+        assert_eq!(read.unwrap(), body);
+        let at_limit = vec![b'x'; MAX_BODY];
+        assert_eq!(read_body(&HeaderMap::new(), Body::from(at_limit), LONG).await.unwrap().len(), MAX_BODY);
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_too_large_whether_declared_or_as_it_arrives() {
+        let over = vec![b'x'; MAX_BODY + 1];
+        let declared = headers(&[("content-length", &over.len().to_string())]);
+        assert!(matches!(read_body(&declared, Body::from(over.clone()), LONG).await, Err(BodyError::TooLarge)));
+        assert!(matches!(read_body(&HeaderMap::new(), Body::from(over), LONG).await, Err(BodyError::TooLarge)));
+        // Far over, or a client waiting for "100 Continue": answered without reading.
+        let huge = headers(&[("content-length", "1000000000000")]);
+        assert!(matches!(read_body(&huge, Body::empty(), LONG).await, Err(BodyError::TooLarge)));
+        let waits = headers(&[("content-length", &(MAX_BODY + 1).to_string()), ("expect", "100-continue")]);
+        assert!(matches!(read_body(&waits, Body::empty(), LONG).await, Err(BodyError::TooLarge)));
+    }
+
+    #[test]
+    fn oversized_body_answer_is_an_aws_error_envelope_that_closes_the_connection() {
+        let response = BodyError::TooLarge.response("req-1");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(response.headers().get("connection").unwrap(), "close");
+        assert_eq!(response.headers().get("content-type").unwrap(), "text/xml");
+        let xml = error_xml(Service::Iam, "RequestEntityTooLarge", 413, "m & <n>", "req-1");
+        assert!(xml.contains("<Type>Sender</Type>") && xml.contains("<Code>RequestEntityTooLarge</Code>"));
+        assert!(xml.contains("<Message>m &amp; &lt;n&gt;</Message>") && xml.contains("<RequestId>req-1</RequestId>"));
+        assert!(error_xml(Service::Iam, "ServiceUnavailable", 503, "m", "r").contains("<Type>Receiver</Type>"));
+    }
+
+    #[test]
+    fn aws_requested_region_is_us_east_1_for_iam_and_the_signed_region_for_sts() {
+        assert_eq!(requested_region(Service::Iam, "eu-west-1"), "us-east-1");
+        assert_eq!(requested_region(Service::Sts, "eu-west-1"), "eu-west-1");
+    }
+}
