@@ -399,9 +399,12 @@ class Server:
         secret_key: str = ROOT_SECRET_ACCESS_KEY,
         session_token: str | None = None,
         validate: bool = True,
+        region: str = REGION,
     ):
+        """A boto3 client of this server configured for `region` (it signs with that region,
+        as a client pointed at a custom endpoint does)."""
         cfg = Config(
-            region_name=REGION,
+            region_name=region,
             retries={"total_max_attempts": 1, "mode": "standard"},
             connect_timeout=5,
             read_timeout=60,
@@ -410,7 +413,7 @@ class Server:
         return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint,
-            region_name=REGION,
+            region_name=region,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
             aws_session_token=session_token,
@@ -487,8 +490,10 @@ class Server:
         secret_key: str = ROOT_SECRET_ACCESS_KEY,
         sign: bool = True,
         headers: dict[str, str] | None = None,
+        region: str = REGION,
     ) -> "RawResponse":
-        """Send one SigV4-signed query-protocol request; never raises on HTTP errors."""
+        """Send one SigV4-signed (for `region`) query-protocol request; never raises on HTTP
+        errors."""
         body = urllib.parse.urlencode(params)
         if method == "GET":
             url = f"{self.endpoint}/?{body}"
@@ -502,7 +507,7 @@ class Server:
         req = botocore.awsrequest.AWSRequest(method=method, url=url, data=data, headers=hdrs)
         if sign:
             creds = botocore.credentials.Credentials(access_key, secret_key)
-            botocore.auth.SigV4Auth(creds, service, REGION).add_auth(req)
+            botocore.auth.SigV4Auth(creds, service, region).add_auth(req)
         prepared = req.prepare()
         ureq = urllib.request.Request(prepared.url, data=prepared.body, method=method, headers=dict(prepared.headers.items()))
         try:

@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -55,6 +56,20 @@ struct ServeArgs {
     /// How far, in seconds, a request's signing time may be from this server's clock.
     #[arg(long, default_value_t = 300, env = "CASTELLAN_MAX_CLOCK_SKEW")]
     max_clock_skew: i64,
+    /// Seconds a connection may take to send a whole request head (from accept, or from the
+    /// head's first byte on a kept-alive connection); then it is closed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_HEADER_TIMEOUT")]
+    header_timeout: u64,
+    /// Seconds a request body may take to arrive in full (answered 400 RequestTimeout).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_BODY_TIMEOUT")]
+    body_timeout: u64,
+    /// Seconds a kept-alive connection may wait for its next request; then it is closed.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_IDLE_TIMEOUT")]
+    idle_timeout: u64,
+    /// Connections open at once (at most the open-file limit less 128); one more is
+    /// answered 503 ServiceUnavailable and closed.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_MAX_CONNECTIONS")]
+    max_connections: u64,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -307,7 +322,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
-        let config = castellan_server::Config { max_clock_skew_secs: args.max_clock_skew };
+        let config = castellan_server::Config {
+            max_clock_skew_secs: args.max_clock_skew,
+            header_read_timeout: Duration::from_secs(args.header_timeout),
+            body_read_timeout: Duration::from_secs(args.body_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        };
         castellan_server::serve(listener, Arc::new(iam), config).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)

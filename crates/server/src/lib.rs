@@ -11,8 +11,9 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -20,21 +21,41 @@ use axum::Router;
 use castellan_api::query::QueryParams;
 use castellan_api::{Operation, Request, Service};
 use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
+use http_body_util::BodyExt as _;
+
+mod conn;
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
 
-/// How the server checks requests.
+/// How the server checks requests and bounds connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// How far a request's signing time may be from the server's clock, in seconds.
     pub max_clock_skew_secs: i64,
+    /// How long a connection may take to send a whole request head, counted from accept
+    /// or from the head's first byte on a kept-alive connection.
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive in full, counted from the end of the head.
+    pub body_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// How many connections may be open at once (lowered to fit the process's open-file
+    /// limit); one more is answered `503 ServiceUnavailable` and closed.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
-    /// Five minutes of clock skew.
+    /// Five minutes of clock skew; 10 s for a request head, 30 s for a body, 60 s idle;
+    /// 4096 connections.
     fn default() -> Self {
-        Self { max_clock_skew_secs: 300 }
+        Self {
+            max_clock_skew_secs: 300,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
     }
 }
 
@@ -50,30 +71,49 @@ struct Shared {
 /// Signing keys kept: one per active access key and day, and then some.
 const SIGNING_KEY_CACHE: usize = 4096;
 
-/// The regions a credential scope may name. IAM and STS are global services here: a client
-/// configured for any region is served.
+/// The regions a credential scope may name: every region of AWS's commercial partition
+/// (`aws`), as botocore 1.43.11 lists them (`botocore/data/endpoints.json`, partition `aws`,
+/// `regions`; the same botocore release as `data/aws/`). A scope naming anything else is
+/// refused with AWS's `SignatureDoesNotMatch` "Credential should be scoped to a valid region".
+///
+/// AWS itself takes only `us-east-1` for IAM, but a client pointed at a custom endpoint signs
+/// with whatever region it is configured for (boto3 `region_name="eu-west-1"`), so any real
+/// region is accepted for both services; what the request is authorized as having asked for
+/// is decided by [`requested_region`], not by the scope.
 const REGIONS: &[&str] = &[
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2", "ap-south-1",
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
     "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-    "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1",
-    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
-    "eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 ];
+
+/// The region of IAM's single, global endpoint.
+const IAM_REGION: &str = "us-east-1";
+
+/// The value of `aws:RequestedRegion`: the region of the endpoint the request was made to.
+/// IAM has one endpoint, in us-east-1, whatever region the client signed with (IAM User
+/// Guide, "AWS global condition context keys", `aws:RequestedRegion`: "IAM calls are always
+/// made to the us-east-1 Region"). STS has regional endpoints; Castellan's endpoint stands
+/// for the one the client chose, which is the region it signed for.
+fn requested_region(service: Service, signed_region: &str) -> String {
+    match service {
+        Service::Iam => IAM_REGION.to_owned(),
+        Service::Sts => signed_region.to_owned(),
+    }
+}
 
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    Router::new()
-        .fallback(entry)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .with_state(shared)
+    Router::new().fallback(entry).with_state(shared)
 }
 
 /// How often recorded access-key use is written to the store.
-const KEY_USAGE_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
+const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
-const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
@@ -109,8 +149,8 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
-    let app = router(Arc::clone(&iam), config).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let app = router(Arc::clone(&iam), config);
+    let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
     flusher.abort();
     follower.abort();
     flush(&iam).await;
@@ -153,9 +193,13 @@ async fn entry(
     method: Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let request_id = request_id();
+    let body = match read_body(&headers, body, shared.config.body_read_timeout).await {
+        Ok(body) => body,
+        Err(e) => return e.response(&request_id),
+    };
     let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
     let (service, result) = handle(&shared, &http, &request_id).await;
     match result {
@@ -237,7 +281,8 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
 }
 
 /// Verifies the request's SigV4 signature (header or presigned query) against the secret of
-/// the access key it names, and returns the caller and the region of the credential scope.
+/// the access key it names, and returns the caller and the region the request was made to
+/// ([`requested_region`]).
 /// Nothing of the request is acted on before this succeeds.
 fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Result<(Caller, String), ApiError> {
     let headers: Vec<(&str, &str)> = http
@@ -271,10 +316,11 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
+    let region = requested_region(service, &credential.region);
     if caller.session.is_none() {
-        iam.record_key_use(key_id, &credential.service, &credential.region);
+        iam.record_key_use(key_id, &credential.service, &region);
     }
-    Ok((caller, credential.region.clone()))
+    Ok((caller, region))
 }
 
 fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {
@@ -292,16 +338,110 @@ fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {
 }
 
 fn error_response(service: Service, e: &ApiError, request_id: &str) -> Response {
-    let xml = format!(
-        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{c}</Code>\n    <Message>{m}</Message>\n  </Error>\n  <RequestId>{id}</RequestId>\n</ErrorResponse>\n",
-        ns = service.xml_namespace(),
-        t = e.fault(),
-        c = e.code(),
-        m = escape(e.message()),
-        id = request_id,
-    );
+    let xml = error_xml(service, e.code(), e.status(), e.message(), request_id);
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     xml_response(status, xml, request_id)
+}
+
+/// AWS's `ErrorResponse` envelope (the fault is `Receiver` for a 5xx status, else `Sender`).
+fn error_xml(service: Service, code: &str, status: u16, message: &str, request_id: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{code}</Code>\n    <Message>{m}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        ns = service.xml_namespace(),
+        t = if status >= 500 { "Receiver" } else { "Sender" },
+        m = escape(message),
+    )
+}
+
+/// AWS's message for `ServiceUnavailable` (503), from the "Common Errors" of its query APIs.
+const SERVICE_UNAVAILABLE_MESSAGE: &str = "The request has failed due to a temporary failure of the server.";
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+enum BodyError {
+    /// Longer than [`MAX_BODY`] (by its `Content-Length`, or as it arrived).
+    TooLarge,
+    /// Not all there within the body timeout.
+    Timeout,
+    /// The client broke off (or sent a malformed chunk) before the body's end.
+    Incomplete,
+}
+
+impl BodyError {
+    /// The error, in AWS's envelope (the IAM namespace: the body that would name the service
+    /// was not read), closing the connection, whose unread rest cannot carry another request.
+    /// No AWS text is published for these on IAM or STS; S3's codes and words are used
+    /// (`RequestTimeout` 400, `IncompleteBody` 400), with 413 `RequestEntityTooLarge` for
+    /// a body over the limit.
+    fn response(&self, request_id: &str) -> Response {
+        let (code, status, message) = match self {
+            Self::TooLarge => (
+                "RequestEntityTooLarge",
+                413,
+                format!("Request body must be no longer than {MAX_BODY} bytes."),
+            ),
+            Self::Timeout => (
+                "RequestTimeout",
+                400,
+                "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.".to_owned(),
+            ),
+            Self::Incomplete => (
+                "IncompleteBody",
+                400,
+                "The request body ended before the number of bytes specified by the Content-Length HTTP header.".to_owned(),
+            ),
+        };
+        let xml = error_xml(Service::Iam, code, status, &message, request_id);
+        let mut response =
+            xml_response(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), xml, request_id);
+        response.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+        response
+    }
+}
+
+/// How much of a body over [`MAX_BODY`] is read and discarded before answering 413, so that
+/// a client that sends its whole body before reading the answer (as the SDKs do) gets to
+/// read it: a connection closed with its request unread is reset, answer and all.
+const MAX_DISCARD: u64 = 16 * MAX_BODY as u64;
+
+/// Reads the whole body: at most [`MAX_BODY`] bytes, all of it within `timeout`.
+async fn read_body(headers: &HeaderMap, mut body: Body, timeout: Duration) -> Result<Vec<u8>, BodyError> {
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut too_large = declared.is_some_and(|n| n > MAX_BODY as u64);
+    // A client waiting for "100 Continue" sends nothing more if answered at once.
+    let waits_to_send = headers.get("expect").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if too_large && (waits_to_send || declared.is_some_and(|n| n > MAX_DISCARD)) {
+        return Err(BodyError::TooLarge);
+    }
+    let capacity = if too_large { 0 } else { declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0) };
+    let read = async move {
+        let mut bytes = Vec::with_capacity(capacity);
+        let mut received: u64 = 0;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| BodyError::Incomplete)?;
+            if let Ok(data) = frame.into_data() {
+                received = received.saturating_add(data.len() as u64);
+                if too_large || bytes.len() + data.len() > MAX_BODY {
+                    too_large = true;
+                    bytes = Vec::new();
+                    if received > MAX_DISCARD {
+                        break;
+                    }
+                } else {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        }
+        if too_large {
+            Err(BodyError::TooLarge)
+        } else {
+            Ok(bytes)
+        }
+    };
+    tokio::time::timeout(timeout, read).await.map_err(|_| BodyError::Timeout)?
 }
 
 fn escape(s: &str) -> String {
@@ -317,4 +457,60 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, axum::http::HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_is_read_whole() {
+        let body = b"Action=ListUsers&Version=2010-05-08".to_vec();
+        let read = read_body(&headers(&[("content-length", "35")]), Body::from(body.clone()), LONG).await;
+        assert_eq!(read.unwrap(), body);
+        let at_limit = vec![b'x'; MAX_BODY];
+        assert_eq!(read_body(&HeaderMap::new(), Body::from(at_limit), LONG).await.unwrap().len(), MAX_BODY);
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_too_large_whether_declared_or_as_it_arrives() {
+        let over = vec![b'x'; MAX_BODY + 1];
+        let declared = headers(&[("content-length", &over.len().to_string())]);
+        assert!(matches!(read_body(&declared, Body::from(over.clone()), LONG).await, Err(BodyError::TooLarge)));
+        assert!(matches!(read_body(&HeaderMap::new(), Body::from(over), LONG).await, Err(BodyError::TooLarge)));
+        // Far over, or a client waiting for "100 Continue": answered without reading.
+        let huge = headers(&[("content-length", "1000000000000")]);
+        assert!(matches!(read_body(&huge, Body::empty(), LONG).await, Err(BodyError::TooLarge)));
+        let waits = headers(&[("content-length", &(MAX_BODY + 1).to_string()), ("expect", "100-continue")]);
+        assert!(matches!(read_body(&waits, Body::empty(), LONG).await, Err(BodyError::TooLarge)));
+    }
+
+    #[test]
+    fn oversized_body_answer_is_an_aws_error_envelope_that_closes_the_connection() {
+        let response = BodyError::TooLarge.response("req-1");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(response.headers().get("connection").unwrap(), "close");
+        assert_eq!(response.headers().get("content-type").unwrap(), "text/xml");
+        let xml = error_xml(Service::Iam, "RequestEntityTooLarge", 413, "m & <n>", "req-1");
+        assert!(xml.contains("<Type>Sender</Type>") && xml.contains("<Code>RequestEntityTooLarge</Code>"));
+        assert!(xml.contains("<Message>m &amp; &lt;n&gt;</Message>") && xml.contains("<RequestId>req-1</RequestId>"));
+        assert!(error_xml(Service::Iam, "ServiceUnavailable", 503, "m", "r").contains("<Type>Receiver</Type>"));
+    }
+
+    #[test]
+    fn aws_requested_region_is_us_east_1_for_iam_and_the_signed_region_for_sts() {
+        assert_eq!(requested_region(Service::Iam, "eu-west-1"), "us-east-1");
+        assert_eq!(requested_region(Service::Sts, "eu-west-1"), "eu-west-1");
+    }
 }
