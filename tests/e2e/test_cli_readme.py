@@ -124,3 +124,17 @@ def test_cli_service_specific_endpoints_from_environment(server):
                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
         assert key in json.loads(res.stdout)
+
+
+# With AWS_ENDPOINT_URL sending every service here, a call to another service is answered with
+# an error that names it and says Castellan serves IAM and STS, in the form its client reads
+# (REST-XML for S3, query XML for EC2, JSON for DynamoDB and Lambda) — not a signature error.
+@pytest.mark.parametrize(
+    "args,service",
+    [(("s3", "ls"), "s3"), (("ec2", "describe-vpcs"), "ec2"), (("dynamodb", "list-tables"), "dynamodb"), (("lambda", "list-functions"), "lambda")],
+)
+def test_other_services_are_refused_by_name(server, args, service):
+    res = server.aws_run(*args, endpoint_flag=False)
+    assert res.returncode != 0
+    assert "(NotImplemented)" in res.stderr, res.stderr
+    assert f"Castellan serves IAM and STS only, and this request is signed for the service '{service}'" in res.stderr, res.stderr

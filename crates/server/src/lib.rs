@@ -201,6 +201,9 @@ async fn entry(
         Err(e) => return e.response(&request_id),
     };
     let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
+    if let Some(e) = signed_for_another_service(&http) {
+        return other_service_response(&http, &e, &request_id);
+    }
     let (service, result) = handle(&shared, &http, &request_id).await;
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
@@ -253,6 +256,59 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
     }
     .await;
     (service, result.map(|r| r.to_xml(request_id)))
+}
+
+/// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
+/// sends every service here, say) is answered with an error that says so, instead of the
+/// signature or parameter error it would otherwise meet. Only the claimed scope is read;
+/// nothing is authenticated, so the answer reveals nothing.
+fn signed_for_another_service(http: &HttpRequest<'_>) -> Option<ApiError> {
+    let headers: Vec<(&str, &str)> = http
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default()))
+        .collect();
+    let request = castellan_sigv4::SignedRequest {
+        method: http.method.as_str(),
+        path: http.path,
+        query: http.query.unwrap_or_default(),
+        headers: &headers,
+        body: &[],
+    };
+    let claim = castellan_sigv4::parse(&request).ok()?;
+    let service = claim.credential().service.as_str();
+    if service == "iam" || service == "sts" {
+        return None;
+    }
+    Some(ApiError::NotImplemented(format!(
+        "Castellan serves IAM and STS only, and this request is signed for the service '{service}'. \
+         Point only IAM and STS at Castellan (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS)."
+    )))
+}
+
+/// The error for a request meant for another service, in the form its client reads: AWS's XML
+/// envelope for the query protocol (a form body or an `Action` parameter: EC2, SNS, …) and the
+/// REST-XML services (S3, Route 53, CloudFront), JSON for the JSON protocols (DynamoDB,
+/// Lambda, KMS, …).
+fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str) -> Response {
+    let form = http.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let action = http.query.is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+    let rest_xml = http
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| ["/s3/aws4_request", "/route53/aws4_request", "/cloudfront/aws4_request"].iter().any(|s| a.contains(s)));
+    if form || action || rest_xml || !http.headers.contains_key("authorization") {
+        return error_response(Service::Iam, e, request_id);
+    }
+    let body = serde_json::json!({ "__type": e.code(), "message": e.message() }).to_string();
+    let mut resp = (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::NOT_IMPLEMENTED), body).into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", axum::http::HeaderValue::from_static("application/x-amz-json-1.1"));
+    if let Ok(v) = axum::http::HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
 }
 
 /// Operations that never write to the store run on the async workers; the others wait for a
