@@ -11,6 +11,7 @@ from castellan_e2e import (
     assert_recent,
     dumps,
     policy_doc,
+    unique,
 )
 
 
@@ -343,3 +344,22 @@ def test_unique_ids_are_not_reused(iam, name):
     # A recreated user does not inherit the old one's tags, policies or keys.
     assert iam.list_user_tags(UserName=n)["Tags"] == []
     assert iam.list_access_keys(UserName=n)["AccessKeyMetadata"] == []
+
+
+# The credentials Castellan cannot issue yet (MFA devices, SSH public keys, signing
+# certificates, service-specific credentials): a user has none, and the listings say so as AWS
+# does (ListMFADevices, ListSSHPublicKeys, ListSigningCertificates,
+# ListServiceSpecificCredentials, ListVirtualMFADevices API references); an unknown user is
+# NoSuchEntity. Terraform's force_destroy walks exactly these before deleting a user.
+def test_user_has_no_mfa_devices_ssh_keys_signing_certificates_or_service_credentials(iam):
+    name = unique("creds")
+    iam.create_user(UserName=name)
+    assert iam.list_mfa_devices(UserName=name)["MFADevices"] == []
+    assert iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"] == []
+    assert iam.list_signing_certificates(UserName=name)["Certificates"] == []
+    assert iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"] == []
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    for call in (iam.list_mfa_devices, iam.list_ssh_public_keys, iam.list_signing_certificates, iam.list_service_specific_credentials):
+        with pytest.raises(ClientError) as e:
+            call(UserName=unique("nobody"))
+        assert_error(e, "NoSuchEntity", 404)

@@ -11,8 +11,8 @@ use crate::state::State;
 use crate::validate::quota;
 use crate::{Caller, Iam, Principal};
 
-/// The user an access-key call is about: the named one, else the caller (`None` = root).
-fn subject(st: &State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Option<String>> {
+/// The user a request is about: the named one, else the caller (`None` = root).
+pub fn subject(st: &State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Option<String>> {
     match (user_name, &caller.principal) {
         (Some(n), _) => Ok(Some(st.user(&caller.account, n).ok_or_else(|| no_such_user(n))?.name.clone())),
         (None, Principal::User { name, .. }) => Ok(Some(name.clone())),

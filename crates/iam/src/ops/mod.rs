@@ -1,6 +1,7 @@
 //! One function per operation, and the one `match` that routes a request to it.
 
 mod account;
+mod credentials;
 mod groups;
 mod inline;
 mod instance_profiles;
@@ -270,6 +271,16 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             Response::DeleteAccessKey
         }
         Request::GetAccessKeyLastUsed(r) => Response::GetAccessKeyLastUsed(keys::last_used(iam, caller, r)?),
+        // Credentials Castellan cannot issue yet: every user has none.
+        Request::ListMFADevices(r) => Response::ListMFADevices(credentials::list_mfa_devices(iam, caller, &r)?),
+        Request::ListVirtualMFADevices(_) => Response::ListVirtualMFADevices(credentials::list_virtual_mfa_devices()),
+        Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
+        Request::ListSigningCertificates(r) => {
+            Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
+        }
+        Request::ListServiceSpecificCredentials(r) => {
+            Response::ListServiceSpecificCredentials(credentials::list_service_specific_credentials(iam, caller, &r)?)
+        }
         // Login profiles and passwords
         Request::CreateLoginProfile(r) => Response::CreateLoginProfile(login::create(iam, caller, r)?),
         Request::GetLoginProfile(r) => Response::GetLoginProfile(login::get(iam, caller, r)?),
