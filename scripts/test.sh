@@ -41,3 +41,19 @@ CASTELLAN_BIN="$target/debug/castellan" python3 -m pytest -q -p no:cacheprovider
 echo "== end-to-end (AWS SDK for Rust)"
 # A workspace of its own, so the default build stays light.
 (cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
+
+echo "== end-to-end (Terraform, hashicorp/aws)"
+# The provider comes from a local filesystem mirror (CASTELLAN_TF_PLUGIN_MIRROR, default
+# /opt/tf-plugins), never from the network; the suite skips without terraform or the mirror.
+if command -v "${TERRAFORM:-terraform}" >/dev/null; then
+  CASTELLAN_BIN="$target/debug/castellan" python3 -m pytest -q -p no:cacheprovider tests/terraform
+else
+  echo "terraform is not installed: skipping the Terraform suite (tests/terraform)"
+fi
+
+echo "== end-to-end (AWS SDK for JavaScript v3)"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  (cd tests/sdk-js && npm ci --no-audit --no-fund && CASTELLAN_BIN="$target/debug/castellan" node --test)
+else
+  echo "node or npm is not installed: skipping the AWS SDK for JavaScript suite (tests/sdk-js)"
+fi
