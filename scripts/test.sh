@@ -67,6 +67,27 @@ sdk_rust() {
 }
 step "end-to-end (AWS SDK for Rust)" sdk_rust
 
+# Terraform's AWS provider comes from a local filesystem mirror (CASTELLAN_TF_PLUGIN_MIRROR,
+# default /opt/tf-plugins), never from the network; the suite skips without terraform or the
+# mirror.
+terraform_suite() {
+  if command -v "${TERRAFORM:-terraform}" >/dev/null; then
+    e2e_python && CASTELLAN_BIN="$target/debug/castellan" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/terraform
+  else
+    echo "terraform is not installed: skipping the Terraform suite (tests/terraform)"
+  fi
+}
+step "end-to-end (Terraform, hashicorp/aws)" terraform_suite
+
+sdk_js() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    (cd tests/sdk-js && npm ci --no-audit --no-fund && CASTELLAN_BIN="$target/debug/castellan" node --test)
+  else
+    echo "node or npm is not installed: skipping the AWS SDK for JavaScript suite (tests/sdk-js)"
+  fi
+}
+step "end-to-end (AWS SDK for JavaScript v3)" sdk_js
+
 if [ "${#failed[@]}" -ne 0 ]; then
   echo "== FAILED: ${failed[*]}"
   exit 1
