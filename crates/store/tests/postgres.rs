@@ -153,7 +153,7 @@ fn migrations_run_once_when_nodes_start_together() {
         .query_one(&format!("SELECT value FROM {}.castellan_meta WHERE name = 'schema_version'", schema.name), &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 }
 
 #[test]
