@@ -214,8 +214,9 @@ fn write_private(path: &Path, contents: &[u8], append: bool) -> Result<(), Strin
 }
 
 /// The master key: `CASTELLAN_MASTER_KEY` (base64 of 32 bytes), else `master.key` in the data
-/// directory, created on first start.
-fn master_key(data_dir: Option<&Path>) -> Result<MasterKey, String> {
+/// directory, created on first start — only then: when the store already holds data
+/// (`has_data`), sealed under the key that is missing, no new key is made.
+fn master_key(data_dir: Option<&Path>, has_data: bool) -> Result<MasterKey, String> {
     if let Ok(b64) = std::env::var("CASTELLAN_MASTER_KEY") {
         let bytes = STANDARD.decode(b64.trim()).map_err(|_| "CASTELLAN_MASTER_KEY is not base64".to_owned())?;
         let arr: [u8; 32] = bytes.try_into().map_err(|_| "CASTELLAN_MASTER_KEY must be 32 bytes".to_owned())?;
@@ -229,6 +230,12 @@ fn master_key(data_dir: Option<&Path>) -> Result<MasterKey, String> {
             let arr: [u8; 32] = bytes.try_into().map_err(|_| format!("{} is corrupt", path.display()))?;
             Ok(MasterKey::from_bytes(&arr))
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && has_data => Err(format!(
+            "{} is missing, but the database already holds data sealed under a master key: refusing \
+             to create a new key (it could open none of the stored secrets). Restore that file, or set \
+             CASTELLAN_MASTER_KEY to the key",
+            path.display()
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let (key, bytes) = MasterKey::generate();
             write_private(&path, format!("{}\n", STANDARD.encode(bytes)).as_bytes(), false)?;
@@ -263,7 +270,10 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
         };
         (db, Some(storage.data_dir.as_path()))
     };
-    let key = master_key(dir)?;
+    // Anything ever committed (revision > 0) was sealed under some master key. One cheap
+    // query: the feed after the newest possible revision is empty, and says the newest one.
+    let has_data = store.changes_since(u64::MAX).map_err(|e| e.to_string())?.revision > 0;
+    let key = master_key(dir, has_data)?;
     let iam = Iam::open(store, key, system_clock).map_err(|e| e.to_string())?;
     iam.check_master_key()?;
     Ok(iam)
@@ -461,4 +471,61 @@ fn policy_evaluate(args: &EvaluateArgs) -> Result<ExitCode, String> {
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
     let allowed = out.get("decision").and_then(serde_json::Value::as_str) == Some("Allow");
     Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn storage(dir: &Path) -> StorageArgs {
+        StorageArgs { data_dir: dir.to_owned(), in_memory: false, database_url: None }
+    }
+
+    /// Finding 16: with `master.key` gone from a data directory that holds data, the server
+    /// wrote a fresh key before refusing to start (the fresh key then stayed, and the old one
+    /// could be lost for good by a careless restore). Now no key is created, and the refusal
+    /// names the file.
+    #[test]
+    fn missing_master_key_next_to_existing_data_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let iam = open_iam(&storage(&data)).unwrap();
+        iam.bootstrap(None).unwrap().unwrap();
+        drop(iam);
+        let key = data.join(MASTER_KEY_FILE);
+        std::fs::remove_file(&key).unwrap();
+
+        let err = open_iam(&storage(&data)).unwrap_err();
+        assert!(err.contains(&key.display().to_string()) && err.contains("is missing"), "{err}");
+        assert!(!key.exists(), "no new master key was written");
+        // Still refused the next time.
+        assert!(open_iam(&storage(&data)).is_err());
+    }
+
+    /// A first start in an existing, empty data directory still creates the key.
+    #[test]
+    fn a_fresh_data_directory_gets_a_master_key() {
+        let dir = tempfile::tempdir().unwrap();
+        open_iam(&storage(dir.path())).unwrap();
+        assert!(dir.path().join(MASTER_KEY_FILE).is_file());
+        // The database was created, but nothing was committed: a lost key can be replaced.
+        std::fs::remove_file(dir.path().join(MASTER_KEY_FILE)).unwrap();
+        open_iam(&storage(dir.path())).unwrap();
+    }
+
+    /// Finding 13, as the command line reports it: a database behind its acknowledged commits
+    /// is refused with a message saying so (and `main` exits non-zero with it).
+    #[test]
+    fn a_database_behind_its_acknowledged_commits_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let iam = open_iam(&storage(dir.path())).unwrap();
+        iam.bootstrap(None).unwrap().unwrap();
+        drop(iam);
+        // The marker says commit 1000 was acknowledged; the database has a handful.
+        std::fs::write(dir.path().join("castellan.db-revision"), format!("{:020}\n", 1000)).unwrap();
+        let err = open_iam(&storage(dir.path())).unwrap_err();
+        assert!(err.starts_with("storage corrupt:"), "{err}");
+        assert!(err.contains("commits up to revision 1000 were acknowledged"), "{err}");
+    }
 }

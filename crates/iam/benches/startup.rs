@@ -40,6 +40,9 @@ impl Store for Shared {
     fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
         self.0.changes_since(revision)
     }
+    fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+        self.0.collect_tombstones(up_to)
+    }
 }
 
 fn master_key() -> MasterKey {

@@ -164,8 +164,12 @@ impl From<castellan_store::StoreError> for ApiError {
             castellan_store::StoreError::Conflict { .. } => Self::ConcurrentModification(
                 "This resource is being modified by another request. Please try again.".into(),
             ),
-            castellan_store::StoreError::Unavailable(detail) => {
+            castellan_store::StoreError::Unavailable(detail) | castellan_store::StoreError::Corrupt(detail) => {
                 tracing::error!(%detail, "store unavailable");
+                Self::ServiceFailure
+            }
+            castellan_store::StoreError::Compacted { floor } => {
+                tracing::error!(floor, "the store's change feed was compacted past this node");
                 Self::ServiceFailure
             }
         }

@@ -138,17 +138,7 @@ impl Iam {
     /// Loads every record from the store into memory.
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
         let snapshot = store.load()?;
-        let mut state = State::default();
-        for item in snapshot.items {
-            match serde_json::from_slice::<Record>(&item.value) {
-                Ok(record) => state.apply_at(Change::Put(record), item.revision),
-                Err(e) => {
-                    tracing::error!(key = %item.key, error = %e, "unreadable record");
-                    return Err(ApiError::ServiceFailure);
-                }
-            }
-        }
-        state.upgrade_legacy_records();
+        let state = state_from(snapshot.items)?;
         // Load the managed-policy catalogue and the authorization reference now, not on the
         // first request.
         let _ = managed::AWS_MANAGED.by_name.len();
@@ -227,7 +217,7 @@ impl Iam {
                 }
                 Err(StoreError::Conflict { .. }) if attempt < ATTEMPTS => {
                     // Another node changed what this plan read: catch up, then plan again.
-                    self.sync()?;
+                    self.catch_up()?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -235,10 +225,33 @@ impl Iam {
     }
 
     /// Applies every change other nodes (or `castellan account create`) committed since this
-    /// node last looked. Cheap when nothing changed: one indexed query.
+    /// node last looked. Cheap when nothing changed: one indexed query. When this node is so
+    /// far behind that the tombstones it would need were collected, it loads everything again.
     pub fn sync(&self) -> ApiResult<()> {
+        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.catch_up()
+    }
+
+    /// [`Iam::sync`], with the writer lock held by the caller.
+    ///
+    /// Holding it means no commit of this node happens between reading the feed and applying
+    /// it: whatever memory holds from this node's own commits was committed before the feed
+    /// was read, so the feed shows each key at that revision or a newer one, never an older
+    /// put. That is why memory can forget the revision of a deleted record (`State::apply_at`)
+    /// and still never let a stale feed entry bring it back; the revision check below only
+    /// skips this node's own writes. Compare-and-swap in [`Iam::mutate`] is unaffected: a
+    /// record memory does not hold is written as `Expect::Absent`, whether or not a revision
+    /// was remembered for its key.
+    fn catch_up(&self) -> ApiResult<()> {
         let since = self.seen_revision.load(Ordering::Acquire);
-        let feed = self.store.changes_since(since)?;
+        let feed = match self.store.changes_since(since) {
+            Ok(feed) => feed,
+            Err(StoreError::Compacted { floor }) => {
+                tracing::info!(seen = since, floor, "the change feed was compacted past this node: reloading");
+                return self.reload();
+            }
+            Err(e) => return Err(e.into()),
+        };
         if feed.changes.is_empty() {
             self.seen_revision.fetch_max(feed.revision, Ordering::AcqRel);
             return Ok(());
@@ -256,9 +269,8 @@ impl Iam {
                 },
                 None => {
                     if let Some(record) = state.record_at(&changed.key) {
-                        state.apply(Change::Delete(record));
+                        state.apply_at(Change::Delete(record), changed.revision);
                     }
-                    state.revisions.insert(changed.key, changed.revision);
                 }
             }
         }
@@ -266,6 +278,28 @@ impl Iam {
         self.seen_revision.fetch_max(feed.revision, Ordering::AcqRel);
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
+    }
+
+    /// Replaces memory with everything the store holds now (the writer lock is held).
+    fn reload(&self) -> ApiResult<()> {
+        let snapshot = self.store.load()?;
+        let state = state_from(snapshot.items)?;
+        *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        self.seen_revision.store(snapshot.revision, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// The store revision up to which this node has applied every change.
+    pub fn seen_revision(&self) -> u64 {
+        self.seen_revision.load(Ordering::Acquire)
+    }
+
+    /// Removes from the store the tombstones of deletions up to revision `up_to` (memory keeps
+    /// none). A node whose feed position is below it afterwards reloads on its next
+    /// [`Iam::sync`]; choose `up_to` so that normally every node has seen it.
+    pub fn collect_tombstones(&self, up_to: u64) -> ApiResult<usize> {
+        Ok(self.store.collect_tombstones(up_to)?)
     }
 
     /// Makes sure an account and a root access key exist. With `explicit` credentials (from
@@ -483,6 +517,25 @@ impl Iam {
     }
 }
 
+/// The in-memory state holding `items` (a store's snapshot).
+fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<State> {
+    let mut state = State::default();
+    for item in items {
+        match serde_json::from_slice::<Record>(&item.value) {
+            Ok(record) => state.apply_at(Change::Put(record), item.revision),
+            Err(e) => {
+                tracing::error!(key = %item.key, error = %e, "unreadable record");
+                return Err(ApiError::ServiceFailure);
+            }
+        }
+    }
+    state.upgrade_legacy_records();
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tombstone_tests;
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -545,6 +598,9 @@ mod tests {
             }
             fn changes_since(&self, r: u64) -> Result<castellan_store::ChangeFeed, StoreError> {
                 self.0.changes_since(r)
+            }
+            fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+                self.0.collect_tombstones(up_to)
             }
         }
         let (key, bytes) = MasterKey::generate();

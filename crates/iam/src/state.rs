@@ -44,8 +44,8 @@ pub struct State {
     pub by_id: HashMap<String, IdOwner>,
     /// Role → lowercase names of the instance profiles it is in.
     pub profiles_by_role: HashMap<NameKey, BTreeSet<String>>,
-    /// Store key → the revision of the commit that last wrote it, for compare-and-swap writes
-    /// and to ignore a change-feed entry older than what memory already holds.
+    /// Store key → the revision of the commit that last wrote it, for the records memory holds:
+    /// for compare-and-swap writes and to skip this node's own writes in the change feed.
     pub revisions: HashMap<String, u64>,
 }
 
@@ -81,13 +81,21 @@ impl State {
         })
     }
 
-    /// Applies a committed change and remembers the revision that wrote it.
+    /// Applies a committed change and remembers the revision that wrote a live record. A
+    /// deleted record's revision is forgotten, so memory does not grow with every record ever
+    /// deleted (why that is safe: `Iam::catch_up`).
     pub fn apply_at(&mut self, change: Change, revision: u64) {
-        let key = match &change {
-            Change::Put(r) | Change::Delete(r) => r.key(),
-        };
-        self.apply(change);
-        self.revisions.insert(key, revision);
+        match change {
+            Change::Put(r) => {
+                let key = r.key();
+                self.apply(Change::Put(r));
+                self.revisions.insert(key, revision);
+            }
+            Change::Delete(r) => {
+                self.revisions.remove(&r.key());
+                self.apply(Change::Delete(r));
+            }
+        }
     }
 
     pub fn apply(&mut self, change: Change) {

@@ -9,6 +9,8 @@
 //! Architecture invariant: no IAM semantics live here; this crate only translates between
 //! HTTP and the domain.
 
+mod tombstones;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,10 +135,18 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             let mut tick = tokio::time::interval(SYNC_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let mut failing = false;
+            let mut collector = tombstones::Collector::default();
             loop {
                 tick.tick().await;
-                let iam = Arc::clone(&iam);
-                let ok = matches!(tokio::task::spawn_blocking(move || iam.sync()).await, Ok(Ok(())));
+                let syncing = Arc::clone(&iam);
+                let ok = matches!(tokio::task::spawn_blocking(move || syncing.sync()).await, Ok(Ok(())));
+                if let Some(horizon) = collector.due(std::time::Instant::now(), iam.seen_revision()) {
+                    let collecting = Arc::clone(&iam);
+                    match tokio::task::spawn_blocking(move || collecting.collect_tombstones(horizon)).await {
+                        Ok(Ok(removed)) => tracing::debug!(horizon, removed, "collected tombstones"),
+                        _ => collector.failed(horizon),
+                    }
+                }
                 // Say it once when the store goes away and once when it is back, not every tick.
                 if ok == failing {
                     if ok {

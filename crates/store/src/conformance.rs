@@ -23,11 +23,16 @@ pub fn run(open: &dyn Fn() -> Box<dyn Store>, persistent: bool) {
     many_items(store.as_ref());
     change_feed_reports_puts_and_deletes_in_order(store.as_ref());
     deleted_records_can_be_created_again(store.as_ref());
+    collected_tombstones_leave_the_feed(store.as_ref());
     if persistent {
         let before = store.load().unwrap();
         drop(store);
         let reopened = open();
         assert_eq!(reopened.load().unwrap(), before, "a reopened store sees every commit");
+        assert!(
+            matches!(reopened.changes_since(0), Err(StoreError::Compacted { .. })),
+            "the feed's floor persists"
+        );
     }
 }
 
@@ -162,6 +167,54 @@ fn deleted_records_can_be_created_again(store: &dyn Store) {
     assert_eq!(value(store, "c/again/a"), Some(b"2".to_vec()));
 }
 
+/// Finding 14: deleted records were kept forever. Collecting removes the tombstones up to a
+/// revision and raises the feed's floor: a reader below it is told to reload (it could miss a
+/// deletion), a reader at or above it follows the feed as before.
+fn collected_tombstones_leave_the_feed(store: &dyn Store) {
+    let start = store.load().unwrap().revision;
+    store
+        .commit(&[
+            Write::put("c/gc/a", b"1".to_vec()),
+            Write::put("c/gc/b", b"2".to_vec()),
+            Write::put("c/gc/c", b"3".to_vec()),
+        ])
+        .unwrap();
+    let deleted = store.commit(&[Write::delete("c/gc/a"), Write::delete("c/gc/b")]).unwrap();
+    let later = store.commit(&[Write::put("c/gc/d", b"4".to_vec()), Write::delete("c/gc/c")]).unwrap();
+    let live_before = store.load().unwrap();
+
+    let removed = store.collect_tombstones(deleted).unwrap();
+    // Earlier checks left tombstones too (c/del/a, c/feed/a, …): all at or below `deleted`.
+    assert!(removed >= 2, "removed {removed}");
+    assert_eq!(store.collect_tombstones(deleted).unwrap(), 0, "nothing is left to collect up to the floor");
+    assert_eq!(store.load().unwrap(), live_before, "live records and the revision are untouched");
+
+    // Below the floor: reload. At the floor: the feed as before, later tombstones included.
+    assert_eq!(store.changes_since(start), Err(StoreError::Compacted { floor: deleted }));
+    assert_eq!(store.changes_since(deleted - 1), Err(StoreError::Compacted { floor: deleted }));
+    let feed = store.changes_since(deleted).unwrap();
+    assert_eq!(feed.revision, later);
+    let keys: Vec<(&str, bool)> = feed.changes.iter().map(|c| (c.key.as_str(), c.value.is_some())).collect();
+    assert_eq!(keys, [("c/gc/c", false), ("c/gc/d", true)]);
+
+    // The floor never goes down.
+    store.collect_tombstones(1).unwrap();
+    assert_eq!(store.changes_since(start), Err(StoreError::Compacted { floor: deleted }));
+    // A collected key can be created again.
+    store.commit(&[Write::put("c/gc/a", b"again".to_vec()).expecting(Expect::Absent)]).unwrap();
+    assert_eq!(value(store, "c/gc/a"), Some(b"again".to_vec()));
+
+    // Collecting past the newest revision stops at it: every tombstone goes.
+    let newest = store.load().unwrap().revision;
+    assert_eq!(store.collect_tombstones(u64::MAX).unwrap(), 1, "c/gc/c");
+    assert_eq!(store.changes_since(newest).unwrap().changes, []);
+    assert_eq!(store.changes_since(newest - 1), Err(StoreError::Compacted { floor: newest }));
+    let r = store.commit(&[Write::delete("c/gc/a")]).unwrap();
+    let feed = store.changes_since(newest).unwrap();
+    assert_eq!(feed.changes.len(), 1);
+    assert!(feed.changes.iter().all(|c| c.key == "c/gc/a" && c.value.is_none() && c.revision == r));
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -183,6 +236,9 @@ mod tests {
         }
         fn changes_since(&self, revision: u64) -> Result<crate::ChangeFeed, crate::StoreError> {
             self.0.changes_since(revision)
+        }
+        fn collect_tombstones(&self, up_to: u64) -> Result<usize, crate::StoreError> {
+            self.0.collect_tombstones(up_to)
         }
     }
 }

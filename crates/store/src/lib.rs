@@ -80,6 +80,15 @@ pub enum StoreError {
     /// The backend could not be reached or failed; nothing in the batch was written.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The stored data is damaged, or older than commits that were acknowledged: refused
+    /// rather than served.
+    #[error("storage corrupt: {0}")]
+    Corrupt(String),
+    /// [`Store::changes_since`] was asked for changes from before the feed's floor: the
+    /// tombstones of deletions up to `floor` were collected, so the feed can no longer say
+    /// what was deleted since. The reader must [`Store::load`] everything again.
+    #[error("the change feed was compacted up to revision {floor}: reload")]
+    Compacted { floor: u64 },
 }
 
 /// One record changed by a commit after some revision: its new value, or `None` if it was
@@ -112,8 +121,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit(&self, writes: &[Write]) -> Result<u64, StoreError>;
 
     /// Every record written or deleted by commits after `revision` (deletions included), in
-    /// revision order: how a node follows the changes other nodes make.
+    /// revision order: how a node follows the changes other nodes make. Fails with
+    /// [`StoreError::Compacted`] when `revision` is below the feed's floor (see
+    /// [`Store::collect_tombstones`]).
     fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError>;
+
+    /// Removes the tombstones of deletions at revisions up to `up_to` (capped at the newest
+    /// revision) and raises the feed's floor to it: from then on `changes_since(r)` with
+    /// `r < up_to` fails with [`StoreError::Compacted`], since it could miss a deletion.
+    /// Returns how many tombstones were removed. Idempotent; safe to run from several nodes.
+    fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError>;
+}
+
+/// A shared handle is a store too (tests open several `Iam`s on one store this way).
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn load(&self) -> Result<Snapshot, StoreError> {
+        (**self).load()
+    }
+    fn commit(&self, writes: &[Write]) -> Result<u64, StoreError> {
+        (**self).commit(writes)
+    }
+    fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
+        (**self).changes_since(revision)
+    }
+    fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+        (**self).collect_tombstones(up_to)
+    }
 }
 
 /// Whether a write's precondition holds, given the record's current revision (if it exists).

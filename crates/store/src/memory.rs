@@ -15,6 +15,8 @@ struct Inner {
     /// `None`: a deletion, kept so `changes_since` reports it.
     records: BTreeMap<String, (Option<Vec<u8>>, u64)>,
     revision: u64,
+    /// Tombstones up to here were collected.
+    floor: u64,
 }
 
 impl MemoryStore {
@@ -56,6 +58,9 @@ impl Store for MemoryStore {
 
     fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
         let inner = lock(&self.inner)?;
+        if revision < inner.floor {
+            return Err(StoreError::Compacted { floor: inner.floor });
+        }
         let mut changes: Vec<Changed> = inner
             .records
             .iter()
@@ -64,5 +69,14 @@ impl Store for MemoryStore {
             .collect();
         changes.sort_by_key(|c| c.revision);
         Ok(ChangeFeed { changes, revision: inner.revision })
+    }
+
+    fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+        let mut inner = lock(&self.inner)?;
+        let horizon = up_to.min(inner.revision);
+        let before = inner.records.len();
+        inner.records.retain(|_, (value, revision)| value.is_some() || *revision > horizon);
+        inner.floor = inner.floor.max(horizon);
+        Ok(before - inner.records.len())
     }
 }

@@ -1,8 +1,8 @@
 //! PostgreSQL: one database shared by several nodes.
 //!
 //! The same data model as the SQLite backend: `castellan_records (key, value, revision)`,
-//! where a NULL value is a deletion kept for the change feed, and a revision counter row in
-//! `castellan_meta`. Every commit first takes the counter row's lock (`UPDATE … RETURNING`),
+//! where a NULL value is a deletion kept for the change feed (until collected), and a revision
+//! counter row in `castellan_meta`. Every commit first takes the counter row's lock (`UPDATE … RETURNING`),
 //! then checks its preconditions, then writes, all in one transaction: commits are
 //! serialized on that one row, so revisions are assigned in commit order and a reader that
 //! has seen revision `r` has seen every commit up to `r`. Taking that lock first, and no
@@ -42,6 +42,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX castellan_records_revision ON castellan_records (revision);
     INSERT INTO castellan_meta (name, value) VALUES ('revision', 0);
+    "#,
+    // 2: collecting tombstones: the feed's floor, and an index of the tombstones alone.
+    r#"
+    INSERT INTO castellan_meta (name, value) VALUES ('feed_floor', 0);
+    CREATE INDEX castellan_records_tombstones ON castellan_records (revision) WHERE value IS NULL;
     "#,
 ];
 
@@ -149,6 +154,10 @@ impl Store for PostgresStore {
     fn changes_since(&self, revision: u64) -> Result<ChangeFeed, StoreError> {
         self.call(move |conn| conn.run(|client, stmts| changes_since(client, stmts, revision)))
     }
+
+    fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+        self.call(move |conn| conn.run(|client, stmts| collect_tombstones(client, stmts, up_to)))
+    }
 }
 
 /// The connection, owned by the store's thread.
@@ -165,8 +174,15 @@ struct Statements {
     current: Statement,
     /// Writes records (a NULL value: deleted) at a revision.
     upsert: Statement,
-    /// Every record written after a revision and the newest revision, in one snapshot.
+    /// Every record written after a revision, the newest revision and the feed's floor, in
+    /// one snapshot.
     changes: Statement,
+    /// Takes the revision counter's lock (as a commit does first) and reads it.
+    lock_revision: Statement,
+    /// Deletes the tombstones up to a revision.
+    collect: Statement,
+    /// Raises the feed's floor.
+    raise_floor: Statement,
     newest: Statement,
     live: Statement,
 }
@@ -184,13 +200,21 @@ impl Statements {
                  SELECT w.key, w.value, $3::bigint FROM unnest($1::text[], $2::bytea[]) AS w (key, value)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision",
             )?,
-            // One statement is one snapshot: the newest revision and the records agree. The
-            // meta row always matches, so an empty feed is one row of NULL record columns.
+            // One statement is one snapshot: the newest revision, the floor and the records
+            // agree. The meta rows always match, so an empty feed is one row of NULL record
+            // columns; below the floor no record is read (the reader reloads).
             changes: client.prepare(
-                "SELECT m.value, r.key, r.value, r.revision
-                 FROM castellan_meta m LEFT JOIN castellan_records r ON r.revision > $1::bigint
+                "SELECT m.value, f.value, r.key, r.value, r.revision
+                 FROM castellan_meta m
+                 JOIN castellan_meta f ON f.name = 'feed_floor'
+                 LEFT JOIN castellan_records r ON r.revision > $1::bigint AND $1::bigint >= f.value
                  WHERE m.name = 'revision'
                  ORDER BY r.revision, r.key",
+            )?,
+            lock_revision: client.prepare("SELECT value FROM castellan_meta WHERE name = 'revision' FOR UPDATE")?,
+            collect: client.prepare("DELETE FROM castellan_records WHERE value IS NULL AND revision <= $1::bigint")?,
+            raise_floor: client.prepare(
+                "UPDATE castellan_meta SET value = GREATEST(value, $1::bigint) WHERE name = 'feed_floor'",
             )?,
             newest: client.prepare("SELECT value FROM castellan_meta WHERE name = 'revision'")?,
             live: client
@@ -209,6 +233,8 @@ enum Failure {
     Uncertain(postgres::Error),
     /// The database holds something this code cannot read.
     Corrupt(&'static str),
+    /// The change feed was asked for revisions below its floor.
+    Compacted(u64),
 }
 
 impl From<postgres::Error> for Failure {
@@ -250,6 +276,7 @@ impl Connection {
             match failure {
                 Failure::Conflict(key) => return Err(StoreError::Conflict { key }),
                 Failure::Corrupt(what) => return Err(StoreError::Unavailable(what.into())),
+                Failure::Compacted(floor) => return Err(StoreError::Compacted { floor }),
                 Failure::BeforeEffect(e) => {
                     let broken = is_broken(client, &e);
                     if broken {
@@ -364,13 +391,30 @@ fn changes_since(client: &mut Client, stmts: &Statements, revision: u64) -> Resu
     let mut feed = ChangeFeed::default();
     for row in rows {
         feed.revision = revision_of(row.try_get(0)?)?;
-        let key: Option<String> = row.try_get(1)?;
-        let changed: Option<i64> = row.try_get(3)?;
+        let floor = revision_of(row.try_get(1)?)?;
+        if revision < floor {
+            return Err(Failure::Compacted(floor));
+        }
+        let key: Option<String> = row.try_get(2)?;
+        let changed: Option<i64> = row.try_get(4)?;
         if let (Some(key), Some(changed)) = (key, changed) {
-            feed.changes.push(Changed { key, value: row.try_get(2)?, revision: revision_of(changed)? });
+            feed.changes.push(Changed { key, value: row.try_get(3)?, revision: revision_of(changed)? });
         }
     }
     Ok(feed)
+}
+
+fn collect_tombstones(client: &mut Client, stmts: &Statements, up_to: u64) -> Result<usize, Failure> {
+    let mut tx = client.transaction()?;
+    // The counter's lock first, as a commit takes it: no commit runs meanwhile, and the
+    // horizon is capped at the newest revision.
+    let newest: i64 = tx.query_one(&stmts.lock_revision, &[])?.try_get(0)?;
+    let horizon = i64::try_from(up_to).unwrap_or(i64::MAX).min(newest);
+    let removed = tx.execute(&stmts.collect, &[&horizon])?;
+    tx.execute(&stmts.raise_floor, &[&horizon])?;
+    // Collecting twice is harmless, so an unknown outcome is as good as a failure.
+    tx.commit()?;
+    Ok(usize::try_from(removed).unwrap_or(usize::MAX))
 }
 
 fn revision_of(stored: i64) -> Result<u64, Failure> {
