@@ -28,9 +28,28 @@ struct Cli {
     command: Command,
 }
 
+/// Environment variables `serve` reads beyond those its options name.
+const SERVE_ENVIRONMENT: &str = "\
+Environment:
+  CASTELLAN_ACCOUNT_ID                The account to create on first start (12 digits; random if unset)
+  CASTELLAN_ROOT_ACCESS_KEY_ID        The root user's access key id for that account (with the next)
+  CASTELLAN_ROOT_SECRET_ACCESS_KEY    Its secret access key (any non-empty strings work)
+  CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
+                                      DATA_DIR/master.key (every node sharing a database needs the same)
+  CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`
+Every option above can also be set by the variable shown next to it.";
+
+/// Environment variables `account create` reads beyond those its options name.
+const ACCOUNT_ENVIRONMENT: &str = "\
+Environment:
+  CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
+                                      DATA_DIR/master.key
+  CASTELLAN_LOG                       Log filter (default `info`)";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the IAM and STS endpoint.
+    #[command(after_help = SERVE_ENVIRONMENT)]
     Serve(ServeArgs),
     /// Manage accounts.
     Account {
@@ -70,6 +89,12 @@ struct ServeArgs {
     /// answered 503 ServiceUnavailable and closed.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_MAX_CONNECTIONS")]
     max_connections: u64,
+    /// Another account to have, for cross-account work on any store (an `--in-memory`
+    /// server too): `ID`, or `ID:ACCESS_KEY_ID:SECRET_ACCESS_KEY` to choose its root key.
+    /// Created at start when missing; a generated key is printed once. Repeat the option, or
+    /// separate accounts with commas in the variable.
+    #[arg(long = "account", value_name = "ID[:KEY:SECRET]", env = "CASTELLAN_ACCOUNTS", value_delimiter = ',', hide_env_values = true)]
+    accounts: Vec<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -92,6 +117,7 @@ struct StorageArgs {
 #[derive(Debug, Subcommand)]
 enum AccountCommand {
     /// Create another account and print its root access key.
+    #[command(after_help = ACCOUNT_ENVIRONMENT)]
     Create {
         /// The 12-digit account id (random if omitted).
         #[arg(long)]
@@ -176,6 +202,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: never in a log file or a journal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -318,6 +346,26 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     }
     if let Some(created) = iam.bootstrap(explicit).map_err(|e| e.to_string())? {
         announce(&created, args, from_env)?;
+    }
+    for spec in args.accounts.iter().filter(|s| !s.trim().is_empty()) {
+        let mut parts = spec.trim().splitn(3, ':');
+        let id = parts.next().unwrap_or_default().to_owned();
+        match (parts.next(), parts.next()) {
+            (Some(key), Some(secret)) if !key.is_empty() && !secret.is_empty() => {
+                let creds =
+                    RootCredentials { account_id: id, access_key_id: key.to_owned(), secret_access_key: secret.to_owned() };
+                if let Some(created) = iam.bootstrap(Some(creds)).map_err(|e| e.message().to_owned())? {
+                    announce(&created, args, true)?;
+                }
+            }
+            (None, None) => {
+                if !iam.accounts().contains(&id) {
+                    let created = iam.create_account(Some(id)).map_err(|e| e.message().to_owned())?;
+                    announce(&created, args, false)?;
+                }
+            }
+            _ => return Err(format!("--account {id}:…: give ID, or ID:ACCESS_KEY_ID:SECRET_ACCESS_KEY")),
+        }
     }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.worker_threads > 0 {
