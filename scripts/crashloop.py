@@ -119,18 +119,31 @@ class Ledger:
         self.present: set[str] = set()  # created, acknowledged, not deleted since
         self.deleted: set[str] = set()  # deletion acknowledged
         self.acknowledged = 0
+        self.pool: list[str] = []  # present users no writer is deleting: candidates for deletion
+
+    def take(self, rng: random.Random) -> str | None:
+        """A present user to delete (no longer counted as present: the outcome is uncertain
+        until acknowledged)."""
+        with self.lock:
+            if not self.pool:
+                return None
+            i = rng.randrange(len(self.pool))
+            self.pool[i], self.pool[-1] = self.pool[-1], self.pool[i]
+            name = self.pool.pop()
+            self.present.discard(name)
+            return name
 
 
-def writer(server: Server, ledger: Ledger, stop: threading.Event, prefix: str, budget: int, rng: random.Random) -> None:
+def writer(
+    server: Server, ledger: Ledger, stop: threading.Event, prefix: str, budget: int, max_users: int, rng: random.Random
+) -> None:
     iam = server.client()
-    mine: list[str] = []
     for i in range(budget):
         if stop.is_set():
             return
-        if mine and rng.random() < 0.2:
-            name = mine.pop(rng.randrange(len(mine)))
-            with ledger.lock:
-                ledger.present.discard(name)  # uncertain until acknowledged
+        # One write in five deletes; past --max-users, as many delete as create.
+        name = ledger.take(rng) if rng.random() < (0.2 if len(ledger.present) < max_users else 0.5) else None
+        if name is not None:
             try:
                 iam.delete_user(UserName=name)
             except Exception:
@@ -144,9 +157,9 @@ def writer(server: Server, ledger: Ledger, stop: threading.Event, prefix: str, b
                 iam.create_user(UserName=name)
             except Exception:
                 return
-            mine.append(name)
             with ledger.lock:
                 ledger.present.add(name)
+                ledger.pool.append(name)
                 ledger.acknowledged += 1
 
 
@@ -175,7 +188,10 @@ def main() -> int:
     ap.add_argument("--reset-database", action="store_true", help="drop and create the PostgreSQL database first")
     ap.add_argument("--work-dir", type=Path, help="where the data directory and logs go (default: a new temporary one)")
     ap.add_argument("--writers", type=int, default=3)
-    ap.add_argument("--writes-per-cycle", type=int, default=40, help="at most this many writes per writer per cycle")
+    ap.add_argument("--writes-per-cycle", type=int, default=15, help="at most this many writes per writer per cycle")
+    ap.add_argument(
+        "--max-users", type=int, default=3000, help="past this many users, deletions balance creations (bounds each check)"
+    )
     ap.add_argument("--min-run", type=float, default=0.1, help="seconds of load before the kill, at least")
     ap.add_argument("--max-run", type=float, default=0.8, help="seconds of load before the kill, at most")
     ap.add_argument("--seed", type=int, default=None)
@@ -210,7 +226,10 @@ def main() -> int:
             threads = [
                 threading.Thread(
                     target=writer,
-                    args=(server, ledger, stop, f"c{cycle}-w{w}", args.writes_per_cycle, random.Random(rng.random())),
+                    args=(
+                        server, ledger, stop, f"c{cycle}-w{w}", args.writes_per_cycle, args.max_users,
+                        random.Random(rng.random()),
+                    ),
                     daemon=True,
                 )
                 for w in range(args.writers)
@@ -262,7 +281,7 @@ def main() -> int:
     }
     print(
         f"crash loop ({args.backend}): {cycles} kill -9 cycles, {ledger.acknowledged} acknowledged writes, "
-        f"{summary['lost_writes']} lost, {summary['seconds']} s" + (f"; FAILED: {failure}" if failure else "")
+        f"{summary['lost_writes']} lost, {summary['seconds']} s" + (f"; {failure}" if failure else "")
     )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
