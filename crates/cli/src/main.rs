@@ -77,13 +77,13 @@ struct ServeArgs {
     max_clock_skew: i64,
     /// Seconds a connection may take to send a whole request head (from accept, or from the
     /// head's first byte on a kept-alive connection); then it is closed.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_HEADER_TIMEOUT")]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400), env = "CASTELLAN_HEADER_TIMEOUT")]
     header_timeout: u64,
     /// Seconds a request body may take to arrive in full (answered 400 RequestTimeout).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_BODY_TIMEOUT")]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400), env = "CASTELLAN_BODY_TIMEOUT")]
     body_timeout: u64,
     /// Seconds a kept-alive connection may wait for its next request; then it is closed.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), env = "CASTELLAN_IDLE_TIMEOUT")]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400), env = "CASTELLAN_IDLE_TIMEOUT")]
     idle_timeout: u64,
     /// Connections open at once (at most the open-file limit less 128); one more is
     /// answered 503 ServiceUnavailable and closed.
@@ -92,7 +92,8 @@ struct ServeArgs {
     /// Another account to have, for cross-account work on any store (an `--in-memory`
     /// server too): `ID`, or `ID:ACCESS_KEY_ID:SECRET_ACCESS_KEY` to choose its root key.
     /// Created at start when missing; a generated key is printed once. Repeat the option, or
-    /// separate accounts with commas in the variable.
+    /// separate accounts with commas in the variable. Give secrets through the variable: a
+    /// command line is visible to every local user.
     #[arg(long = "account", value_name = "ID[:KEY:SECRET]", env = "CASTELLAN_ACCOUNTS", value_delimiter = ',', hide_env_values = true)]
     accounts: Vec<String>,
     #[command(flatten)]

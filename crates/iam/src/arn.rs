@@ -149,16 +149,116 @@ pub fn arn_of_id(st: &State, id: &str) -> Option<String> {
 }
 
 /// A stored policy as IAM shows it: a principal that was renamed appears under its current
-/// ARN, one that was deleted as its bare unique id.
+/// ARN, one that was deleted as its bare unique id. Only Principal and NotPrincipal values are
+/// rewritten; the same ARN in a condition is the caller's string and stays as written.
 pub fn display_document(st: &State, text: &str, ids: Option<&BTreeMap<String, String>>) -> String {
-    let mut out = text.to_owned();
-    for (arn, id) in ids.into_iter().flatten() {
-        let now = arn_of_id(st, id).unwrap_or_else(|| id.clone());
-        if now != *arn {
-            out = out.replace(&format!("\"{arn}\""), &format!("\"{now}\""));
+    let changes: Vec<(String, String)> = ids
+        .into_iter()
+        .flatten()
+        .filter_map(|(arn, id)| {
+            let now = arn_of_id(st, id).unwrap_or_else(|| id.clone());
+            (now != *arn).then(|| (format!("\"{arn}\""), format!("\"{now}\"")))
+        })
+        .collect();
+    if changes.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in principal_spans(text) {
+        let (Some(before), Some(span)) = (text.get(at..start), text.get(start..end)) else { break };
+        out.push_str(before);
+        let mut span = span.to_owned();
+        for (from, to) in &changes {
+            span = span.replace(from, to);
+        }
+        out.push_str(&span);
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
+}
+
+/// The byte ranges of the values of the `"Principal"` and `"NotPrincipal"` members of a JSON
+/// document (already validated as a policy), in order.
+fn principal_spans(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c != b'"' {
+            i += 1;
+            continue;
+        }
+        let end = string_end(b, i);
+        let key = text.get(i + 1..end.saturating_sub(1)).unwrap_or_default();
+        let colon = skip_space(b, end);
+        if (key == "Principal" || key == "NotPrincipal") && b.get(colon) == Some(&b':') {
+            let start = skip_space(b, colon + 1);
+            let value_end = value_end(b, start);
+            spans.push((start, value_end));
+            i = value_end;
+        } else {
+            i = end;
         }
     }
-    out
+    spans
+}
+
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the string starting at `start` (a `"`).
+fn string_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The index just past the JSON value starting at `start`.
+fn value_end(b: &[u8], start: usize) -> usize {
+    match b.get(start) {
+        Some(b'"') => string_end(b, start),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'"' => {
+                        i = string_end(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut i = start;
+            while b.get(i).is_some_and(|c| !matches!(c, b',' | b'}' | b']')) {
+                i += 1;
+            }
+            i
+        }
+    }
 }
 
 #[cfg(test)]
@@ -205,7 +305,7 @@ mod tests {
         st.apply(Change::Put(Record::Role(legacy_role)));
         st.apply(Change::Put(Record::AccessKey(legacy_key)));
         st.apply(Change::Put(Record::User(user("amy", "AIDAEXAMPLEUSER00001"))));
-        st.upgrade_legacy_records();
+        assert_eq!(st.upgrade_legacy_records().len(), 2, "the role and the key, to be written back");
         let role = st.role("123456789012", "r").unwrap();
         let ids = role.principal_ids.clone().unwrap();
         assert_eq!(ids.get("arn:aws:iam::123456789012:user/amy").map(String::as_str), Some("AIDAEXAMPLEUSER00001"));
@@ -215,6 +315,28 @@ mod tests {
         let resolved = with_resolved_principals(policy, &ids);
         let names: Vec<&str> = resolved.aws_principals().collect();
         assert_eq!(names, ["AIDAEXAMPLEUSER00001", UNRESOLVED]);
+    }
+
+    /// Only Principal values are shown rewritten; a condition naming the same ARN is the
+    /// caller's own string.
+    #[test]
+    fn display_rewrites_principals_only() {
+        let doc = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:user/zed"]},"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::123456789012:user/zed"}}}]}"#;
+        let ids = BTreeMap::from([("arn:aws:iam::123456789012:user/zed".to_owned(), "AIDAGONE000000000001".to_owned())]);
+        let shown = display_document(&State::default(), doc, Some(&ids));
+        assert_eq!(shown, doc.replacen("arn:aws:iam::123456789012:user/zed", "AIDAGONE000000000001", 1));
+        assert!(shown.contains(r#""aws:PrincipalArn":"arn:aws:iam::123456789012:user/zed""#));
+    }
+
+    /// On another node a rename arrives as a put of the new name and a delete of the old one,
+    /// in either order; the id must still name the user afterwards.
+    #[test]
+    fn a_rename_applied_put_first_keeps_the_id() {
+        let mut st = State::default();
+        st.apply(Change::Put(Record::User(user("bob", "AIDAEXAMPLEUSER00002"))));
+        st.apply(Change::Put(Record::User(user("alice", "AIDAEXAMPLEUSER00002"))));
+        st.apply(Change::Delete(Record::User(user("bob", "AIDAEXAMPLEUSER00002"))));
+        assert_eq!(st.user_by_id("AIDAEXAMPLEUSER00002").map(|u| u.name.as_str()), Some("alice"));
     }
 
     #[test]

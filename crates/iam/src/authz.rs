@@ -115,7 +115,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         // About the key's owner, not the caller (GetAccessKeyLastUsed documentation: the
         // user the key belongs to is the resource), so a user learns nothing of others' keys.
         Operation::GetAccessKeyLastUsed => {
-            let owner = member("AccessKeyId").and_then(|id| st.access_keys.get(id));
+            // Another account's key is treated as unknown: its owner is not for this caller to learn.
+            let owner = member("AccessKeyId").and_then(|id| st.access_keys.get(id)).filter(|k| k.account == account);
             return match owner {
                 Some(k) => match k.user_id.as_deref().and_then(|id| st.user_by_id(id)) {
                     Some(u) => Resource { arn: crate::arn::user_arn(&u.account, &u.path, &u.name), tags: u.tags.clone() },
@@ -226,7 +227,7 @@ fn list_kind(op: Operation) -> Option<&'static str> {
 fn entity_by_arn(st: &State, arn: &str) -> Resource {
     let tags = match crate::arn::EntityArn::parse(arn) {
         Some(e) if e.kind == crate::arn::EntityKind::User => {
-            st.user(e.account, e.name).filter(|u| u.path == e.path).map(|u| u.tags.clone())
+            st.user(e.account, e.name).filter(|u| u.path == e.path && u.name == e.name).map(|u| u.tags.clone())
         }
         Some(_) => role_by_arn(st, arn).map(|r| r.tags.clone()),
         None => None,

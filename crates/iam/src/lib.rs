@@ -138,12 +138,12 @@ impl Iam {
     /// Loads every record from the store into memory.
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
         let snapshot = store.load()?;
-        let state = state_from(snapshot.items)?;
+        let (state, upgraded) = state_from(snapshot.items)?;
         // Load the managed-policy catalogue and the authorization reference now, not on the
         // first request.
         let _ = managed::AWS_MANAGED.by_name.len();
         authz::preload();
-        Ok(Self {
+        let iam = Self {
             state: RwLock::new(state),
             store,
             master_key,
@@ -154,7 +154,17 @@ impl Iam {
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
-        })
+        };
+        // Records completed from what existed when they were loaded are written back once,
+        // so a later restart does not resolve their names again (by then a name may belong to
+        // someone else).
+        if !upgraded.is_empty() {
+            let written = iam.mutate(|st| Ok((upgraded.iter().filter_map(|k| st.record_at(k)).map(Change::Put).collect(), ())));
+            if let Err(e) = written {
+                tracing::warn!(error = %e.message(), records = upgraded.len(), "could not write back upgraded records; they stay upgraded in memory");
+            }
+        }
+        Ok(iam)
     }
 
     fn generation(&self) -> u64 {
@@ -283,7 +293,7 @@ impl Iam {
     /// Replaces memory with everything the store holds now (the writer lock is held).
     fn reload(&self) -> ApiResult<()> {
         let snapshot = self.store.load()?;
-        let state = state_from(snapshot.items)?;
+        let (state, _) = state_from(snapshot.items)?;
         *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
         self.seen_revision.store(snapshot.revision, Ordering::Release);
         self.generation.fetch_add(1, Ordering::Release);
@@ -518,7 +528,8 @@ impl Iam {
 }
 
 /// The in-memory state holding `items` (a store's snapshot).
-fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<State> {
+/// Also returns the keys of records completed in memory by `State::upgrade_legacy_records`.
+fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<(State, Vec<String>)> {
     let mut state = State::default();
     for item in items {
         match serde_json::from_slice::<Record>(&item.value) {
@@ -529,8 +540,8 @@ fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<State> {
             }
         }
     }
-    state.upgrade_legacy_records();
-    Ok(state)
+    let upgraded = state.upgrade_legacy_records();
+    Ok((state, upgraded))
 }
 
 #[cfg(test)]

@@ -115,8 +115,13 @@ impl State {
                 self.accounts.remove(&a.id);
             }
             Record::User(u) => {
-                if let Some(old) = self.users.remove(&name_key(&u.account, &u.name)) {
-                    self.by_id.remove(&old.id);
+                let key = name_key(&u.account, &u.name);
+                if let Some(old) = self.users.remove(&key) {
+                    // A rename puts the new name and deletes the old one in one commit, in
+                    // either order: the id is forgotten only if it still points here.
+                    if self.by_id.get(&old.id) == Some(&IdOwner::User(key)) {
+                        self.by_id.remove(&old.id);
+                    }
                     self.index_user(&old, false);
                 }
             }
@@ -128,8 +133,11 @@ impl State {
                 }
             }
             Record::Role(r) => {
-                if let Some(old) = self.roles.remove(&name_key(&r.account, &r.name)) {
-                    self.by_id.remove(&old.id);
+                let key = name_key(&r.account, &r.name);
+                if let Some(old) = self.roles.remove(&key) {
+                    if self.by_id.get(&old.id) == Some(&IdOwner::Role(key)) {
+                        self.by_id.remove(&old.id);
+                    }
                     self.index_role(&old, false);
                 }
             }
@@ -256,8 +264,10 @@ impl State {
 
     /// Completes records written before unique ids were kept beside names: an access key's
     /// owner id, a trust policy's principal ids. Runs once the whole state is loaded (roles
-    /// load before the users they name), and fills in only what still resolves.
-    pub fn upgrade_legacy_records(&mut self) {
+    /// load before the users they name), and fills in only what still resolves. Returns the
+    /// store keys of the records it completed, to be written back once.
+    pub fn upgrade_legacy_records(&mut self) -> Vec<String> {
+        let mut upgraded = Vec::new();
         let keys: Vec<(String, String)> = self
             .access_keys
             .values()
@@ -267,6 +277,7 @@ impl State {
         for (key, user_id) in keys {
             if let Some(k) = self.access_keys.get_mut(&key) {
                 k.user_id = Some(user_id);
+                upgraded.push(Record::AccessKey(k.clone()).key());
             }
         }
         let roles: Vec<(NameKey, BTreeMap<String, String>)> = self
@@ -283,8 +294,10 @@ impl State {
         for (key, ids) in roles {
             if let Some(r) = self.roles.get_mut(&key) {
                 r.principal_ids = Some(ids);
+                upgraded.push(Record::Role(r.clone()).key());
             }
         }
+        upgraded
     }
 
     pub fn attachment_count(&self, account: &str, arn: &str) -> u32 {

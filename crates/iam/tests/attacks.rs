@@ -758,3 +758,38 @@ fn tag_keys_with_the_reserved_aws_prefix_are_refused() {
         ],
     );
 }
+
+/// The simulator simulates exactly the entity it was authorized for: another spelling of the
+/// ARN (a path the user does not have, other letter case) is no entity at all.
+#[test]
+fn simulate_principal_policy_with_another_spelling_of_a_protected_user_is_no_entity() {
+    let w = World::new();
+    w.root("CreateUser", &[("UserName", "admin")]);
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"*"}},{{"Effect":"Deny","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::{ACCOUNT}:user/admin"}}]}}"#
+    );
+    let u = w.user("eve", Some(&policy));
+    for spelling in [format!("arn:aws:iam::{ACCOUNT}:user/ADMIN"), format!("arn:aws:iam::{ACCOUNT}:user/team/admin")] {
+        let err = w
+            .try_as(&u, Service::Iam, "SimulatePrincipalPolicy", &[("PolicySourceArn", &spelling), ("ActionNames.member.1", "iam:GetUser")])
+            .unwrap_err();
+        assert_eq!(err.code(), "NoSuchEntity", "{spelling}: {}", err.message());
+    }
+}
+
+/// Another account's access key is, to GetAccessKeyLastUsed, an unknown key: the denial does
+/// not name its owner.
+#[test]
+fn get_access_key_last_used_does_not_name_another_accounts_user() {
+    let w = World::new();
+    let other = w.iam.create_account(Some("111122223333".into())).unwrap();
+    let (other_root, _) = w.iam.caller_for_access_key(&other.access_key_id).unwrap();
+    w.try_as(&other_root, Service::Iam, "CreateUser", &[("UserName", "secret-name")]).unwrap();
+    let Response::CreateAccessKey(k) = w.try_as(&other_root, Service::Iam, "CreateAccessKey", &[("UserName", "secret-name")]).unwrap() else {
+        panic!()
+    };
+    let probe = w.user("probe", None);
+    let err = w.try_as(&probe, Service::Iam, "GetAccessKeyLastUsed", &[("AccessKeyId", &k.access_key.access_key_id)]).unwrap_err();
+    assert_eq!(err.code(), "AccessDenied");
+    assert!(!err.message().contains("secret-name") && !err.message().contains("111122223333"), "{}", err.message());
+}

@@ -215,7 +215,8 @@ pub fn simulate_principal(
     let mut inputs = Inputs::default();
     let principal = match resource.split('/').next() {
         Some("user") => {
-            let u = st.user(account, name).ok_or_else(not_found)?;
+            // Exactly the entity the request was authorized against: path and name as spelled.
+            let u = st.user(account, name).filter(|u| crate::arn::user_arn(account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&u.inline_policies, Source::User)?;
             for a in &u.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
@@ -238,7 +239,7 @@ pub fn simulate_principal(
             p
         }
         Some("group") => {
-            let g = st.group(account, name).ok_or_else(not_found)?;
+            let g = st.group(account, name).filter(|g| crate::arn::group_arn(account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&g.inline_policies, Source::Group)?;
             for a in &g.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
@@ -246,7 +247,7 @@ pub fn simulate_principal(
             principal_for(&format!("arn:aws:iam::{account}:user/SimulatedGroupMember"), &g.id, account)
         }
         Some("role") => {
-            let x = st.role(account, name).ok_or_else(not_found)?;
+            let x = st.role(account, name).filter(|x| crate::arn::role_arn(account, &x.path, &x.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&x.inline_policies, Source::Role)?;
             for a in &x.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
