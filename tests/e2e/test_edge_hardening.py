@@ -201,12 +201,55 @@ def test_connection_exhaustion_half_sent_headers_are_closed_and_do_not_stall_sig
     assert served(srv)
 
 
+def test_connection_exhaustion_silent_and_idle_holders_make_room_for_signed_requests(server_factory):
+    """Slots held by clients that send nothing, or that keep an answered connection idle, are
+    taken back when the cap is reached: the one waiting longest is closed and a signed
+    request is served at once, well before any timeout would have freed a slot."""
+    srv = server_factory(env_extra={"CASTELLAN_MAX_CONNECTIONS": "4", "CASTELLAN_HEADER_TIMEOUT": "600", "CASTELLAN_IDLE_TIMEOUT": "600"})
+    silent = [connect(srv) for _ in range(2)]
+    idle = []
+    for _ in range(2):
+        sock = connect(srv)
+        sock.sendall(request_bytes())  # unsigned: answered, then kept alive and idle
+        assert read_response(sock)[0] == 403
+        idle.append(sock)
+    # A connection becomes a candidate only after waiting a moment (a client that has just
+    # connected is still sending its head): let the holders age past that.
+    time.sleep(2)
+    for _ in range(3):
+        assert served(srv)
+    # At least one of the waiting holders was closed to make room (the server may also have
+    # closed the clients' own idle connections): poll them all until one reports EOF.
+    import select
+
+    waiting = silent + idle
+    deadline = time.monotonic() + EVENTUALLY_S
+    closed = False
+    while not closed and time.monotonic() < deadline:
+        readable, _, _ = select.select(waiting, [], [], 0.5)
+        for sock in readable:
+            try:
+                closed = closed or sock.recv(65536) == b""
+            except ConnectionResetError:
+                closed = True
+    assert closed, "no waiting connection made room"
+    for sock in waiting:
+        sock.close()
+
+
 def test_connection_exhaustion_over_the_cap_is_answered_503_service_unavailable(server_factory):
-    """With every connection slot taken, one more connection is answered at once with a 503
-    in AWS's error envelope (code ServiceUnavailable, AWS's "Common Errors" text) and closed,
-    not left hanging; once the idle holders are closed (header timeout), requests are served."""
-    srv = server_factory(env_extra={"CASTELLAN_MAX_CONNECTIONS": "4", "CASTELLAN_HEADER_TIMEOUT": "3"})
-    holders = [connect(srv) for _ in range(4)]
+    """With every connection slot handling a request (here: bodies still arriving), one more
+    connection is answered at once with a 503 in AWS's error envelope (code
+    ServiceUnavailable, AWS's "Common Errors" text) and closed, not left hanging; once the
+    holders are cut off (body timeout), requests are served."""
+    srv = server_factory(env_extra={"CASTELLAN_MAX_CONNECTIONS": "4", "CASTELLAN_BODY_TIMEOUT": "3"})
+    holders = []
+    body = b"Action=ListUsers&Version=2010-05-08"
+    for _ in range(4):
+        sock = connect(srv)
+        sock.sendall(request_bytes(body)[: -len(body) + 5])  # the head and 5 bytes of the body
+        holders.append(sock)
+    time.sleep(0.5)  # let the server read the heads (ordering, not timing: no bound asserted)
     extra = connect(srv)
     extra.sendall(request_bytes())
     status, headers, body = read_response(extra)

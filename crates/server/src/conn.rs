@@ -10,8 +10,11 @@
 //!
 //! A connection past its phase's deadline is closed without an answer (a client that sends
 //! nothing or half a head gets nothing back, as from any HTTP server). When the cap on open
-//! connections is reached, a new one is accepted, answered `503 ServiceUnavailable` in AWS's
-//! error envelope, and closed; it never waits in the kernel's backlog.
+//! connections is reached, a new connection first makes room: the connection that has waited
+//! longest without a request in hand (idle, or awaiting its head) is closed, so slots held by
+//! clients that send nothing are taken back by clients that do. Only when every slot is
+//! handling a request is the new one answered `503 ServiceUnavailable` in AWS's error envelope
+//! and closed; it never waits in the kernel's backlog.
 //!
 //! At shutdown the listener closes, connections awaiting a request head are closed, and a
 //! request being handled is answered before its connection closes.
@@ -21,8 +24,9 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -34,7 +38,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::Config;
 
@@ -49,6 +53,66 @@ const MAX_REFUSING: usize = 64;
 /// How long a refused connection is read (and discarded) after its 503, so that closing it
 /// does not reset the connection before the client has read the answer.
 const REFUSE_LINGER: Duration = Duration::from_secs(1);
+
+/// How long a connection over the cap waits for a slot (the one it asked to close, or any
+/// other that closes meanwhile) before it is refused.
+const EVICT_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a connection must have waited without a request in hand before it may be closed
+/// to make room: a client that just connected is still sending its request head.
+const EVICTABLE_AFTER: Duration = Duration::from_secs(1);
+
+/// The open connections, so that one over the cap can close the one that has waited longest
+/// without a request in hand.
+#[derive(Default)]
+struct Registry {
+    next: AtomicU64,
+    live: Mutex<HashMap<u64, Arc<Activity>>>,
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Activity>>> {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn add(self: &Arc<Self>, activity: Arc<Activity>) -> Registered {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, activity);
+        Registered { registry: Arc::clone(self), id }
+    }
+
+    /// Asks the connection idle (or awaiting a head) the longest, for at least
+    /// [`EVICTABLE_AFTER`], to close. False when there is none.
+    fn evict_longest_waiting(&self) -> bool {
+        let live = self.lock();
+        let now = Instant::now();
+        let victim = live
+            .values()
+            .filter(|a| !a.evict.load(Ordering::Relaxed) && a.phase.load(Ordering::Relaxed) != HANDLING)
+            .filter(|a| a.phase_began() + EVICTABLE_AFTER <= now)
+            .min_by_key(|a| a.phase_began());
+        match victim {
+            Some(a) => {
+                a.evict.store(true, Ordering::Relaxed);
+                a.wake.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Removes a connection from the registry when it ends.
+struct Registered {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry.lock().remove(&self.id);
+    }
+}
 
 /// The connection cap actually applied: `requested`, but never more than the process's
 /// open-file limit leaves room for (read from `/proc/self/limits` where there is one).
@@ -81,6 +145,7 @@ pub(crate) async fn accept_loop(
     let cap = connection_cap(config.max_connections);
     let open = Arc::new(Semaphore::new(cap));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let registry = Arc::new(Registry::default());
     let (stop, stopped) = watch::channel(());
     let service = TowerToHyperService::new(router);
     let mut shutdown = pin!(shutdown);
@@ -104,12 +169,26 @@ pub(crate) async fn accept_loop(
         let _ = stream.set_nodelay(true);
         match Arc::clone(&open).try_acquire_owned() {
             Ok(permit) => {
-                let connection = Connection { service: service.clone(), peer, config, permit };
+                let connection = Connection { service: service.clone(), peer, config, permit, registry: Arc::clone(&registry) };
                 tokio::spawn(connection.run(stream, stopped.clone()));
             }
+            // Full: close the connection that has waited longest without a request and take
+            // its slot; if every connection is handling a request, refuse.
             Err(_) => match Arc::clone(&refusing).try_acquire_owned() {
-                Ok(permit) => {
-                    tokio::spawn(refuse(stream, permit));
+                Ok(refusal) => {
+                    let (open, registry, service, stopped) =
+                        (Arc::clone(&open), Arc::clone(&registry), service.clone(), stopped.clone());
+                    tokio::spawn(async move {
+                        let evicted = registry.evict_longest_waiting();
+                        tracing::debug!(%peer, evicted, "at the connection cap: making room");
+                        // A slot may also free up by itself (a connection closing just now).
+                        if let Ok(Ok(permit)) = tokio::time::timeout(EVICT_WAIT, open.acquire_owned()).await {
+                            drop(refusal);
+                            let connection = Connection { service, peer, config, permit, registry };
+                            return connection.run(stream, stopped).await;
+                        }
+                        refuse(stream, refusal).await;
+                    });
                 }
                 Err(_) => drop(stream),
             },
@@ -157,14 +236,18 @@ struct Connection {
     config: Config,
     /// Returned to the cap when the connection closes.
     permit: OwnedSemaphorePermit,
+    registry: Arc<Registry>,
 }
 
 impl Connection {
     /// Serves HTTP/1.1 requests until the client closes, a phase deadline passes, or the
     /// server shuts down.
     async fn run(self, stream: TcpStream, mut stopped: watch::Receiver<()>) {
-        let Self { service, peer, config, permit: _permit } = self;
+        let Self { service, peer, config, permit: _permit, registry } = self;
         let activity = Arc::new(Activity::new());
+        let _registered = registry.add(Arc::clone(&activity));
+        let mut evicted = pin!(activity.wake.notified());
+        let mut woken = false;
         let io = TokioIo::new(WatchedIo { inner: stream, activity: Arc::clone(&activity) });
         let service = WatchedService { inner: service, peer, activity: Arc::clone(&activity) };
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -186,6 +269,14 @@ impl Connection {
             }
             // Shutting down: a request not yet (fully) received is not waited for.
             if stopping && activity.phase.load(Ordering::Relaxed) == AWAITING_HEAD {
+                return Poll::Ready(());
+            }
+            // Asked to make room for a new connection: close once no request is in hand.
+            if !woken && evicted.as_mut().poll(cx).is_ready() {
+                woken = true;
+            }
+            if activity.evict.load(Ordering::Relaxed) && activity.phase.load(Ordering::Relaxed) != HANDLING {
+                tracing::debug!(%peer, phase = activity.phase_name(), "closing a waiting connection to make room");
                 return Poll::Ready(());
             }
             // The phase may have changed while the connection ran: follow its deadline.
@@ -220,11 +311,25 @@ struct Activity {
     phase: AtomicU8,
     /// When the phase began, in milliseconds since `opened`.
     since_ms: AtomicU64,
+    /// Asked to close (to make room) as soon as no request is in hand.
+    evict: AtomicBool,
+    wake: Notify,
 }
 
 impl Activity {
     fn new() -> Self {
-        Self { opened: Instant::now(), phase: AtomicU8::new(AWAITING_HEAD), since_ms: AtomicU64::new(0) }
+        Self {
+            opened: Instant::now(),
+            phase: AtomicU8::new(AWAITING_HEAD),
+            since_ms: AtomicU64::new(0),
+            evict: AtomicBool::new(false),
+            wake: Notify::new(),
+        }
+    }
+
+    /// When the current phase began.
+    fn phase_began(&self) -> Instant {
+        self.opened + Duration::from_millis(self.since_ms.load(Ordering::Relaxed))
     }
 
     fn enter(&self, phase: u8) {
