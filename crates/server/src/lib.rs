@@ -273,6 +273,14 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
 /// signature or parameter error it would otherwise meet. Only the claimed scope is read;
 /// nothing is authenticated, so the answer reveals nothing.
 fn signed_for_another_service(http: &HttpRequest<'_>) -> Option<ApiError> {
+    // The usual request is signed for IAM or STS: known without parsing the signature (the
+    // full parse happens once, in `authenticate`).
+    let authorization = http.headers.get("authorization").and_then(|v| v.to_str().ok());
+    match authorization {
+        Some(a) if a.contains("/iam/aws4_request") || a.contains("/sts/aws4_request") => return None,
+        None if !http.query.is_some_and(|q| q.contains("X-Amz-Credential=")) => return None,
+        _ => {}
+    }
     let headers: Vec<(&str, &str)> = http
         .headers
         .iter()
@@ -312,13 +320,8 @@ fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str
         return error_response(Service::Iam, e, request_id);
     }
     let body = serde_json::json!({ "__type": e.code(), "message": e.message() }).to_string();
-    let mut resp = (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::NOT_IMPLEMENTED), body).into_response();
-    let h = resp.headers_mut();
-    h.insert("content-type", axum::http::HeaderValue::from_static("application/x-amz-json-1.1"));
-    if let Ok(v) = axum::http::HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-requestid", v);
-    }
-    resp
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::NOT_IMPLEMENTED);
+    typed_response(status, "application/x-amz-json-1.1", body, request_id)
 }
 
 /// Operations that never write to the store run on the async workers; the others wait for a
@@ -394,9 +397,14 @@ fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {
 }
 
 fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {
-    let mut resp = (status, xml).into_response();
+    typed_response(status, "text/xml", xml, request_id)
+}
+
+/// A response of `content_type` carrying AWS's request id header.
+fn typed_response(status: StatusCode, content_type: &'static str, body: String, request_id: &str) -> Response {
+    let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
-    h.insert("content-type", axum::http::HeaderValue::from_static("text/xml"));
+    h.insert("content-type", axum::http::HeaderValue::from_static(content_type));
     if let Ok(v) = axum::http::HeaderValue::from_str(request_id) {
         h.insert("x-amzn-requestid", v);
     }
