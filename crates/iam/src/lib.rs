@@ -18,12 +18,15 @@ mod crypto;
 mod error;
 mod ids;
 mod managed;
+mod mfa;
 mod model;
 mod ops;
 mod paginate;
 mod passwords;
+mod qr;
 mod session;
 mod state;
+mod totp;
 mod validate;
 
 use std::collections::HashMap;

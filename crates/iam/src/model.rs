@@ -198,6 +198,39 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
+/// A virtual MFA device (CreateVirtualMFADevice). Its serial number is its ARN,
+/// `arn:aws:iam::ACCOUNT:mfa{path}{name}`; names are unique per path case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    pub created: i64,
+    /// The Base32 seed, sealed under the master key (bound to the serial number).
+    pub sealed_seed: String,
+    /// The unique id of the user it is enabled for: a device follows its user through renames
+    /// and never serves a later user of the same name.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last time step whose code was accepted: no code of it or an earlier step is
+    /// accepted again (RFC 6238 section 5.2).
+    #[serde(default)]
+    pub last_step: i64,
+    /// The device clock's offset in steps, learned at EnableMFADevice and ResyncMFADevice.
+    #[serde(default)]
+    pub drift: i64,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl MfaDevice {
+    pub fn serial(&self) -> String {
+        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -209,6 +242,7 @@ pub enum Record {
     Policy(ManagedPolicy),
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
+    MfaDevice(MfaDevice),
 }
 
 impl Record {
@@ -222,6 +256,7 @@ impl Record {
             Self::Policy(p) => entity_key("policy", &p.account, &p.name),
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+            Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
         }
     }
 }

@@ -60,6 +60,10 @@ pub struct Session {
     pub source_identity: Option<String>,
     #[serde(default)]
     pub mfa: bool,
+    /// When the MFA authentication happened (Unix seconds), for aws:MultiFactorAuthAge. A
+    /// chained session keeps its parent's.
+    #[serde(default)]
+    pub mfa_time: Option<i64>,
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
@@ -96,6 +100,7 @@ impl Session {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             mfa: false,
+            mfa_time: None,
             chained: false,
         }
     }
