@@ -410,3 +410,34 @@ def test_boto3_profile_with_mfa_prompter(server, iam, tmp_path, monkeypatch):
     ident = session.client("sts", region_name=REGION).get_caller_identity()
     assert f"assumed-role/{role.rsplit('/', 1)[1]}/" in ident["Arn"]
     assert prompts and dev.serial in prompts[0]
+
+
+# The README's walk-through ("An MFA-protected role"), through the aws CLI: the seed saved with
+# --bootstrap-method Base32StringSeed, two codes from it, the role only MFA may assume.
+def test_readme_walkthrough_with_the_aws_cli(server, iam, tmp_path):
+    user, key, secret = make_user(iam)
+    seed_file = tmp_path / "seed.txt"
+    out = server.aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", user, "--outfile", str(seed_file), "--bootstrap-method", "Base32StringSeed")
+    serial = out["VirtualMFADevice"]["SerialNumber"]
+    assert serial == f"arn:aws:iam::{ACCOUNT_ID}:mfa/{user}"
+    dev = Device(serial, seed_file.read_text().strip())
+    c1, c2 = dev.enable_codes()
+    server.aws("iam", "enable-mfa-device", "--user-name", user, "--serial-number", serial, "--authentication-code1", c1, "--authentication-code2", c2)
+    qr = tmp_path / "qr.png"
+    server.aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", unique("mfaq"), "--outfile", str(qr), "--bootstrap-method", "QRCodePNG")
+    assert qr.read_bytes().startswith(b"\x89PNG")
+    role = mfa_role(iam, f"arn:aws:iam::{ACCOUNT_ID}:user/{user}", {"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+    res = server.aws_run("sts", "assume-role", "--role-arn", role, "--role-session-name", "alice", access_key=key, secret_key=secret)
+    assert res.returncode != 0 and "AccessDenied" in res.stderr
+    out = server.aws("sts", "assume-role", "--role-arn", role, "--role-session-name", "alice", "--serial-number", serial, "--token-code", dev.next_code(), access_key=key, secret_key=secret)
+    assert out["AssumedRoleUser"]["Arn"].endswith(f":assumed-role/{role.rsplit('/', 1)[1]}/alice")
+
+
+# The seed is sealed at rest: the database file never holds it in the clear.
+def test_seed_is_sealed_at_rest(server_factory, tmp_path):
+    data = tmp_path / "data"
+    srv = server_factory(data_dir=data)
+    seed = srv.iam().create_virtual_mfa_device(VirtualMFADeviceName=unique("sealed"))["VirtualMFADevice"]["Base32StringSeed"]
+    srv.stop()
+    blob = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
+    assert seed not in blob and base64.b64encode(seed) not in blob

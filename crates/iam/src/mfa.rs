@@ -89,3 +89,105 @@ pub fn verify_for_sts(iam: &Iam, caller: &Caller, serial: Option<&str>, code: Op
         Ok((vec![Change::Put(Record::MfaDevice(device))], Some(now)))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    use castellan_api::{iam, Request, Response};
+    use castellan_store::{MemoryStore, Store, StoreError, Write};
+
+    use super::*;
+    use crate::authz::RequestInfo;
+    use crate::crypto::MasterKey;
+
+    static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
+    fn clock() -> i64 {
+        NOW.load(Ordering::SeqCst)
+    }
+
+    #[derive(Debug)]
+    struct Shared(Arc<MemoryStore>);
+    impl Store for Shared {
+        fn load(&self) -> Result<castellan_store::Snapshot, StoreError> {
+            self.0.load()
+        }
+        fn commit(&self, w: &[Write]) -> Result<u64, StoreError> {
+            self.0.commit(w)
+        }
+        fn changes_since(&self, r: u64) -> Result<castellan_store::ChangeFeed, StoreError> {
+            self.0.changes_since(r)
+        }
+        fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
+            self.0.collect_tombstones(up_to)
+        }
+    }
+
+    fn call(iam: &Iam, caller: &Caller, request: Request) -> Response {
+        iam.handle(caller, &RequestInfo::default(), request).unwrap()
+    }
+
+    /// Two nodes on one store, a user with an enabled device: (node 1, node 2, the user on each,
+    /// the serial number, the seed).
+    fn two_nodes() -> (Iam, Iam, Caller, Caller, String, Vec<u8>) {
+        let store = Arc::new(MemoryStore::new());
+        let (key, bytes) = MasterKey::generate();
+        let one = Iam::open(Box::new(Shared(store.clone())), key, clock).unwrap();
+        let root_creds = one.create_account(Some("123456789012".into())).unwrap();
+        let (root, _) = one.caller_for_access_key(&root_creds.access_key_id).unwrap();
+        call(&one, &root, Request::CreateUser(iam::CreateUserRequest { user_name: "alice".into(), ..Default::default() }));
+        let Response::CreateAccessKey(k) = call(&one, &root, Request::CreateAccessKey(iam::CreateAccessKeyRequest { user_name: Some("alice".into()) })) else { panic!() };
+        let Response::CreateVirtualMFADevice(d) = call(
+            &one,
+            &root,
+            Request::CreateVirtualMFADevice(iam::CreateVirtualMFADeviceRequest { virtual_mfa_device_name: "alice".into(), ..Default::default() }),
+        ) else {
+            panic!()
+        };
+        let serial = d.virtual_mfa_device.serial_number;
+        let seed = totp::base32_decode(std::str::from_utf8(&d.virtual_mfa_device.base32_string_seed.unwrap().0).unwrap()).unwrap();
+        let step = totp::step_at(clock());
+        call(
+            &one,
+            &root,
+            Request::EnableMFADevice(iam::EnableMFADeviceRequest {
+                user_name: "alice".into(),
+                serial_number: serial.clone(),
+                authentication_code1: totp::code(&seed, step - 1),
+                authentication_code2: totp::code(&seed, step),
+            }),
+        );
+        let two = Iam::open(Box::new(Shared(store)), MasterKey::from_bytes(&bytes), clock).unwrap();
+        let (a1, _) = one.caller_for_access_key(&k.access_key.access_key_id).unwrap();
+        let (a2, _) = two.caller_for_access_key(&k.access_key.access_key_id).unwrap();
+        (one, two, a1, a2, serial, seed)
+    }
+
+    /// RFC 6238 section 5.2: a code accepted once is not accepted again — also when the second
+    /// try reaches another node whose memory has not yet seen the first.
+    #[test]
+    fn a_code_is_accepted_once_across_nodes() {
+        let (one, two, a1, a2, serial, seed) = two_nodes();
+        let code = totp::code(&seed, totp::step_at(clock()) + 1);
+        assert!(verify_for_sts(&one, &a1, Some(&serial), Some(&code)).unwrap().is_some());
+        let err = verify_for_sts(&two, &a2, Some(&serial), Some(&code)).unwrap_err();
+        assert_eq!(err.message(), "MultiFactorAuthentication failed with invalid MFA one time pass code.");
+        // An earlier step than the last accepted one is refused too; the next one is fine.
+        let older = totp::code(&seed, totp::step_at(clock()));
+        assert!(verify_for_sts(&two, &a2, Some(&serial), Some(&older)).is_err());
+        let next = totp::code(&seed, totp::step_at(clock()) + 2);
+        assert!(verify_for_sts(&two, &a2, Some(&serial), Some(&next)).unwrap().is_some());
+    }
+
+    /// A serial number of another account never matches a device of the caller's.
+    #[test]
+    fn another_accounts_serial_is_unknown() {
+        let (one, _two, a1, _a2, serial, seed) = two_nodes();
+        let other = serial.replace("123456789012", "111122223333");
+        let code = totp::code(&seed, totp::step_at(clock()) + 1);
+        let err = verify_for_sts(&one, &a1, Some(&other), Some(&code)).unwrap_err();
+        assert!(err.message().starts_with("MultiFactorAuthentication failed, unable to validate MFA code."));
+    }
+}
