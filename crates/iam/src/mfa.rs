@@ -97,7 +97,7 @@ mod tests {
     use std::sync::Arc;
 
     use castellan_api::{iam, Request, Response};
-    use castellan_store::{MemoryStore, Store, StoreError, Write};
+    use castellan_store::MemoryStore;
 
     use super::*;
     use crate::authz::RequestInfo;
@@ -106,23 +106,6 @@ mod tests {
     static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
     fn clock() -> i64 {
         NOW.load(Ordering::SeqCst)
-    }
-
-    #[derive(Debug)]
-    struct Shared(Arc<MemoryStore>);
-    impl Store for Shared {
-        fn load(&self) -> Result<castellan_store::Snapshot, StoreError> {
-            self.0.load()
-        }
-        fn commit(&self, w: &[Write]) -> Result<u64, StoreError> {
-            self.0.commit(w)
-        }
-        fn changes_since(&self, r: u64) -> Result<castellan_store::ChangeFeed, StoreError> {
-            self.0.changes_since(r)
-        }
-        fn collect_tombstones(&self, up_to: u64) -> Result<usize, StoreError> {
-            self.0.collect_tombstones(up_to)
-        }
     }
 
     fn call(iam: &Iam, caller: &Caller, request: Request) -> Response {
@@ -134,7 +117,7 @@ mod tests {
     fn two_nodes() -> (Iam, Iam, Caller, Caller, String, Vec<u8>) {
         let store = Arc::new(MemoryStore::new());
         let (key, bytes) = MasterKey::generate();
-        let one = Iam::open(Box::new(Shared(store.clone())), key, clock).unwrap();
+        let one = Iam::open(Box::new(store.clone()), key, clock).unwrap();
         let root_creds = one.create_account(Some("123456789012".into())).unwrap();
         let (root, _) = one.caller_for_access_key(&root_creds.access_key_id).unwrap();
         call(&one, &root, Request::CreateUser(iam::CreateUserRequest { user_name: "alice".into(), ..Default::default() }));
@@ -159,7 +142,7 @@ mod tests {
                 authentication_code2: totp::code(&seed, step),
             }),
         );
-        let two = Iam::open(Box::new(Shared(store)), MasterKey::from_bytes(&bytes), clock).unwrap();
+        let two = Iam::open(Box::new(store), MasterKey::from_bytes(&bytes), clock).unwrap();
         let (a1, _) = one.caller_for_access_key(&k.access_key.access_key_id).unwrap();
         let (a2, _) = two.caller_for_access_key(&k.access_key.access_key_id).unwrap();
         (one, two, a1, a2, serial, seed)
