@@ -548,7 +548,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     // information is included"). AWS answers such a call as for a token it does not know
     // (InvalidClientTokenId, as seen from AWS in aws-vault issue #328).
     let kind = caller.session.as_deref().map(|s| &s.kind);
-    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
+    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa || s.console);
     let iam_refuses = match kind {
         Some(SessionKind::FederatedUser { .. }) => true,
         Some(SessionKind::SessionToken { .. }) => !mfa,

@@ -25,6 +25,7 @@ mod paginate;
 mod passwords;
 mod qr;
 mod session;
+mod signin;
 mod state;
 mod totp;
 mod validate;
@@ -42,6 +43,7 @@ pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
+pub use crate::signin::{ConsoleCredentials, SignIn, SignInError};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.
@@ -375,6 +377,7 @@ impl Iam {
                     created: now,
                     aliases: Vec::new(),
                     password_policy: None,
+                    root_password_hash: None,
                 })));
             }
             if let Some(k) = key.clone() {

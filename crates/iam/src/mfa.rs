@@ -51,6 +51,14 @@ pub fn consecutive(iam: &Iam, device: &MfaDevice, code1: &str, code2: &str, wind
     Some((second, second - now))
 }
 
+/// `device` with its replay floor raised to the step of `code`, if `code` is good at `now`.
+fn accept(iam: &Iam, device: &MfaDevice, code: &str, now: i64) -> ApiResult<Option<MfaDevice>> {
+    let secret = secret(iam, device).ok_or(ApiError::ServiceFailure)?;
+    let center = totp::step_at(now) + device.drift;
+    let from = (center - VERIFY_STEPS).max(device.last_step + 1);
+    Ok(totp::find_step(&secret, code, from, center + VERIFY_STEPS).map(|step| MfaDevice { last_step: step, ..device.clone() }))
+}
+
 fn unable() -> ApiError {
     ApiError::AccessDenied(
         "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
@@ -81,12 +89,22 @@ pub fn verify_for_sts(iam: &Iam, caller: &Caller, serial: Option<&str>, code: Op
             .mfa_device(&caller.account, serial)
             .filter(|d| d.user_id.as_deref() == Some(id.as_str()) && d.enable_date.is_some())
             .ok_or_else(unable)?;
-        let secret = secret(iam, device).ok_or(ApiError::ServiceFailure)?;
-        let center = totp::step_at(now) + device.drift;
-        let from = (center - VERIFY_STEPS).max(device.last_step + 1);
-        let step = totp::find_step(&secret, code, from, center + VERIFY_STEPS).ok_or_else(invalid_code)?;
-        let device = MfaDevice { last_step: step, ..device.clone() };
+        let device = accept(iam, device, code, now)?.ok_or_else(invalid_code)?;
         Ok((vec![Change::Put(Record::MfaDevice(device))], Some(now)))
+    })
+}
+
+/// Console sign-in: a code from any of the user's enabled devices (the console asks for one
+/// code). Consumes it; the time of the authentication, or AccessDenied.
+pub fn verify_user_code(iam: &Iam, account: &str, user_id: &str, code: &str) -> ApiResult<i64> {
+    let now = iam.now();
+    iam.mutate(|st| {
+        for device in st.mfa_devices_of(account, user_id) {
+            if let Some(device) = accept(iam, device, code, now)? {
+                return Ok((vec![Change::Put(Record::MfaDevice(device))], now));
+            }
+        }
+        Err(invalid_code())
     })
 }
 

@@ -18,6 +18,10 @@ pub struct Account {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The root user's console password (argon2id PHC string), set with
+    /// `castellan account set-root-password`; `None`: the root user cannot sign in.
+    #[serde(default)]
+    pub root_password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,13 @@ pub struct LoginProfile {
     pub password_hash: String,
     pub created: i64,
     pub password_reset_required: bool,
+    /// When the password was last set (for MaxPasswordAge); `None`: at `created`.
+    #[serde(default)]
+    pub changed: Option<i64>,
+    /// The hashes of earlier passwords, newest first, as many as PasswordReusePrevention
+    /// asks to remember (at most 24).
+    #[serde(default)]
+    pub history: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

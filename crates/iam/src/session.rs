@@ -64,6 +64,10 @@ pub struct Session {
     /// chained session keeps its parent's.
     #[serde(default)]
     pub mfa_time: Option<i64>,
+    /// A console sign-in session (password, and MFA when the user has a device): unlike
+    /// GetSessionToken's without MFA, it may call IAM.
+    #[serde(default)]
+    pub console: bool,
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
@@ -101,6 +105,7 @@ impl Session {
             source_identity: None,
             mfa: false,
             mfa_time: None,
+            console: false,
             chained: false,
         }
     }

@@ -6,7 +6,7 @@ mod groups;
 mod inline;
 mod instance_profiles;
 mod keys;
-mod login;
+pub(crate) mod login;
 mod mfa;
 pub mod policies;
 mod roles;
