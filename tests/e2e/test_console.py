@@ -302,3 +302,44 @@ def test_sign_in_page_screenshot(console, page):
     page.goto(f"{console.endpoint}/console/")
     assert page.get_by_role("button", name="Sign in").is_visible()
     shot(page, "console-sign-in.png")
+
+
+# The other pages, as an administrator: a role whose trust policy IAM refuses (the API's
+# MalformedPolicyDocument), then a good one; policies searched by name with their JSON and
+# versions; the simulator's decisions; an MFA device assigned through the user page.
+def test_roles_policies_simulator_and_mfa_pages(console, page):
+    admin = make_user(console, policy="arn:aws:iam::aws:policy/AdministratorAccess")
+    sign_in(page, console, admin)
+    page.goto(f"{console.endpoint}/console/roles")
+    role = unique("made")
+    page.get_by_label("Role name").fill(role)
+    page.get_by_label("Trust policy").fill('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}')
+    page.get_by_role("button", name="Create role").click()
+    assert page.get_by_test_id("api-error").inner_text().startswith("MalformedPolicyDocument:")
+    page.get_by_label("Trust policy").fill(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    page.get_by_role("button", name="Create role").click()
+    assert page.get_by_role("heading", name=f"Role {role}").is_visible()
+    assert "ec2.amazonaws.com" in page.content()
+    # Policies: AWS managed, searchable; the document and its versions.
+    page.goto(f"{console.endpoint}/console/policies?q=ReadOnlyAccess&scope=AWS")
+    page.get_by_role("link", name="IAMReadOnlyAccess", exact=True).click()
+    doc = json.loads(page.get_by_test_id("policy-json").inner_text())
+    assert doc["Statement"][0]["Effect"] == "Allow"
+    # The simulator: a user with IAMReadOnlyAccess may list users and may not create them.
+    reader = make_user(console, policy="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    page.goto(f"{console.endpoint}/console/simulator")
+    page.get_by_label("Principal ARN").fill(f"arn:aws:iam::{ACCOUNT_ID}:user/{reader}")
+    page.get_by_label("Actions").fill("iam:ListUsers iam:CreateUser")
+    page.get_by_role("button", name="Run simulation").click()
+    assert page.get_by_test_id("decision").all_inner_texts() == ["allowed", "implicitDeny"]
+    # Assign an MFA device to the reader: QR code and secret shown once, then two codes.
+    page.goto(f"{console.endpoint}/console/users/{reader}")
+    page.get_by_role("button", name="Assign MFA device").click()
+    assert page.get_by_alt_text("QR code").is_visible()
+    totp = pyotp.TOTP(page.get_by_test_id("mfa-seed").inner_text())
+    step = int(time.time()) // 30
+    page.get_by_label("MFA code 1").fill(totp.at((step - 1) * 30))
+    page.get_by_label("MFA code 2").fill(totp.at(step * 30))
+    page.get_by_role("button", name="Assign MFA", exact=True).click()
+    assert "MFA device assigned." in page.content()
+    assert [d["UserName"] for d in console.iam().list_mfa_devices(UserName=reader)["MFADevices"]] == [reader]

@@ -277,3 +277,88 @@ impl Iam {
         Ok(ConsoleCredentials { access_key_id: t.access_key_id, session_token: t.session_token, expires })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use castellan_api::{iam, Request};
+    use castellan_store::MemoryStore;
+
+    use super::*;
+    use crate::{Caller, MasterKey, RequestInfo};
+
+    static NOW: AtomicI64 = AtomicI64::new(1_800_000_000);
+    fn clock() -> i64 {
+        NOW.load(Ordering::SeqCst)
+    }
+    const PASSWORD: &str = "Corr3ct-Horse-Battery!";
+
+    fn setup(policy: iam::UpdateAccountPasswordPolicyRequest) -> (Iam, Caller) {
+        let iam = Iam::open(Box::new(MemoryStore::new()), MasterKey::generate().0, clock).unwrap();
+        let creds = iam.create_account(Some("123456789012".into())).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        let run = |r: Request| iam.handle(&root, &RequestInfo::default(), r).unwrap();
+        run(Request::CreateUser(iam::CreateUserRequest { user_name: "alice".into(), ..Default::default() }));
+        run(Request::CreateLoginProfile(iam::CreateLoginProfileRequest { user_name: Some("alice".into()), password: Some(PASSWORD.into()), password_reset_required: None }));
+        run(Request::UpdateAccountPasswordPolicy(policy));
+        (iam, root)
+    }
+
+    fn done(outcome: Result<SignIn, SignInError>) -> ConsoleCredentials {
+        match outcome {
+            Ok(SignIn::Done(c)) => c,
+            other => panic!("not signed in: {other:?}"),
+        }
+    }
+
+    /// "Set an account password policy": with MaxPasswordAge the password must be changed at
+    /// sign-in once it is older; with HardExpiry the user cannot set one (an administrator must).
+    #[test]
+    fn expired_passwords_must_be_changed_or_with_hard_expiry_cannot_sign_in() {
+        let (iam, _) = setup(iam::UpdateAccountPasswordPolicyRequest { max_password_age: Some(1), allow_users_to_change_password: Some(true), ..Default::default() });
+        done(iam.console_sign_in("123456789012", Some("alice"), PASSWORD));
+        NOW.fetch_add(2 * 86_400, Ordering::SeqCst);
+        let Ok(SignIn::MustChangePassword { pending }) = iam.console_sign_in("123456789012", Some("alice"), PASSWORD) else { panic!() };
+        let creds = done(iam.console_change_password(&pending, PASSWORD, "N3w-Passw0rd-Here!"));
+        let (caller, _) = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap();
+        assert_eq!(caller.arn(), "arn:aws:iam::123456789012:user/alice");
+        assert!(caller.session.as_ref().unwrap().console);
+
+        let (iam, _) = setup(iam::UpdateAccountPasswordPolicyRequest { max_password_age: Some(1), hard_expiry: Some(true), ..Default::default() });
+        NOW.fetch_add(2 * 86_400, Ordering::SeqCst);
+        assert_eq!(iam.console_sign_in("123456789012", Some("alice"), PASSWORD), Err(SignInError::HardExpired));
+    }
+
+    /// PasswordReusePrevention counts the current password among those remembered.
+    #[test]
+    fn reuse_prevention_refuses_remembered_passwords() {
+        let (iam, _) = setup(iam::UpdateAccountPasswordPolicyRequest { password_reuse_prevention: Some(2), ..Default::default() });
+        let second = "Second-Passw0rd-Here!";
+        let err = iam.change_user_password("123456789012", "alice", PASSWORD, PASSWORD).unwrap_err();
+        assert_eq!(err.code(), "PasswordPolicyViolation");
+        iam.change_user_password("123456789012", "alice", PASSWORD, second).unwrap();
+        assert_eq!(iam.change_user_password("123456789012", "alice", second, PASSWORD).unwrap_err().code(), "PasswordPolicyViolation");
+        iam.change_user_password("123456789012", "alice", second, "Third-Passw0rd-Here!").unwrap();
+        // Two back is no longer remembered.
+        iam.change_user_password("123456789012", "alice", "Third-Passw0rd-Here!", PASSWORD).unwrap();
+    }
+
+    /// Nothing says which part was wrong; a tampered or foreign pending step opens nothing;
+    /// the root user signs in only with a password set for it.
+    #[test]
+    fn wrong_parts_tampered_steps_and_root() {
+        let (iam, _) = setup(iam::UpdateAccountPasswordPolicyRequest::default());
+        for (account, user, password) in [("999999999999", "alice", PASSWORD), ("123456789012", "bob", PASSWORD), ("123456789012", "alice", "Wrong-Passw0rd!")] {
+            assert_eq!(iam.console_sign_in(account, Some(user), password), Err(SignInError::Incorrect));
+        }
+        assert_eq!(iam.console_mfa("not-a-pending-step", "123456"), Err(SignInError::Incorrect));
+        assert_eq!(iam.console_sign_in("123456789012", None, "Root-Passw0rd-1!"), Err(SignInError::Incorrect));
+        iam.set_root_password("123456789012", "Root-Passw0rd-1!").unwrap();
+        let creds = done(iam.console_sign_in("123456789012", None, "Root-Passw0rd-1!"));
+        let (caller, _) = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap();
+        assert_eq!(caller.arn(), "arn:aws:iam::123456789012:root");
+        assert_eq!(iam.set_root_password("123456789012", "short").unwrap_err().code(), "PasswordPolicyViolation");
+    }
+}
