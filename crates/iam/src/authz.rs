@@ -185,7 +185,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             },
             None => none(),
         },
-        Some("oidc-provider") => member("OpenIDConnectProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
+        Some("oidc-provider") => crate::ops::oidc::authz_resource(st, account, member("OpenIDConnectProviderArn"), member("Url"))
+            .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
         Some("server-certificate") => member("ServerCertificateName").map_or_else(none, |n| Resource {
             arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
@@ -286,6 +287,8 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::TagPolicy(r) => iam_tags(&r.tags),
         Request::TagInstanceProfile(r) => iam_tags(&r.tags),
         Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
+        Request::TagOpenIDConnectProvider(r) => iam_tags(&r.tags),
         _ => return None,
     })
 }

@@ -198,6 +198,29 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
+/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
+/// without `https://`, which is also the last part of its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account: String,
+    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
+    pub resource: String,
+    pub created: i64,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl OidcProvider {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -209,6 +232,7 @@ pub enum Record {
     Policy(ManagedPolicy),
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
+    OidcProvider(OidcProvider),
 }
 
 impl Record {
@@ -222,6 +246,7 @@ impl Record {
             Self::Policy(p) => entity_key("policy", &p.account, &p.name),
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+            Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
         }
     }
 }

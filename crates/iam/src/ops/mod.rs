@@ -7,6 +7,7 @@ mod inline;
 mod instance_profiles;
 mod keys;
 mod login;
+pub mod oidc;
 pub mod policies;
 mod roles;
 mod simulate;
@@ -335,6 +336,35 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
         Request::ListInstanceProfileTags(r) => {
             Response::ListInstanceProfileTags(instance_profiles::list_tags(iam, a, r)?)
         }
+        // OpenID Connect providers
+        Request::CreateOpenIDConnectProvider(r) => Response::CreateOpenIDConnectProvider(oidc::create(iam, a, r)?),
+        Request::GetOpenIDConnectProvider(r) => Response::GetOpenIDConnectProvider(oidc::get(iam, a, r)?),
+        Request::ListOpenIDConnectProviders(_) => Response::ListOpenIDConnectProviders(oidc::list(iam, a)),
+        Request::DeleteOpenIDConnectProvider(r) => {
+            oidc::delete(iam, a, r)?;
+            Response::DeleteOpenIDConnectProvider
+        }
+        Request::AddClientIDToOpenIDConnectProvider(r) => {
+            oidc::add_client_id(iam, a, r)?;
+            Response::AddClientIDToOpenIDConnectProvider
+        }
+        Request::RemoveClientIDFromOpenIDConnectProvider(r) => {
+            oidc::remove_client_id(iam, a, r)?;
+            Response::RemoveClientIDFromOpenIDConnectProvider
+        }
+        Request::UpdateOpenIDConnectProviderThumbprint(r) => {
+            oidc::update_thumbprints(iam, a, r)?;
+            Response::UpdateOpenIDConnectProviderThumbprint
+        }
+        Request::TagOpenIDConnectProvider(r) => {
+            oidc::tag(iam, a, r)?;
+            Response::TagOpenIDConnectProvider
+        }
+        Request::UntagOpenIDConnectProvider(r) => {
+            oidc::untag(iam, a, r)?;
+            Response::UntagOpenIDConnectProvider
+        }
+        Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
         // Account
         Request::CreateAccountAlias(r) => {
             account::create_alias(iam, a, r)?;
