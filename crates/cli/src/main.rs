@@ -335,6 +335,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and CASTELLAN_CA_BUNDLE.
+    castellan_server::install_oidc_fetcher(&iam)?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {

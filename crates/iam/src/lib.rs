@@ -19,6 +19,7 @@ mod error;
 mod ids;
 mod managed;
 mod model;
+mod oidc_keys;
 mod ops;
 mod paginate;
 mod passwords;
@@ -37,6 +38,7 @@ pub use crate::authz::RequestInfo;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
+pub use crate::oidc_keys::{HttpsFetcher, MAX_DOCUMENT as MAX_OIDC_DOCUMENT};
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
 use crate::state::State;
@@ -132,6 +134,8 @@ pub struct Iam {
     policy_cache: authz::PolicyCache,
     /// The argon2 pool and per-user password attempt limits.
     passwords: passwords::Passwords,
+    /// OIDC issuers' signing keys, for AssumeRoleWithWebIdentity.
+    oidc_keys: oidc_keys::KeyCache,
 }
 
 impl Iam {
@@ -154,6 +158,7 @@ impl Iam {
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
+            oidc_keys: oidc_keys::KeyCache::default(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -517,6 +522,28 @@ impl Iam {
             session: Some(Arc::new(session)),
         };
         Ok((caller, secret))
+    }
+
+    /// Installs how OIDC issuers' discovery documents and key sets are fetched (the edge's
+    /// HTTPS client). Without it AssumeRoleWithWebIdentity fails with IDPCommunicationError.
+    pub fn set_https_fetcher(&self, fetcher: Arc<dyn HttpsFetcher>) {
+        self.oidc_keys.set_fetcher(fetcher);
+    }
+
+    /// Handles a request that carries no signature: only AssumeRoleWithWebIdentity and
+    /// AssumeRoleWithSAML are made that way on AWS (they authenticate with the token or
+    /// assertion they carry); anything else is refused as unsigned. May wait on the network
+    /// (an issuer's keys): call it from a blocking thread.
+    pub fn handle_unsigned(&self, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        match request {
+            Request::AssumeRoleWithWebIdentity(r) => {
+                Ok(Response::AssumeRoleWithWebIdentity(ops::web_identity::assume_role_with_web_identity(self, info, r)?))
+            }
+            other => Err(ApiError::NotImplemented(format!(
+                "The operation {} is not implemented by Castellan yet.",
+                other.operation().name()
+            ))),
+        }
     }
 
     /// Handles one decoded request for an authenticated caller: the policy engine decides

@@ -36,6 +36,18 @@ pub enum SessionKind {
     },
 }
 
+impl SessionKind {
+    /// A session of `role` named `session_name`.
+    pub fn assumed_role(role: &crate::model::Role, session_name: &str) -> SessionKind {
+        SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: session_name.to_owned(),
+        }
+    }
+}
+
 /// A session, exactly as its token carries it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -63,6 +75,9 @@ pub struct Session {
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// AssumeRoleWithWebIdentity: the OIDC provider's ARN (aws:FederatedProvider).
+    #[serde(default)]
+    pub federated_provider: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -97,6 +112,7 @@ impl Session {
             source_identity: None,
             mfa: false,
             chained: false,
+            federated_provider: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! Architecture invariant: no IAM semantics live here; this crate only translates between
 //! HTTP and the domain.
 
+mod oidc_fetch;
 mod tombstones;
 
 use std::net::SocketAddr;
@@ -109,6 +110,14 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
     Router::new().fallback(entry).with_state(shared)
+}
+
+/// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
+/// trusting the system store and the PEM file named by `CASTELLAN_CA_BUNDLE`. Call it before
+/// serving; an unreadable or empty bundle is an error (the server should not start).
+pub fn install_oidc_fetcher(iam: &Iam) -> Result<(), String> {
+    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::from_env()?));
+    Ok(())
 }
 
 /// How often recorded access-key use is written to the store.
@@ -244,6 +253,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         _ => Service::Iam,
     };
     let result = async {
+        // AssumeRoleWithWebIdentity and AssumeRoleWithSAML are made without a signature on
+        // AWS (the token or assertion they carry is the authentication): the only unsigned
+        // requests served. Any signature they carry is not looked at.
+        if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
+            return unsigned(shared, http, &params).await;
+        }
         let (caller, region) = authenticate(shared, http, service)?;
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
@@ -266,6 +281,18 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
     }
     .await;
     (service, result.map(|r| r.to_xml(request_id)))
+}
+
+/// An unsigned STS request (AssumeRoleWithWebIdentity): decoded as any other, then handed to
+/// the domain on a blocking thread, as it may wait on the issuer's HTTPS endpoints.
+async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams) -> Result<castellan_api::Response, ApiError> {
+    let action = params.get("Action").unwrap_or_default();
+    let op = Operation::from_name(Service::Sts, action)
+        .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
+    let request = Request::parse(op, params)?;
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region: IAM_REGION.to_owned() };
+    let iam = Arc::clone(&shared.iam);
+    tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)?
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL

@@ -13,6 +13,7 @@ mod roles;
 mod simulate;
 mod sts;
 mod users;
+pub mod web_identity;
 
 use castellan_api::iam;
 use castellan_api::types::Timestamp;
