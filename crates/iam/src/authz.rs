@@ -288,6 +288,7 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::TagInstanceProfile(r) => iam_tags(&r.tags),
         Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
         Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
+        Request::GetWebIdentityToken(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
         Request::TagOpenIDConnectProvider(r) => iam_tags(&r.tags),
         _ => return None,
     })
@@ -377,6 +378,12 @@ fn context_on(
         if let Some(si) = &r.source_identity {
             ctx.set("sts:SourceIdentity", vec![si.clone()]);
         }
+    }
+    if let Request::GetWebIdentityToken(r) = request {
+        // Service Authorization Reference, sts:GetWebIdentityToken's condition keys.
+        ctx.set("sts:IdentityTokenAudience", r.audience.clone());
+        ctx.set("sts:DurationSeconds", vec![r.duration_seconds.unwrap_or(300).to_string()]);
+        ctx.set("sts:SigningAlgorithm", vec![r.signing_algorithm.clone()]);
     }
     set_request_info(&mut ctx, info);
     for (k, v) in &resource.tags {

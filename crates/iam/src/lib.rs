@@ -136,6 +136,9 @@ pub struct Iam {
     passwords: passwords::Passwords,
     /// OIDC issuers' signing keys, for AssumeRoleWithWebIdentity.
     oidc_keys: oidc_keys::KeyCache,
+    /// Where this server is reached from outside: the base of the issuer URLs of outbound
+    /// identity federation (`ops::outbound`).
+    issuer_base: std::sync::OnceLock<String>,
 }
 
 impl Iam {
@@ -159,6 +162,7 @@ impl Iam {
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
             oidc_keys: oidc_keys::KeyCache::default(),
+            issuer_base: std::sync::OnceLock::new(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -550,6 +554,11 @@ impl Iam {
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
         let authorized = authz::authorize(self, caller, info, &request)?;
+        // GetWebIdentityToken needs the region the request was made to (its token's
+        // source_region claim), which no other operation does.
+        if let Request::GetWebIdentityToken(r) = request {
+            return Ok(Response::GetWebIdentityToken(ops::outbound::get_web_identity_token(self, caller, &info.region, r)?));
+        }
         ops::dispatch(self, authorized, caller, request)
     }
 }

@@ -221,6 +221,29 @@ impl OidcProvider {
     }
 }
 
+/// Outbound identity federation of an account (EnableOutboundWebIdentityFederation): its
+/// issuer and the keys that sign the tokens GetWebIdentityToken issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFederation {
+    pub account: String,
+    pub enabled: bool,
+    /// The random part of the issuer URL; kept when the feature is disabled and enabled again.
+    pub issuer_id: String,
+    /// Signing keys, oldest first: the newest of an algorithm signs, all are published.
+    #[serde(default)]
+    pub keys: Vec<SealedSigningKey>,
+}
+
+/// A signing key, its private part (PKCS#8, base64) sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSigningKey {
+    pub kid: String,
+    /// `RS256` or `ES384`.
+    pub alg: String,
+    pub created: i64,
+    pub sealed_pkcs8: String,
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -233,6 +256,7 @@ pub enum Record {
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
     OidcProvider(OidcProvider),
+    OutboundFederation(OutboundFederation),
 }
 
 impl Record {
@@ -247,6 +271,7 @@ impl Record {
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
+            Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
         }
     }
 }

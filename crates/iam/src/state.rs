@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, OidcProvider, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, OidcProvider, OutboundFederation, Record, Role, User};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -32,6 +32,8 @@ pub struct State {
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
     /// (account, URL without `https://`, as registered) → OIDC provider.
     pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
+    /// Account → its outbound identity federation (issuer and signing keys).
+    pub outbound: BTreeMap<String, OutboundFederation>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -74,6 +76,7 @@ impl State {
         Some(match (kind, rest) {
             ("account", None) => Record::Account(self.accounts.get(first)?.clone()),
             ("accesskey", None) => Record::AccessKey(self.access_keys.get(first)?.clone()),
+            ("outboundfederation", None) => Record::OutboundFederation(self.outbound.get(first)?.clone()),
             ("user", Some(n)) => Record::User(self.users.get(&nk(n))?.clone()),
             ("group", Some(n)) => Record::Group(self.groups.get(&nk(n))?.clone()),
             ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
@@ -161,6 +164,9 @@ impl State {
             Record::OidcProvider(p) => {
                 self.oidc_providers.remove(&(p.account.clone(), p.resource.clone()));
             }
+            Record::OutboundFederation(o) => {
+                self.outbound.remove(&o.account);
+            }
             Record::InstanceProfile(p) => {
                 if let Some(old) = self.instance_profiles.remove(&name_key(&p.account, &p.name)) {
                     for role in &old.roles {
@@ -208,6 +214,9 @@ impl State {
             }
             Record::OidcProvider(p) => {
                 self.oidc_providers.insert((p.account.clone(), p.resource.clone()), p);
+            }
+            Record::OutboundFederation(o) => {
+                self.outbound.insert(o.account.clone(), o);
             }
             Record::InstanceProfile(p) => {
                 for role in &p.roles {

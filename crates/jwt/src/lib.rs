@@ -1,5 +1,5 @@
 //! JSON Web Tokens (RFC 7519) in their signed compact form (RFC 7515), verified against a
-//! JSON Web Key set (RFC 7517), and signed (ES384, for tokens Castellan issues).
+//! JSON Web Key set (RFC 7517), and signed (RS256 or ES384, for tokens Castellan issues).
 //!
 //! **Invariant:** pure — no I/O, no clock, no store: the token, the keys and the time are
 //! inputs (signing takes its randomness from the system's generator, which ECDSA needs).
@@ -324,28 +324,51 @@ fn verify_signature(alg: Alg, key: &PublicKey, message: &[u8], signature: &[u8])
     }
 }
 
-/// An ES384 signing key (for tokens Castellan issues): its PKCS#8 document is what is kept
-/// (sealed) at rest.
+/// A signing key for tokens Castellan issues (RS256 or ES384): its PKCS#8 document is what is
+/// kept (sealed) at rest.
 #[derive(Debug)]
 pub struct SigningKey {
-    pair: ring::signature::EcdsaKeyPair,
+    pair: KeyPair,
     kid: String,
 }
 
+#[derive(Debug)]
+enum KeyPair {
+    Rsa(ring::signature::RsaKeyPair),
+    Ec(ring::signature::EcdsaKeyPair),
+}
+
 impl SigningKey {
-    /// A new key; returns it with its PKCS#8 document.
-    pub fn generate(kid: &str) -> Result<(SigningKey, Vec<u8>), Error> {
-        let rng = ring::rand::SystemRandom::new();
-        let alg = &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING;
-        let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| Error::Malformed("cannot generate a key"))?;
-        let bytes = doc.as_ref().to_vec();
-        Ok((SigningKey::from_pkcs8(kid, &bytes)?, bytes))
+    /// A new key for `alg` (RS256: 2048-bit RSA; ES384: P-384); returns it with its PKCS#8
+    /// document.
+    pub fn generate(alg: Alg, kid: &str) -> Result<(SigningKey, Vec<u8>), Error> {
+        let bytes = match alg {
+            Alg::RS256 => {
+                use rsa::pkcs8::EncodePrivateKey as _;
+                let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(|_| Error::Malformed("cannot generate a key"))?;
+                key.to_pkcs8_der().map_err(|_| Error::Malformed("cannot encode a key"))?.as_bytes().to_vec()
+            }
+            Alg::ES384 => {
+                let rng = ring::rand::SystemRandom::new();
+                let alg = &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING;
+                let doc = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).map_err(|_| Error::Malformed("cannot generate a key"))?;
+                doc.as_ref().to_vec()
+            }
+            other => return Err(Error::UnsupportedAlgorithm(other.name().to_owned())),
+        };
+        Ok((SigningKey::from_pkcs8(alg, kid, &bytes)?, bytes))
     }
 
-    pub fn from_pkcs8(kid: &str, pkcs8: &[u8]) -> Result<SigningKey, Error> {
-        let rng = ring::rand::SystemRandom::new();
-        let alg = &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING;
-        let pair = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8, &rng).map_err(|_| Error::Malformed("not an ES384 key"))?;
+    pub fn from_pkcs8(alg: Alg, kid: &str, pkcs8: &[u8]) -> Result<SigningKey, Error> {
+        let pair = match alg {
+            Alg::RS256 => KeyPair::Rsa(ring::signature::RsaKeyPair::from_pkcs8(pkcs8).map_err(|_| Error::Malformed("not an RSA key"))?),
+            Alg::ES384 => {
+                let rng = ring::rand::SystemRandom::new();
+                let alg = &ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING;
+                KeyPair::Ec(ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8, &rng).map_err(|_| Error::Malformed("not an ES384 key"))?)
+            }
+            other => return Err(Error::UnsupportedAlgorithm(other.name().to_owned())),
+        };
         Ok(SigningKey { pair, kid: kid.to_owned() })
     }
 
@@ -353,25 +376,51 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The public key as a JWK (`kty` EC, `crv` P-384, `alg` ES384, `use` sig).
+    pub fn alg(&self) -> Alg {
+        match self.pair {
+            KeyPair::Rsa(_) => Alg::RS256,
+            KeyPair::Ec(_) => Alg::ES384,
+        }
+    }
+
+    /// The public key as a JWK (`use` sig, with its `alg` and `kid`).
     pub fn public_jwk(&self) -> Value {
         use ring::signature::KeyPair as _;
-        let point = self.pair.public_key().as_ref();
-        let (x, y) = point.get(1..).map(|xy| xy.split_at(xy.len() / 2)).unwrap_or_default();
-        serde_json::json!({
-            "kty": "EC", "crv": "P-384", "alg": "ES384", "use": "sig", "kid": self.kid,
-            "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
-        })
+        match &self.pair {
+            KeyPair::Rsa(k) => {
+                let c = ring::signature::RsaPublicKeyComponents::<Vec<u8>>::from(k.public());
+                serde_json::json!({
+                    "kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
+                    "n": URL_SAFE_NO_PAD.encode(&c.n), "e": URL_SAFE_NO_PAD.encode(&c.e),
+                })
+            }
+            KeyPair::Ec(k) => {
+                let point = k.public_key().as_ref();
+                let (x, y) = point.get(1..).map(|xy| xy.split_at(xy.len() / 2)).unwrap_or_default();
+                serde_json::json!({
+                    "kty": "EC", "crv": "P-384", "alg": "ES384", "use": "sig", "kid": self.kid,
+                    "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y),
+                })
+            }
+        }
     }
 
     /// A signed token carrying `claims`, with `typ` JWT and this key's `kid`.
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, Error> {
-        let header = serde_json::json!({ "alg": "ES384", "typ": "JWT", "kid": self.kid });
+        let header = serde_json::json!({ "alg": self.alg().name(), "typ": "JWT", "kid": self.kid });
         let payload = serde_json::to_vec(claims).map_err(|_| Error::Malformed("claims"))?;
         let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload));
         let rng = ring::rand::SystemRandom::new();
-        let sig = self.pair.sign(&rng, input.as_bytes()).map_err(|_| Error::Malformed("cannot sign"))?;
-        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())))
+        let cannot = |_| Error::Malformed("cannot sign");
+        let sig = match &self.pair {
+            KeyPair::Rsa(k) => {
+                let mut out = vec![0; k.public().modulus_len()];
+                k.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut out).map_err(cannot)?;
+                out
+            }
+            KeyPair::Ec(k) => k.sign(&rng, input.as_bytes()).map_err(cannot)?.as_ref().to_vec(),
+        };
+        Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 }
 

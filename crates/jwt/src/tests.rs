@@ -216,10 +216,15 @@ fn key_sets() {
 
 #[test]
 fn signed_tokens_verify_with_the_published_key() {
-    let (key, pkcs8) = SigningKey::generate("k1").unwrap();
-    let again = SigningKey::from_pkcs8("k1", &pkcs8).unwrap();
-    let keys = set(&[again.public_jwk()]);
-    let c = claims();
-    let t = key.sign(c.as_object().unwrap()).unwrap();
-    assert_eq!(check(&t, &keys), Ok(()));
+    for alg in [Alg::ES384, Alg::RS256] {
+        let (key, pkcs8) = SigningKey::generate(alg, "k1").unwrap();
+        let again = SigningKey::from_pkcs8(alg, "k1", &pkcs8).unwrap();
+        assert_eq!(again.alg(), alg);
+        let keys = set(&[again.public_jwk()]);
+        let c = claims();
+        let t = key.sign(c.as_object().unwrap()).unwrap();
+        assert_eq!(Token::parse(&t).unwrap().alg(), alg);
+        assert_eq!(check(&t, &keys), Ok(()));
+    }
+    assert!(SigningKey::generate(Alg::ES256, "k").is_err());
 }

@@ -109,7 +109,13 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    Router::new().fallback(entry).with_state(shared)
+    Router::new()
+        // Outbound identity federation: each account's issuer documents, unauthenticated as
+        // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
+        .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
+        .route("/oidc/{issuer}/.well-known/jwks.json", axum::routing::get(oidc_jwks))
+        .fallback(entry)
+        .with_state(shared)
 }
 
 /// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
@@ -118,6 +124,27 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 pub fn install_oidc_fetcher(iam: &Iam) -> Result<(), String> {
     iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::from_env()?));
     Ok(())
+}
+
+async fn oidc_discovery(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_discovery(&issuer))
+}
+
+async fn oidc_jwks(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_jwks(&issuer))
+}
+
+/// A public issuer document as JSON, or 404 for an issuer no account has.
+fn issuer_document(doc: Option<String>) -> Response {
+    match doc {
+        Some(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("max-age=300"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "{}").into_response(),
+    }
 }
 
 /// How often recorded access-key use is written to the store.
@@ -357,7 +384,8 @@ fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str
 /// so it runs on blocking threads too.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")
+    // GetWebIdentityToken may make (and store) a signing key.
+    (op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")) && op != Operation::GetWebIdentityToken
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {

@@ -8,6 +8,7 @@ mod instance_profiles;
 mod keys;
 mod login;
 pub mod oidc;
+pub mod outbound;
 pub mod policies;
 mod roles;
 mod simulate;
@@ -366,6 +367,17 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             Response::UntagOpenIDConnectProvider
         }
         Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
+        // Outbound identity federation (GetWebIdentityToken is routed by `Iam::handle`)
+        Request::EnableOutboundWebIdentityFederation => {
+            Response::EnableOutboundWebIdentityFederation(outbound::enable(iam, a)?)
+        }
+        Request::DisableOutboundWebIdentityFederation => {
+            outbound::disable(iam, a)?;
+            Response::DisableOutboundWebIdentityFederation
+        }
+        Request::GetOutboundWebIdentityFederationInfo => {
+            Response::GetOutboundWebIdentityFederationInfo(outbound::info(iam, a)?)
+        }
         // Account
         Request::CreateAccountAlias(r) => {
             account::create_alias(iam, a, r)?;
