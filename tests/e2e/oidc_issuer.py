@@ -195,7 +195,11 @@ class IssuerServer:
             .sign(ca_key, hashes.SHA256())
         )
         (self.dir / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-        (self.dir / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        # The server presents its chain: its certificate, then the CA's (the top certificate,
+        # whose SHA-1 is what an OIDC provider's thumbprint names).
+        ca_pem = ca.public_bytes(serialization.Encoding.PEM)
+        (self.dir / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + ca_pem)
+        self.ca_thumbprint = hashlib.sha1(ca.public_bytes(serialization.Encoding.DER)).hexdigest()
         (self.dir / "server.key").write_bytes(
             key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         )

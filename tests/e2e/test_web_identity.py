@@ -316,6 +316,33 @@ def test_untrusted_issuer_certificate(issuers, server_factory):
     assert_error(e, "IDPCommunicationError", 400)
 
 
+def test_thumbprints_when_no_trusted_ca_signed_the_certificate(issuers, server_factory):
+    """UpdateOpenIDConnectProviderThumbprint: "If your OIDC IdP relies on a certificate that is
+    not signed by one of these trusted CAs, only then we secure communication using the
+    thumbprints" -- the SHA-1 of the top certificate of the chain the issuer presents."""
+    # No CASTELLAN_CA_BUNDLE: the test CA is not trusted. A second account shares the server.
+    other_key, other_secret = "AKIAOTHERACCOUNT0001", "other-account-secret"
+    srv = server_factory(env_extra={"CASTELLAN_ACCOUNTS": f"111122223333:{other_key}:{other_secret}"})
+    issuer = issuers.issuer()
+    role_arn, provider = setup(srv, issuer)
+    iam = srv.iam()
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider, ThumbprintList=["0" * 40])
+    with pytest.raises(ClientError) as e:
+        assume(srv, role_arn, issuer.token())
+    assert_error(e, "IDPCommunicationError", 400)
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider, ThumbprintList=["0" * 40, issuers.ca_thumbprint])
+    assert assume(srv, role_arn, issuer.token())["Audience"] == "sts.amazonaws.com"
+    # Keys fetched on the strength of a thumbprint serve only providers with that thumbprint:
+    # the same issuer registered in another account without it is still not trusted.
+    other_iam = srv.iam(access_key=other_key, secret_key=other_secret)
+    other_provider = other_iam.create_open_id_connect_provider(Url=issuer.url, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": other_provider}, "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    other_role = other_iam.create_role(RoleName=unique("webid"), AssumeRolePolicyDocument=dumps(trust))["Role"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        assume(srv, other_role, issuer.token())
+    assert_error(e, "IDPCommunicationError", 400)
+
+
 def test_provider_deleted_after_the_token_was_issued(castellan, issuers):
     issuer = issuers.issuer()
     role_arn, provider = setup(castellan, issuer)

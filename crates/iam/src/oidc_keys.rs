@@ -29,8 +29,13 @@ pub const MAX_DOCUMENT: usize = castellan_jwt::MAX_JWKS_LEN;
 /// Fetches an `https://` URL: the body of a 200 answer, at most [`MAX_DOCUMENT`] bytes, within
 /// a bounded time. Any other outcome (refused, timed out, untrusted certificate, redirect,
 /// another status, too large) is an error whose text is for the log only.
+///
+/// `thumbprints` are the provider's (lowercase hex SHA-1): as AWS documents
+/// (UpdateOpenIDConnectProviderThumbprint), they are used only when the server's certificate
+/// is not signed by a trusted certificate authority — then the top certificate of the chain
+/// the server presents must have one of them.
 pub trait HttpsFetcher: Send + Sync + std::fmt::Debug {
-    fn get(&self, url: &str) -> Result<Vec<u8>, String>;
+    fn get(&self, url: &str, thumbprints: &[String]) -> Result<Vec<u8>, String>;
 }
 
 #[derive(Debug)]
@@ -58,11 +63,17 @@ impl KeyCache {
         let _ = self.fetcher.set(fetcher);
     }
 
-    /// The keys to verify `token` from `issuer` with, at `now` (Unix seconds).
-    pub fn keys_for(&self, issuer: &str, token: &Token<'_>, now: i64) -> ApiResult<Arc<JwkSet>> {
+    /// The keys to verify `token` from `issuer` with, at `now` (Unix seconds), fetched trusting
+    /// the certificate authorities or, failing them, `thumbprints`. Keys fetched on the
+    /// strength of some thumbprints are cached for those thumbprints only (another account's
+    /// provider of the same issuer may not trust them).
+    pub fn keys_for(&self, issuer: &str, thumbprints: &[String], token: &Token<'_>, now: i64) -> ApiResult<Arc<JwkSet>> {
+        let mut sorted = thumbprints.to_vec();
+        sorted.sort();
+        let cache_key = format!("{issuer}\n{}", sorted.join(","));
         {
             let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(c) = entries.get(issuer) {
+            if let Some(c) = entries.get(&cache_key) {
                 let fresh = now.saturating_sub(c.fetched) < KEYS_TTL;
                 let recent = now.saturating_sub(c.fetched) < REFETCH_INTERVAL;
                 if fresh && (token.key_known(&c.keys) || recent) {
@@ -70,20 +81,20 @@ impl KeyCache {
                 }
             }
         }
-        let keys = Arc::new(self.fetch(issuer)?);
+        let keys = Arc::new(self.fetch(issuer, thumbprints)?);
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= MAX_ISSUERS && !entries.contains_key(issuer) {
+        if entries.len() >= MAX_ISSUERS && !entries.contains_key(&cache_key) {
             entries.clear();
         }
-        entries.insert(issuer.to_owned(), Cached { keys: Arc::clone(&keys), fetched: now });
+        entries.insert(cache_key, Cached { keys: Arc::clone(&keys), fetched: now });
         Ok(keys)
     }
 
     /// Discovery, then the key set.
-    fn fetch(&self, issuer: &str) -> ApiResult<JwkSet> {
+    fn fetch(&self, issuer: &str, thumbprints: &[String]) -> ApiResult<JwkSet> {
         let fetcher = self.fetcher.get().ok_or_else(|| unreachable_idp(issuer))?;
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let discovery = fetcher.get(&discovery_url).map_err(|e| {
+        let discovery = fetcher.get(&discovery_url, thumbprints).map_err(|e| {
             tracing::warn!(issuer, error = %e, "OIDC discovery failed");
             unreachable_idp(issuer)
         })?;
@@ -98,7 +109,7 @@ impl KeyCache {
             tracing::warn!(issuer, "OIDC discovery document names another issuer or no https jwks_uri");
             return Err(unreachable_idp(issuer));
         };
-        let jwks = fetcher.get(jwks_uri).map_err(|e| {
+        let jwks = fetcher.get(jwks_uri, thumbprints).map_err(|e| {
             tracing::warn!(issuer, error = %e, "fetching the OIDC key set failed");
             unreachable_idp(issuer)
         })?;

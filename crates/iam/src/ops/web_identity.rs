@@ -102,7 +102,7 @@ pub fn assume_role_with_web_identity(
     let provider = iam.read().oidc_providers.get(&(account.clone(), resource.clone())).cloned().ok_or_else(no_provider)?;
     let auds = strings(token.claims().get("aud"));
     let audience = auds.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(|| invalid("Incorrect token audience"))?;
-    let keys = iam.oidc_keys.keys_for(&issuer, &token, now)?;
+    let keys = iam.oidc_keys.keys_for(&issuer, &provider.thumbprints, &token, now)?;
     let claims = token.verify(&keys, now, CLOCK_SKEW).map_err(|e| match e {
         castellan_jwt::Error::Expired => {
             let exp = token.claims().get("exp").and_then(Value::as_i64).unwrap_or_default();
