@@ -203,3 +203,20 @@ class IssuerServer:
         (self.dir / "server.key").write_bytes(
             key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         )
+
+
+def main() -> None:
+    """For suites in other languages (tests/sdk-rust): start an issuer, print one line with its
+    URL, the CA bundle's path and a fresh token (`aud` sts.amazonaws.com), separated by spaces,
+    then serve until stdin closes."""
+    import sys
+
+    srv = IssuerServer()
+    issuer = srv.issuer()
+    print(issuer.url, srv.ca_bundle, issuer.token(), flush=True)
+    sys.stdin.read()
+    srv.stop()
+
+
+if __name__ == "__main__":
+    main()
