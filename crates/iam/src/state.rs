@@ -371,4 +371,23 @@ mod oidc_tests {
         assert_eq!(st.record_at(&record.key()), None);
         assert!(st.oidc_providers.is_empty());
     }
+
+    #[test]
+    fn outbound_federation_records_round_trip() {
+        let o = crate::model::OutboundFederation {
+            account: "123456789012".into(),
+            enabled: true,
+            issuer_id: "id".into(),
+            keys: vec![crate::model::SealedSigningKey { kid: "k".into(), alg: "ES384".into(), created: 1, sealed_pkcs8: "sealed".into() }],
+        };
+        let record = Record::OutboundFederation(o);
+        let json = serde_json::to_vec(&record).unwrap();
+        assert_eq!(serde_json::from_slice::<Record>(&json).unwrap(), record);
+        let mut st = State::default();
+        st.apply_at(Change::Put(record.clone()), 3);
+        assert_eq!(record.key(), "outboundfederation/123456789012");
+        assert_eq!(st.record_at(&record.key()), Some(record.clone()));
+        st.apply_at(Change::Delete(record.clone()), 4);
+        assert!(st.outbound.is_empty());
+    }
 }
