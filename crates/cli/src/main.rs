@@ -96,6 +96,14 @@ struct ServeArgs {
     /// command line is visible to every local user.
     #[arg(long = "account", value_name = "ID[:KEY:SECRET]", env = "CASTELLAN_ACCOUNTS", value_delimiter = ',', hide_env_values = true)]
     accounts: Vec<String>,
+    /// A PEM file of certificate authorities trusted, beside the system's, for the HTTPS
+    /// calls to OIDC issuers (AssumeRoleWithWebIdentity): a private issuer's CA.
+    #[arg(long, value_name = "PEM_FILE", env = "CASTELLAN_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+    /// Where OIDC verifiers reach this server (`https://iam.example.internal`): the base of
+    /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
+    #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
+    issuer_url: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -335,8 +343,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
-    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and CASTELLAN_CA_BUNDLE.
-    castellan_server::install_oidc_fetcher(&iam)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
+    castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {
@@ -381,9 +389,9 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         // The issuer URLs of outbound identity federation: where verifiers reach this server.
-        match std::env::var("CASTELLAN_ISSUER_URL") {
-            Ok(url) if !url.is_empty() => iam.set_issuer_base(&url),
-            _ => iam.set_issuer_base(&format!("http://{addr}")),
+        match args.issuer_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => iam.set_issuer_base(url),
+            None => iam.set_issuer_base(&format!("http://{addr}")),
         }
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();

@@ -374,7 +374,7 @@ mod oidc_tests {
 
     #[test]
     fn outbound_federation_records_round_trip() {
-        let o = crate::model::OutboundFederation {
+        let o = OutboundFederation {
             account: "123456789012".into(),
             enabled: true,
             issuer_id: "id".into(),

@@ -119,10 +119,11 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 }
 
 /// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
-/// trusting the system store and the PEM file named by `CASTELLAN_CA_BUNDLE`. Call it before
-/// serving; an unreadable or empty bundle is an error (the server should not start).
-pub fn install_oidc_fetcher(iam: &Iam) -> Result<(), String> {
-    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::from_env()?));
+/// trusting the system store and the PEM file `ca_bundle` (`--ca-bundle`,
+/// `CASTELLAN_CA_BUNDLE`). Call it before serving; an unreadable or empty bundle is an error
+/// (the server should not start).
+pub fn install_oidc_fetcher(iam: &Iam, ca_bundle: Option<&std::path::Path>) -> Result<(), String> {
+    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::new(ca_bundle)?));
     Ok(())
 }
 

@@ -23,8 +23,9 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 /// The longest a discovery or key-set fetch may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The environment variable naming a PEM file of extra trust anchors.
-pub const CA_BUNDLE_VAR: &str = "CASTELLAN_CA_BUNDLE";
+/// The option (and its environment variable) naming a PEM file of extra trust anchors, as
+/// errors name it.
+pub const CA_BUNDLE_VAR: &str = "--ca-bundle (CASTELLAN_CA_BUNDLE)";
 
 #[derive(Debug)]
 pub struct Fetcher {
@@ -32,16 +33,16 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// A fetcher trusting the system store and, when `CASTELLAN_CA_BUNDLE` is set, that file's
-    /// certificates. A bundle that cannot be read or holds no certificate is an error (the
-    /// server does not start with trust it was not given).
-    pub fn from_env() -> Result<Fetcher, String> {
+    /// A fetcher trusting the system store and, when given, the certificates of the PEM file
+    /// `ca_bundle` (`--ca-bundle`, `CASTELLAN_CA_BUNDLE`). A bundle that cannot be read or holds
+    /// no certificate is an error (the server does not start with trust it was not given).
+    pub fn new(ca_bundle: Option<&std::path::Path>) -> Result<Fetcher, String> {
         let mut roots: Vec<Certificate<'static>> = Vec::new();
         let native = rustls_native_certs::load_native_certs();
         roots.extend(native.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()));
-        if let Some(path) = std::env::var_os(CA_BUNDLE_VAR).filter(|p| !p.is_empty()) {
-            let shown = std::path::Path::new(&path).display().to_string();
-            let pem = std::fs::read(&path).map_err(|e| format!("{CA_BUNDLE_VAR}: cannot read {shown}: {e}"))?;
+        if let Some(path) = ca_bundle.filter(|p| !p.as_os_str().is_empty()) {
+            let shown = path.display().to_string();
+            let pem = std::fs::read(path).map_err(|e| format!("{CA_BUNDLE_VAR}: cannot read {shown}: {e}"))?;
             let before = roots.len();
             for item in ureq::tls::parse_pem(&pem) {
                 match item {
