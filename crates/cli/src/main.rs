@@ -100,6 +100,14 @@ struct ServeArgs {
     /// Serve the console on this address instead of on `--listen`'s.
     #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
     console_listen: Option<String>,
+    /// A PEM file of certificate authorities trusted, beside the system's, for the HTTPS
+    /// calls to OIDC issuers (AssumeRoleWithWebIdentity): a private issuer's CA.
+    #[arg(long, value_name = "PEM_FILE", env = "CASTELLAN_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+    /// Where OIDC verifiers reach this server (`https://iam.example.internal`): the base of
+    /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
+    #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
+    issuer_url: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -356,6 +364,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
+    castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {
@@ -406,6 +416,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        // The issuer URLs of outbound identity federation: where verifiers reach this server.
+        match args.issuer_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => iam.set_issuer_base(url),
+            None => iam.set_issuer_base(&format!("http://{addr}")),
+        }
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
