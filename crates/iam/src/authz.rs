@@ -127,6 +127,18 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 None => Resource { arn: crate::arn::user_arn(account, "/", "*"), tags: Vec::new() },
             };
         }
+        // The role the service would get (CreateServiceLinkedRole: its ARN under the service's
+        // path; iam:AWSServiceName in `context`).
+        Operation::CreateServiceLinkedRole => {
+            if let Some(spec) = member("AWSServiceName").and_then(|s| crate::ops::service_linked::SPECS.get(s)) {
+                let name = match member("CustomSuffix") {
+                    Some(suffix) => format!("{}_{suffix}", spec.role_name),
+                    None => spec.role_name.clone(),
+                };
+                let path = format!("{}{}/", crate::ops::service_linked::PATH_PREFIX, spec.service_principal);
+                return Resource { arn: crate::arn::role_arn(account, &path, &name), tags: Vec::new() };
+            }
+        }
         _ => {}
     }
     match resource_type {
@@ -398,6 +410,9 @@ fn context_on(
     }
     if let Some(b) = request.member_str("PermissionsBoundary") {
         ctx.set("iam:PermissionsBoundary", vec![b.to_owned()]);
+    }
+    if let Request::CreateServiceLinkedRole(r) = request {
+        ctx.set("iam:AWSServiceName", vec![r.aws_service_name.clone()]);
     }
     if let Some(p) = request.member_str("PolicyArn") {
         ctx.set("iam:PolicyARN", vec![p.to_owned()]);

@@ -198,6 +198,31 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
+/// A service-linked role's deletion task (DeleteServiceLinkedRole), kept so that
+/// GetServiceLinkedRoleDeletionStatus can answer for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionTask {
+    pub account: String,
+    /// `task/aws-service-role/PRINCIPAL/ROLE/UUID`.
+    pub id: String,
+    pub role_name: String,
+    /// AWS's DeletionTaskStatusType value: SUCCEEDED, IN_PROGRESS, FAILED, NOT_STARTED.
+    pub status: String,
+    /// Why a FAILED task failed, and the resources (ARNs) still using the role.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    pub created: i64,
+}
+
+impl DeletionTask {
+    /// The last segment of the task id, which keys the record.
+    pub fn uuid(id: &str) -> &str {
+        id.rsplit('/').next().unwrap_or(id)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -209,6 +234,8 @@ pub enum Record {
     Policy(ManagedPolicy),
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
+    // Service-linked roles (ops/service_linked.rs).
+    DeletionTask(DeletionTask),
 }
 
 impl Record {
@@ -222,6 +249,7 @@ impl Record {
             Self::Policy(p) => entity_key("policy", &p.account, &p.name),
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+            Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),
         }
     }
 }

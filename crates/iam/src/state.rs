@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, DeletionTask, Group, InstanceProfile, ManagedPolicy, Record, Role, User};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -30,6 +30,8 @@ pub struct State {
     pub policies: BTreeMap<NameKey, ManagedPolicy>,
     pub access_keys: BTreeMap<String, AccessKey>,
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
+    /// Service-linked role deletion tasks, by (account, lowercase task uuid).
+    pub deletion_tasks: BTreeMap<NameKey, DeletionTask>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -77,6 +79,7 @@ impl State {
             ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
+            ("deletiontask", Some(n)) => Record::DeletionTask(self.deletion_tasks.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -168,6 +171,9 @@ impl State {
                     }
                 }
             }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.remove(&name_key(&t.account, DeletionTask::uuid(&t.id)));
+            }
         }
     }
 
@@ -208,6 +214,9 @@ impl State {
                         .insert(p.name.to_lowercase());
                 }
                 self.instance_profiles.insert(name_key(&p.account, &p.name), p);
+            }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.insert(name_key(&t.account, DeletionTask::uuid(&t.id)), t);
             }
         }
     }
