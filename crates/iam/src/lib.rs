@@ -25,6 +25,7 @@ mod passwords;
 mod session;
 mod state;
 mod validate;
+mod workload;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +40,7 @@ pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
+pub use crate::workload::{Registration, WorkloadCredentials, WorkloadKind};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.

@@ -63,6 +63,10 @@ pub struct Session {
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// Condition keys the issuing service set for the session's requests (a workload's
+    /// `ec2:SourceInstanceARN`, `ec2:RoleDelivery`: `workload.rs`).
+    #[serde(default)]
+    pub service_context: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -97,6 +101,7 @@ impl Session {
             source_identity: None,
             mfa: false,
             chained: false,
+            service_context: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@
 //! HTTP and the domain.
 
 mod tombstones;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -249,6 +250,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
+        // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
+        if service == Service::Iam {
+            if let Some(result) = workload::handle(iam, &caller, &info, action, &params, request_id) {
+                return result;
+            }
+        }
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
         })?;
@@ -262,10 +269,10 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
-        Ok(response)
+        Ok(response.to_xml(request_id))
     }
     .await;
-    (service, result.map(|r| r.to_xml(request_id)))
+    (service, result)
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL

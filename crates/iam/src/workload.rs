@@ -1,0 +1,246 @@
+//! Workloads: Castellan acting as EC2 or ECS when it hands an instance or a task its role.
+//!
+//! Not an AWS API: the edge (`castellan workload run|serve`, crate `castellan-workload`)
+//! registers a workload through the Castellan-specific action `CastellanRegisterWorkload` and
+//! fetches its credentials with `CastellanGetWorkloadCredentials`, both on the IAM endpoint and
+//! SigV4-signed like any request (`castellan-server`'s `workload` module decodes them).
+//!
+//! - **Registering** binds an instance profile (its role) or a task role to a new workload id
+//!   (`i-` and 17 hex digits, or a 32-digit task id). As RunInstances and RunTask do, it needs
+//!   iam:PassRole on the role by the caller, with iam:PassedToService naming the service, and
+//!   the role's trust policy must let the service (`ec2.amazonaws.com`,
+//!   `ecs-tasks.amazonaws.com`) call sts:AssumeRole. The answer is the workload's id and its
+//!   token: the registration sealed under the master key, so any node can serve it and nothing
+//!   is stored per workload.
+//! - **Credentials** are issued for a token only while the registration still holds: the
+//!   profile and the role are the ones registered (same unique ids: deleted or re-created means
+//!   the credentials stop at the next refresh), the profile still holds the role, and the trust
+//!   policy still lets the service assume it. The session is the role's, named after the
+//!   workload (`assumed-role/ROLE/i-…`), with the condition keys EC2 sets for instance
+//!   credentials: `ec2:SourceInstanceARN` and `ec2:RoleDelivery` (`2.0`: delivered by IMDSv2
+//!   only). The trust policy is evaluated with the service as principal and `aws:SourceAccount`
+//!   and `aws:SourceArn` (the instance's or task's ARN), so confused-deputy conditions work.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::model::Role;
+use crate::session::{Session, SessionKind};
+use crate::{Caller, Iam, RequestInfo};
+
+/// Longest and default lifetime of workload credentials: six hours, as EC2's instance
+/// credentials. A shorter one may be asked for (at least a minute), for tighter rotation.
+pub const MAX_DURATION: i32 = 21_600;
+pub const MIN_DURATION: i32 = 60;
+
+/// What a workload is, and so which service Castellan acts as for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    /// An EC2 instance with an instance profile: credentials through IMDS.
+    Instance,
+    /// An ECS task with a task role: credentials through the container endpoint.
+    Task,
+}
+
+impl WorkloadKind {
+    pub fn service(self) -> &'static str {
+        match self {
+            Self::Instance => "ec2.amazonaws.com",
+            Self::Task => "ecs-tasks.amazonaws.com",
+        }
+    }
+}
+
+/// A registration, exactly as its token carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Ticket {
+    account: String,
+    kind: WorkloadKind,
+    id: String,
+    region: String,
+    /// The instance profile's name and unique id (instances).
+    profile: Option<(String, String)>,
+    role_name: String,
+    role_id: String,
+    registered: i64,
+    registered_by: String,
+}
+
+impl Ticket {
+    /// The instance's or task's ARN.
+    fn arn(&self) -> String {
+        match self.kind {
+            WorkloadKind::Instance => format!("arn:aws:ec2:{}:{}:instance/{}", self.region, self.account, self.id),
+            WorkloadKind::Task => format!("arn:aws:ecs:{}:{}:task/default/{}", self.region, self.account, self.id),
+        }
+    }
+}
+
+const CONTEXT: &str = "castellan-workload";
+
+/// The answer to a registration.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub id: String,
+    /// Opaque; the workload's identity towards Castellan (a bearer secret: keep it off logs).
+    pub token: String,
+}
+
+/// A workload's credentials and what IMDS and the container endpoint show beside them.
+#[derive(Clone)]
+pub struct WorkloadCredentials {
+    pub id: String,
+    pub kind: WorkloadKind,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Unix seconds.
+    pub issued: i64,
+    pub expiration: i64,
+    pub role_name: String,
+    pub role_arn: String,
+    pub profile_arn: Option<String>,
+    pub profile_id: Option<String>,
+}
+
+impl std::fmt::Debug for WorkloadCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkloadCredentials")
+            .field("id", &self.id)
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .field("role_arn", &self.role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex(n: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| char::from(b"0123456789abcdef".get(rng.gen_range(0..16)).copied().unwrap_or(b'0'))).collect()
+}
+
+/// The message ECS gives when it cannot assume a task role (RunTask's ClientException), used
+/// for instances too.
+fn cannot_assume(service: &str, role_arn: &str) -> ApiError {
+    ApiError::AccessDenied(format!(
+        "{service} was unable to assume the role '{role_arn}' that was provided for this workload. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+    ))
+}
+
+fn stopped(id: &str) -> ApiError {
+    ApiError::AccessDenied(format!("The role of workload {id} is no longer available to it."))
+}
+
+impl Iam {
+    /// Registers a workload: `name` is the instance profile's (Instance) or the role's (Task).
+    pub fn register_workload(&self, caller: &Caller, info: &RequestInfo, kind: WorkloadKind, name: &str) -> ApiResult<Registration> {
+        let account = caller.account.as_str();
+        let (profile, role) = {
+            let st = self.read();
+            match kind {
+                WorkloadKind::Instance => {
+                    let p = st
+                        .instance_profile(account, name)
+                        .ok_or_else(|| ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found.")))?;
+                    let role_name = p
+                        .roles
+                        .first()
+                        .ok_or_else(|| ApiError::InvalidInput(format!("Instance profile {} has no role.", p.name)))?;
+                    let role = st.role(account, role_name).ok_or_else(|| super::ops::no_such_role(role_name))?;
+                    (Some((p.name.clone(), p.id.clone())), role.clone())
+                }
+                WorkloadKind::Task => (None, st.role(account, name).ok_or_else(|| super::ops::no_such_role(name))?.clone()),
+            }
+        };
+        crate::authz::authorize_pass_role(self, caller, info, &role, kind.service())?;
+        let id = match kind {
+            WorkloadKind::Instance => format!("i-{}", hex(17)),
+            WorkloadKind::Task => hex(32),
+        };
+        let region = if info.region.is_empty() { "us-east-1".to_owned() } else { info.region.clone() };
+        let ticket = Ticket {
+            account: account.to_owned(),
+            kind,
+            id: id.clone(),
+            region,
+            profile,
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            registered: self.now(),
+            registered_by: caller.arn(),
+        };
+        if !self.service_may_assume(&ticket, &role) {
+            return Err(cannot_assume(kind.service(), &crate::arn::role_arn(account, &role.path, &role.name)));
+        }
+        let json = serde_json::to_string(&ticket).map_err(|_| ApiError::ServiceFailure)?;
+        let token = self.master_key.seal(&json, CONTEXT).map_err(|_| ApiError::ServiceFailure)?;
+        tracing::info!(workload = %id, role = %role.name, by = %ticket.registered_by, "workload registered");
+        Ok(Registration { id, token })
+    }
+
+    fn service_may_assume(&self, ticket: &Ticket, role: &Role) -> bool {
+        let keys = [("aws:SourceAccount", ticket.account.clone()), ("aws:SourceArn", ticket.arn())];
+        crate::authz::service_may_assume(self, role, ticket.kind.service(), &keys)
+    }
+
+    /// Issues credentials for the workload `token` names, if its registration still holds.
+    /// `caller` must be of the workload's account (the host serving it).
+    pub fn workload_credentials(&self, caller: &Caller, token: &str, duration: Option<i32>) -> ApiResult<WorkloadCredentials> {
+        let invalid = || ApiError::AccessDenied("The workload token is not valid.".into());
+        let json = self.master_key.open(token, CONTEXT).map_err(|_| invalid())?;
+        let ticket: Ticket = serde_json::from_str(&json).map_err(|_| invalid())?;
+        if ticket.account != caller.account {
+            return Err(invalid());
+        }
+        let duration = duration.unwrap_or(MAX_DURATION);
+        if !(MIN_DURATION..=MAX_DURATION).contains(&duration) {
+            return Err(ApiError::Validation(format!(
+                "DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION} seconds."
+            )));
+        }
+        let account = ticket.account.as_str();
+        let (role, profile_arn) = {
+            let st = self.read();
+            let role_name = match &ticket.profile {
+                Some((name, id)) => {
+                    let p = st.instance_profile(account, name).filter(|p| p.id == *id).ok_or_else(|| stopped(&ticket.id))?;
+                    let profile_arn = crate::arn::instance_profile_arn(account, &p.path, &p.name);
+                    (p.roles.first().cloned().ok_or_else(|| stopped(&ticket.id))?, Some(profile_arn))
+                }
+                None => (ticket.role_name.clone(), None),
+            };
+            let role = st.role(account, &role_name.0).filter(|r| r.id == ticket.role_id).ok_or_else(|| stopped(&ticket.id))?;
+            (role.clone(), role_name.1)
+        };
+        let role_arn = crate::arn::role_arn(account, &role.path, &role.name);
+        if !self.service_may_assume(&ticket, &role) {
+            return Err(cannot_assume(ticket.kind.service(), &role_arn));
+        }
+        let now = self.now();
+        let kind = SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: ticket.id.clone(),
+        };
+        let mut session = Session::new(account, kind, now, duration);
+        if ticket.kind == WorkloadKind::Instance {
+            session.service_context = vec![("ec2:SourceInstanceARN".into(), ticket.arn()), ("ec2:RoleDelivery".into(), "2.0".into())];
+        }
+        let session_token = session.seal(&self.master_key)?;
+        Ok(WorkloadCredentials {
+            id: ticket.id.clone(),
+            kind: ticket.kind,
+            access_key_id: session.access_key_id.clone(),
+            secret_access_key: session.secret_access_key.clone(),
+            session_token,
+            issued: now,
+            expiration: session.expires,
+            role_name: role.name.clone(),
+            role_arn,
+            profile_arn,
+            profile_id: ticket.profile.as_ref().map(|(_, id)| id.clone()),
+        })
+    }
+}
