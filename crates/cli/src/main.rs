@@ -87,7 +87,9 @@ struct WorkloadCommon {
     #[arg(long)]
     profile: Option<String>,
     /// Lifetime in seconds of each set of credentials (60 to 21600; 21600 by default, as
-    /// EC2's); they are fetched again at most five minutes, and at least halfway, before expiry.
+    /// EC2's); new ones are served an hour before expiry, or halfway through shorter ones.
+    /// botocore (boto3, aws CLI) keeps instance credentials expiring within 25 minutes past
+    /// their expiry: give instances at least 3600 for long-running botocore clients.
     #[arg(long, value_parser = clap::value_parser!(u32).range(60..=21_600))]
     duration_seconds: Option<u32>,
     /// The IP hop limit (TTL) of the metadata service's answers, as EC2's

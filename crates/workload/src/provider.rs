@@ -1,6 +1,9 @@
 //! One workload's credentials: fetched from Castellan, kept, and fetched again before they
-//! expire — at most five minutes before, and halfway through short sessions — as EC2 makes
-//! new instance credentials available ahead of the old ones' expiry. When a fetch fails
+//! expire — an hour before, or halfway through sessions shorter than two hours — as EC2 makes
+//! new instance credentials available well ahead of the old ones' expiry. (An hour because
+//! botocore treats instance credentials that expire within its refresh window plus jitter,
+//! 12–25 minutes, as a sign IMDS is unavailable and extends them: credentials served that
+//! close to expiry would be used past it.) When a fetch fails
 //! (the role was deleted, taken out of the profile, its trust no longer names the service)
 //! the kept credentials are dropped: nothing more is served until a fetch succeeds again.
 
@@ -102,7 +105,7 @@ impl Workload {
         let expiration = get("Expiration")?;
         let issued_at = seconds(&last_updated).unwrap_or_else(now);
         let expires_at = seconds(&expiration).unwrap_or(issued_at);
-        let refresh_at = expires_at - ((expires_at - issued_at) / 2).min(300);
+        let refresh_at = expires_at - ((expires_at - issued_at) / 2).min(3600);
         Ok(Fetched {
             access_key_id: get("AccessKeyId")?,
             secret_access_key: get("SecretAccessKey")?,
