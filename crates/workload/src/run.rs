@@ -245,6 +245,11 @@ pub async fn serve(opts: ServeOptions) -> Result<i32, String> {
         println!("{}", serde_json::json!({"workload": w.id, "instance_profile": profile, "AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint}));
     }
     if !opts.task_roles.is_empty() {
+        if !opts.listen_ip.is_loopback() {
+            // botocore, the JavaScript and the Rust SDKs fetch container credentials over plain
+            // HTTP only from loopback, 169.254.170.2 (ECS) and 169.254.170.23 / fd00:ec2::23 (EKS).
+            tracing::warn!(ip = %opts.listen_ip, "SDKs refuse container credentials over plain HTTP from addresses other than loopback and the ECS and EKS link-local ones");
+        }
         let tasks = Arc::new(Tasks::default());
         let listener = listen(opts.listen_ip, None).await?;
         let uri = url(&listener, container::PATH)?;
