@@ -118,6 +118,9 @@ const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How often a node decides pending service-linked role deletion tasks.
+const DELETION_TASK_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
     let flusher = {
@@ -160,10 +163,28 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
+    // Service-linked role deletion tasks (castellan_iam's ops/service_linked.rs).
+    let deleter = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DELETION_TASK_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if iam.has_pending_deletion_tasks() {
+                    let running = Arc::clone(&iam);
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || running.run_deletion_tasks()).await {
+                        tracing::warn!(error = %e.message(), "service-linked role deletion tasks will be retried");
+                    }
+                }
+            }
+        })
+    };
     let app = router(Arc::clone(&iam), config);
     let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
     flusher.abort();
     follower.abort();
+    deleter.abort();
     flush(&iam).await;
     result
 }

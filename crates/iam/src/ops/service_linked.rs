@@ -139,7 +139,8 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateServiceLinkedRoleRequest) 
     })
 }
 
-/// The instance profiles a role is in: a service still using the role stops its deletion.
+/// The instance profiles a role is in (their ARNs): a service still using the role stops its
+/// deletion.
 fn role_usage(st: &State, account: &str, role: &Role) -> Vec<String> {
     st.profiles_by_role
         .get(&crate::state::name_key(account, &role.name))
@@ -150,10 +151,15 @@ fn role_usage(st: &State, account: &str, role: &Role) -> Vec<String> {
         .collect()
 }
 
-/// Submits the role for deletion. Castellan runs no AWS service that could still be using a
-/// service-linked role except through an instance profile, so the task is decided when it is
-/// submitted: SUCCEEDED (the role and its policies are gone) or FAILED (the role is in an
-/// instance profile; it stays). A task is a record of its own, so any node can report it.
+/// A task not yet decided.
+fn pending(t: &DeletionTask) -> bool {
+    matches!(t.status.as_str(), "NOT_STARTED" | "IN_PROGRESS")
+}
+
+/// Submits the role for deletion: a `DeletionTask` record, NOT_STARTED, which the deletion
+/// worker ([`Iam::run_deletion_tasks`], run by every server about once a second) decides. A
+/// role already pending deletion answers the task already submitted (DeleteServiceLinkedRole
+/// documentation).
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteServiceLinkedRoleRequest) -> ApiResult<iam::DeleteServiceLinkedRoleResponse> {
     let now = iam.now();
     iam.mutate(|st| {
@@ -161,29 +167,70 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteServiceLinkedRoleRequest) 
         if !is_service_linked(role) {
             return Err(ApiError::InvalidInput(format!("Role {} is not a service-linked role.", role.name)));
         }
-        let uuid = crate::ids::request_id();
+        let earlier = st
+            .deletion_tasks
+            .values()
+            .find(|t| t.account == account && t.role_name.eq_ignore_ascii_case(&role.name) && pending(t));
+        if let Some(t) = earlier {
+            return Ok((Vec::new(), iam::DeleteServiceLinkedRoleResponse { deletion_task_id: t.id.clone() }));
+        }
         let principal = role.path.trim_start_matches(PATH_PREFIX).trim_end_matches('/');
-        let id = format!("task/aws-service-role/{principal}/{}/{uuid}", role.name);
-        let used_by = role_usage(st, account, role);
-        let mut changes = Vec::new();
-        let (status, reason) = if used_by.is_empty() {
-            changes.push(Change::Delete(Record::Role(role.clone())));
-            ("SUCCEEDED", None)
-        } else {
-            ("FAILED", Some("The role is in use by an instance profile; remove it from the profile first.".to_owned()))
-        };
+        let id = format!("task/aws-service-role/{principal}/{}/{}", role.name, crate::ids::request_id());
         let task = DeletionTask {
             account: account.to_owned(),
             id: id.clone(),
             role_name: role.name.clone(),
-            status: status.to_owned(),
-            reason,
-            used_by,
+            status: "NOT_STARTED".to_owned(),
+            reason: None,
+            used_by: Vec::new(),
             created: now,
         };
-        changes.push(Change::Put(Record::DeletionTask(task)));
-        Ok((changes, iam::DeleteServiceLinkedRoleResponse { deletion_task_id: id }))
+        Ok((vec![Change::Put(Record::DeletionTask(task))], iam::DeleteServiceLinkedRoleResponse { deletion_task_id: id }))
     })
+}
+
+impl Iam {
+    /// Whether any deletion task waits for [`Iam::run_deletion_tasks`].
+    pub fn has_pending_deletion_tasks(&self) -> bool {
+        self.read().deletion_tasks.values().any(pending)
+    }
+
+    /// Decides every pending deletion task. Castellan runs no AWS service that could still be
+    /// using a service-linked role except through an instance profile: a role in one stays and
+    /// its task FAILS, naming the profiles (AWS's RoleUsageList); otherwise the role and its
+    /// policies go and the task SUCCEEDS, in one commit. Several nodes may run this at once:
+    /// each task is decided by one commit, the others see it decided and do nothing.
+    /// Returns how many tasks this call decided.
+    pub fn run_deletion_tasks(&self) -> ApiResult<usize> {
+        let keys: Vec<crate::state::NameKey> =
+            self.read().deletion_tasks.iter().filter(|(_, t)| pending(t)).map(|(k, _)| k.clone()).collect();
+        let mut decided = 0;
+        for key in keys {
+            decided += self.mutate(|st| {
+                let Some(task) = st.deletion_tasks.get(&key).filter(|t| pending(t)) else { return Ok((Vec::new(), 0)) };
+                let mut task = task.clone();
+                let mut changes = Vec::new();
+                match st.role(&task.account, &task.role_name).filter(|r| is_service_linked(r)) {
+                    Some(role) => {
+                        let used_by = role_usage(st, &task.account, role);
+                        if used_by.is_empty() {
+                            changes.push(Change::Delete(Record::Role(role.clone())));
+                            task.status = "SUCCEEDED".into();
+                        } else {
+                            task.status = "FAILED".into();
+                            task.reason = Some("The service-linked role is in use by instance profiles; remove it from them first.".into());
+                            task.used_by = used_by;
+                        }
+                    }
+                    // Gone already: nothing left to delete.
+                    None => task.status = "SUCCEEDED".into(),
+                }
+                changes.push(Change::Put(Record::DeletionTask(task)));
+                Ok((changes, 1))
+            })?;
+        }
+        Ok(decided)
+    }
 }
 
 pub fn status(
@@ -238,5 +285,38 @@ mod tests {
         assert!(SPECS["autoscaling.amazonaws.com"].custom_suffix);
         assert_eq!(SPECS["es.amazonaws.com"].role_name, "AWSServiceRoleForAmazonElasticsearchService");
         assert!(!SPECS["es.amazonaws.com"].custom_suffix);
+    }
+
+    fn iam() -> Iam {
+        let iam = Iam::open(Box::new(castellan_store::MemoryStore::new()), crate::MasterKey::generate().0, || 1_800_000_000).unwrap();
+        iam.create_account(Some("123456789012".into())).unwrap();
+        iam
+    }
+
+    fn create_es(iam: &Iam) -> String {
+        let r = iam::CreateServiceLinkedRoleRequest { aws_service_name: "es.amazonaws.com".into(), ..Default::default() };
+        create(iam, "123456789012", r).unwrap().role.unwrap().role_name
+    }
+
+    /// A deletion waits NOT_STARTED for the worker, is asked for again as the same task, and
+    /// is decided once: SUCCEEDED with the role gone, or FAILED while a profile holds it.
+    #[test]
+    fn deletion_tasks_are_decided_by_the_worker_once() {
+        let iam = iam();
+        let name = create_es(&iam);
+        let del = || delete(&iam, "123456789012", iam::DeleteServiceLinkedRoleRequest { role_name: name.clone() });
+        let task = del().unwrap().deletion_task_id;
+        assert_eq!(del().unwrap().deletion_task_id, task, "the pending task again");
+        let get = || status(&iam, "123456789012", &iam::GetServiceLinkedRoleDeletionStatusRequest { deletion_task_id: task.clone() }).unwrap();
+        assert_eq!(get().status, iam::DeletionTaskStatusType::NotStarted);
+        assert!(iam.has_pending_deletion_tasks());
+        assert_eq!(iam.run_deletion_tasks().unwrap(), 1);
+        assert_eq!(iam.run_deletion_tasks().unwrap(), 0, "decided once");
+        assert_eq!(get().status, iam::DeletionTaskStatusType::Succeeded);
+        assert!(iam.read().role("123456789012", &name).is_none());
+        assert!(!iam.has_pending_deletion_tasks());
+        // Another account cannot read the task.
+        let other = status(&iam, "210987654321", &iam::GetServiceLinkedRoleDeletionStatusRequest { deletion_task_id: task.clone() });
+        assert!(matches!(other, Err(ApiError::NoSuchEntity(_))));
     }
 }
