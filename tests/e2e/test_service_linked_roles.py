@@ -81,10 +81,12 @@ def test_custom_suffix_where_aws_allows_it(fresh_iam):
     assert custom["Path"] == f"/aws-service-role/{AUTOSCALING}/"
 
 
+# AWS refuses a service without a service-linked role with InvalidInput (the API reference's
+# errors); its exact text is not known to us: Castellan says "Invalid service name: NAME".
 def test_unknown_service_is_refused(fresh_iam):
     with pytest.raises(ClientError) as e:
         fresh_iam.create_service_linked_role(AWSServiceName="nosuchservice.amazonaws.com")
-    assert_error(e, "InvalidInput", 400, "Invalid service name: nosuchservice.amazonaws.com")
+    assert_error(e, "InvalidInput", 400, contains="nosuchservice.amazonaws.com")
     assert not [r for r in fresh_iam.list_roles()["Roles"] if r["Path"].startswith("/aws-service-role/")]
 
 

@@ -143,6 +143,9 @@ IMDS_PROBE = textwrap.dedent("""
     status, token, headers = call("/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
     out["token_status"], out["ttl_header"] = status, {k.lower(): v for k, v in headers.items()}.get("x-aws-ec2-metadata-token-ttl-seconds")
     out["wrong_token"] = call("/latest/meta-data/iam/security-credentials/", headers={"X-aws-ec2-metadata-token": "x" + token})[0]
+    short = call("/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "1"})[1]
+    time.sleep(2)
+    out["expired_token"] = call("/latest/meta-data/iam/security-credentials/", headers={"X-aws-ec2-metadata-token": short})[0]
     h = {"X-aws-ec2-metadata-token": token}
     out["instance_id"] = call("/latest/meta-data/instance-id", headers=h)[1]
     out["info"] = json.loads(call("/latest/meta-data/iam/info", headers=h)[1])
@@ -170,7 +173,7 @@ def test_imds_is_v2_only_refuses_forwarded_token_requests_and_rotates_credential
     assert out["no_ttl"] == 400 and out["bad_ttl"] == 400
     assert out["xff"] == 403
     assert out["token_status"] == 200 and out["ttl_header"] == "60"
-    assert out["wrong_token"] == 401
+    assert out["wrong_token"] == 401 and out["expired_token"] == 401
     assert out["instance_id"].startswith("i-")
     info = out["info"]
     assert info["Code"] == "Success"
@@ -317,6 +320,39 @@ def test_container_endpoint_refuses_missing_and_unknown_tokens(server, task_role
     assert out == [401, 403, 200, "0o600"]
 
 
+def test_trust_conditions_see_the_source_account_and_arn(server, iam, name):
+    # Confused-deputy conditions in a trust policy (IAM User Guide, "The confused deputy
+    # problem": aws:SourceAccount, aws:SourceArn) are evaluated with the workload's values.
+    def role_for(condition):
+        role, profile = name("deputy"), name("deputyprof")
+        trust = {"Version": "2012-10-17", "Statement": [dict(EC2_TRUST_POLICY["Statement"][0], Condition=condition)]}
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=dumps(trust))
+        iam.create_instance_profile(InstanceProfileName=profile)
+        iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+        return profile
+    ok = role_for({"StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                   "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:*:{ACCOUNT_ID}:instance/*"}})
+    assert last_json(workload(server, "run", "--instance-profile", ok, *boto3_child()))["arns"]
+    other = role_for({"StringEquals": {"aws:SourceAccount": "111122223333"}})
+    res = workload(server, "run", "--instance-profile", other, "--", "true")
+    assert res.returncode == 1 and "was unable to assume the role" in res.stderr
+
+
+def test_federated_sessions_cannot_register_workloads(server, iam, name, task_role):
+    # GetFederationToken credentials cannot call IAM (GetFederationToken documentation).
+    user = name("fed")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="all", PolicyDocument=dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    sts = server.client("sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    c = sts.get_federation_token(Name="fed", Policy=dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))["Credentials"]
+    res = workload(server, "run", "--task-role", task_role, "--", "true",
+                   access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], env_extra={"AWS_SESSION_TOKEN": c["SessionToken"]})
+    assert res.returncode == 1 and "InvalidClientTokenId" in res.stderr
+
+
 def test_workload_tokens_are_refused_when_forged(server):
     # CastellanGetWorkloadCredentials with a token the server did not seal.
     res = server.raw({"Action": "CastellanGetWorkloadCredentials", "Version": "2010-05-08", "WorkloadToken": "Zm9yZ2Vk"})
@@ -345,6 +381,12 @@ def test_workload_serve_serves_several_workloads(server, ec2_profile, task_role,
         child_env.pop("AWS_EC2_METADATA_SERVICE_ENDPOINT")
         child_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = task["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
         child_env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = task["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+        out = json.loads(subprocess.run([sys.executable, "-c", BOTO3_CHILD, "1", "5"], env=child_env, capture_output=True,
+                                        text=True, timeout=120, check=True).stdout)
+        assert f"assumed-role/{task_role}/{task['workload']}" in out["arns"][0]
+        # The token in the environment instead of a file works the same.
+        token = open(child_env.pop("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")).read()
+        child_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = token
         out = json.loads(subprocess.run([sys.executable, "-c", BOTO3_CHILD, "1", "5"], env=child_env, capture_output=True,
                                         text=True, timeout=120, check=True).stdout)
         assert f"assumed-role/{task_role}/{task['workload']}" in out["arns"][0]

@@ -128,6 +128,17 @@ fn cannot_assume(service: &str, role_arn: &str) -> ApiError {
     ))
 }
 
+/// These actions are IAM's, and IAM refuses GetFederationToken sessions and GetSessionToken
+/// sessions without MFA, as for any other IAM action (`authz::authorize`).
+fn iam_accepts(caller: &Caller) -> ApiResult<()> {
+    match caller.session.as_deref().map(|s| (&s.kind, s.mfa)) {
+        Some((SessionKind::FederatedUser { .. }, _) | (SessionKind::SessionToken { .. }, false)) => {
+            Err(ApiError::InvalidClientTokenId("The security token included in the request is invalid".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn stopped(id: &str) -> ApiError {
     ApiError::AccessDenied(format!("The role of workload {id} is no longer available to it."))
 }
@@ -135,6 +146,7 @@ fn stopped(id: &str) -> ApiError {
 impl Iam {
     /// Registers a workload: `name` is the instance profile's (Instance) or the role's (Task).
     pub fn register_workload(&self, caller: &Caller, info: &RequestInfo, kind: WorkloadKind, name: &str) -> ApiResult<Registration> {
+        iam_accepts(caller)?;
         let account = caller.account.as_str();
         let (profile, role) = {
             let st = self.read();
@@ -187,6 +199,7 @@ impl Iam {
     /// Issues credentials for the workload `token` names, if its registration still holds.
     /// `caller` must be of the workload's account (the host serving it).
     pub fn workload_credentials(&self, caller: &Caller, token: &str, duration: Option<i32>) -> ApiResult<WorkloadCredentials> {
+        iam_accepts(caller)?;
         let invalid = || ApiError::AccessDenied("The workload token is not valid.".into());
         let json = self.master_key.open(token, CONTEXT).map_err(|_| invalid())?;
         let ticket: Ticket = serde_json::from_str(&json).map_err(|_| invalid())?;

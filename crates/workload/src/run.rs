@@ -194,10 +194,16 @@ pub async fn run(opts: RunOptions) -> Result<i32, String> {
             // No instance here: SDKs should not wait for one.
             .env("AWS_EC2_METADATA_DISABLED", "true");
     }
+    // Ctrl-C reaches the command too (same process group): let it decide, and keep serving
+    // its credentials until it exits.
+    let interrupts = tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {}
+    });
     let status = tokio::task::spawn_blocking(move || cmd.status())
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    interrupts.abort();
     drop(dir);
     Ok(exit_code(&status))
 }
@@ -265,6 +271,10 @@ pub async fn serve(opts: ServeOptions) -> Result<i32, String> {
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map_err(|e| e.to_string())?,
+        _ = term.recv() => {}
+    }
     Ok(0)
 }
