@@ -11,7 +11,8 @@
 //!   the role's trust policy must let the service (`ec2.amazonaws.com`,
 //!   `ecs-tasks.amazonaws.com`) call sts:AssumeRole. The answer is the workload's id and its
 //!   token: the registration sealed under the master key, so any node can serve it and nothing
-//!   is stored per workload.
+//!   is stored per workload. Only the principal that registered it (the same user, the same
+//!   role through any of its sessions, or the root user) may fetch its credentials.
 //! - **Credentials** are issued for a token only while the registration still holds: the
 //!   profile and the role are the ones registered (same unique ids: deleted or re-created means
 //!   the credentials stop at the next refresh), the profile still holds the role, and the trust
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ApiError, ApiResult};
 use crate::model::Role;
 use crate::session::{Session, SessionKind};
-use crate::{Caller, Iam, RequestInfo};
+use crate::{Caller, Iam, Principal, RequestInfo};
 
 /// Longest and default lifetime of workload credentials: six hours, as EC2's instance
 /// credentials. A shorter one may be asked for (at least a minute), for tighter rotation.
@@ -65,6 +66,9 @@ struct Ticket {
     role_id: String,
     registered: i64,
     registered_by: String,
+    /// Who may fetch the workload's credentials: the principal that registered it (its unique
+    /// id: a user's, a role's for any of its sessions, or the account's for root).
+    holder: String,
 }
 
 impl Ticket {
@@ -139,6 +143,16 @@ fn iam_accepts(caller: &Caller) -> ApiResult<()> {
     }
 }
 
+/// The principal behind `caller`, by unique id: the same for every session of a role.
+fn holder(caller: &Caller) -> String {
+    match &caller.principal {
+        Principal::Root => format!("root:{}", caller.account),
+        Principal::User { id, .. } => id.clone(),
+        Principal::AssumedRole { role_id, .. } => role_id.clone(),
+        Principal::FederatedUser { name } => format!("federated:{}:{name}", caller.account),
+    }
+}
+
 fn stopped(id: &str) -> ApiError {
     ApiError::AccessDenied(format!("The role of workload {id} is no longer available to it."))
 }
@@ -181,6 +195,7 @@ impl Iam {
             role_id: role.id.clone(),
             registered: self.now(),
             registered_by: caller.arn(),
+            holder: holder(caller),
         };
         if !self.service_may_assume(&ticket, &role) {
             return Err(cannot_assume(kind.service(), &crate::arn::role_arn(account, &role.path, &role.name)));
@@ -203,7 +218,9 @@ impl Iam {
         let invalid = || ApiError::AccessDenied("The workload token is not valid.".into());
         let json = self.master_key.open(token, CONTEXT).map_err(|_| invalid())?;
         let ticket: Ticket = serde_json::from_str(&json).map_err(|_| invalid())?;
-        if ticket.account != caller.account {
+        // Only the principal that registered the workload (and was allowed to pass its role)
+        // fetches its credentials: the token alone is not enough.
+        if ticket.account != caller.account || ticket.holder != holder(caller) {
             return Err(invalid());
         }
         let duration = duration.unwrap_or(MAX_DURATION);
@@ -255,5 +272,92 @@ impl Iam {
             profile_arn,
             profile_id: ticket.profile.as_ref().map(|(_, id)| id.clone()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use castellan_api::{iam, Request};
+
+    use super::*;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn setup() -> (Iam, Caller) {
+        let iam = Iam::open(Box::new(castellan_store::MemoryStore::new()), crate::MasterKey::generate().0, crate::system_clock).unwrap();
+        let creds = iam.create_account(Some(ACCOUNT.into())).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        (iam, root)
+    }
+
+    fn call(iam: &Iam, caller: &Caller, r: Request) {
+        iam.handle(caller, &RequestInfo::default(), r).unwrap();
+    }
+
+    fn trust(service: &str) -> String {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#)
+    }
+
+    fn create_role(iam: &Iam, root: &Caller, name: &str, service: &str) {
+        let r = iam::CreateRoleRequest { role_name: name.into(), assume_role_policy_document: trust(service), ..Default::default() };
+        call(iam, root, Request::CreateRole(r));
+    }
+
+    #[test]
+    fn an_instance_gets_its_profile_role_session_until_the_role_changes() {
+        let (iam, root) = setup();
+        create_role(&iam, &root, "App", "ec2.amazonaws.com");
+        call(&iam, &root, Request::CreateInstanceProfile(iam::CreateInstanceProfileRequest { instance_profile_name: "P".into(), ..Default::default() }));
+        call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
+        let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "P").unwrap();
+        assert!(reg.id.starts_with("i-") && reg.id.len() == 19);
+        let c = iam.workload_credentials(&root, &reg.token, Some(900)).unwrap();
+        assert_eq!(c.role_arn, format!("arn:aws:iam::{ACCOUNT}:role/App"));
+        assert_eq!(c.expiration - c.issued, 900);
+        let (caller, _) = iam.caller_for_session(&c.access_key_id, &c.session_token).unwrap();
+        assert_eq!(caller.arn(), format!("arn:aws:sts::{ACCOUNT}:assumed-role/App/{}", reg.id));
+        let keys = &caller.session.as_ref().unwrap().service_context;
+        assert!(keys.contains(&("ec2:SourceInstanceARN".into(), format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{}", reg.id))));
+        assert!(keys.contains(&("ec2:RoleDelivery".into(), "2.0".into())));
+        // A forged or altered token, a duration out of range: nothing.
+        assert!(matches!(iam.workload_credentials(&root, "Zm9yZ2Vk", None), Err(ApiError::AccessDenied(_))));
+        assert!(matches!(iam.workload_credentials(&root, &reg.token, Some(59)), Err(ApiError::Validation(_))));
+        // The trust no longer names EC2: refused at the next refresh.
+        call(&iam, &root, Request::UpdateAssumeRolePolicy(iam::UpdateAssumeRolePolicyRequest { role_name: "App".into(), policy_document: trust("ecs-tasks.amazonaws.com") }));
+        assert!(matches!(iam.workload_credentials(&root, &reg.token, None), Err(ApiError::AccessDenied(_))));
+        // Trusted again, then the role taken out of the profile and re-created: still refused.
+        call(&iam, &root, Request::UpdateAssumeRolePolicy(iam::UpdateAssumeRolePolicyRequest { role_name: "App".into(), policy_document: trust("ec2.amazonaws.com") }));
+        iam.workload_credentials(&root, &reg.token, None).unwrap();
+        call(&iam, &root, Request::RemoveRoleFromInstanceProfile(iam::RemoveRoleFromInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
+        call(&iam, &root, Request::DeleteRole(iam::DeleteRoleRequest { role_name: "App".into() }));
+        create_role(&iam, &root, "App", "ec2.amazonaws.com");
+        call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
+        assert!(matches!(iam.workload_credentials(&root, &reg.token, None), Err(ApiError::AccessDenied(_))));
+    }
+
+    #[test]
+    fn only_the_registering_principal_fetches_credentials() {
+        let (iam, root) = setup();
+        create_role(&iam, &root, "Task", "ecs-tasks.amazonaws.com");
+        call(&iam, &root, Request::CreateUser(iam::CreateUserRequest { user_name: "other".into(), ..Default::default() }));
+        let key = match iam.handle(&root, &RequestInfo::default(), Request::CreateAccessKey(iam::CreateAccessKeyRequest { user_name: Some("other".into()) })).unwrap() {
+            castellan_api::Response::CreateAccessKey(r) => r.access_key.access_key_id,
+            _ => unreachable!(),
+        };
+        let (other, _) = iam.caller_for_access_key(&key).unwrap();
+        let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Task, "Task").unwrap();
+        assert_eq!(reg.id.len(), 32);
+        iam.workload_credentials(&root, &reg.token, None).unwrap();
+        assert!(matches!(iam.workload_credentials(&other, &reg.token, None), Err(ApiError::AccessDenied(_))));
+        // A user without iam:PassRole cannot register it.
+        let denied = iam.register_workload(&other, &RequestInfo::default(), WorkloadKind::Task, "Task");
+        assert!(matches!(denied, Err(ApiError::AccessDenied(m)) if m.contains("iam:PassRole")));
+        // Nor can anyone give an instance a role that does not trust EC2.
+        call(&iam, &root, Request::CreateInstanceProfile(iam::CreateInstanceProfileRequest { instance_profile_name: "TP".into(), ..Default::default() }));
+        call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "TP".into(), role_name: "Task".into() }));
+        let refused = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "TP");
+        assert!(matches!(refused, Err(ApiError::AccessDenied(m)) if m.starts_with("ec2.amazonaws.com was unable to assume the role")));
+        assert!(matches!(iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "Nope"), Err(ApiError::NoSuchEntity(_))));
     }
 }

@@ -60,13 +60,23 @@ impl Endpoint {
         if rest.is_empty() || rest.contains('/') || rest.contains('@') {
             return Err(format!("endpoint {url}: expected http://HOST[:PORT]"));
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                (h.to_owned(), p.parse::<u16>().map_err(|_| format!("endpoint {url}: bad port"))?)
+        let bad_port = || format!("endpoint {url}: bad port");
+        let (host, port) = match rest.strip_prefix('[') {
+            // [IPv6]:PORT or [IPv6]
+            Some(v6) => {
+                let (host, after) = v6.split_once(']').ok_or_else(|| format!("endpoint {url}: unclosed ["))?;
+                let port = match after.strip_prefix(':') {
+                    Some(p) => p.parse::<u16>().map_err(|_| bad_port())?,
+                    None if after.is_empty() => 80,
+                    None => return Err(bad_port()),
+                };
+                (host.to_owned(), port)
             }
-            _ => (rest.to_owned(), 80),
+            None => match rest.split_once(':') {
+                Some((h, p)) => (h.to_owned(), p.parse::<u16>().map_err(|_| bad_port())?),
+                None => (rest.to_owned(), 80),
+            },
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         Ok(Endpoint { url: url.to_owned(), host, port, host_header: rest.to_owned() })
     }
 }
@@ -187,6 +197,11 @@ mod tests {
         assert_eq!(Endpoint::parse("http://iam.internal").unwrap().port, 80);
         assert!(Endpoint::parse("https://iam.amazonaws.com").is_err());
         assert!(Endpoint::parse("http://user@host:1").is_err());
+        let v6 = Endpoint::parse("http://[::1]:4260").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port, v6.host_header.as_str()), ("::1", 4260, "[::1]:4260"));
+        assert_eq!(Endpoint::parse("http://[::1]").unwrap().port, 80);
+        assert!(Endpoint::parse("http://[::1]x").is_err());
+        assert!(Endpoint::parse("http://host:99999").is_err());
     }
 
     #[test]

@@ -103,8 +103,11 @@ impl Drop for PrivateDir {
 async fn listen(ip: IpAddr, hop_limit: Option<u32>) -> Result<tokio::net::TcpListener, String> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await.map_err(|e| format!("cannot listen on {ip}: {e}"))?;
     if let Some(ttl) = hop_limit {
-        // Connections accepted from this listener inherit its IP TTL.
-        listener.set_ttl(ttl).map_err(|e| format!("cannot set the hop limit: {e}"))?;
+        // Connections accepted from this listener inherit its IP TTL (IPv4; an IPv6 socket's
+        // hop limit is another option, which tokio does not set).
+        if let Err(e) = listener.set_ttl(ttl) {
+            tracing::warn!(error = %e, %ip, "cannot set the hop limit; answers leave with the system's default");
+        }
     }
     Ok(listener)
 }
