@@ -39,7 +39,7 @@ for p in pols:
 AMBIGUOUS = {"maintenance.elasticbeanstalk.amazonaws.com", "managedupdates.elasticbeanstalk.amazonaws.com",
              "redshift-data.amazonaws.com", "channels.lexv2.amazonaws.com"}
 # Services that accept a CustomSuffix (their service-linked-role documentation).
-SUFFIX = {"autoscaling.amazonaws.com", "lexv2.amazonaws.com"}
+SUFFIX = {"autoscaling.amazonaws.com", "lexv2.amazonaws.com", "connect.amazonaws.com"}
 # Principal -> (role name, attached policy name), from each service's documentation.
 LISTED = {
     "application-insights.amazonaws.com": ("AWSServiceRoleForApplicationInsights", "CloudwatchApplicationInsightsServiceLinkedRolePolicy"),
@@ -76,6 +76,48 @@ LISTED = {
     "schemas.amazonaws.com": ("AWSServiceRoleForSchemas", "AmazonEventBridgeSchemasServiceRolePolicy"),
     "securitylake.amazonaws.com": ("AWSServiceRoleForSecurityLake", "SecurityLakeServiceLinkedRole"),
     "triage.security-ir.amazonaws.com": ("AWSServiceRoleForSecurityIncidentResponse_Triage", "AWSSecurityIncidentResponseTriageServiceRolePolicy"),
+    "organizations.amazonaws.com": ("AWSServiceRoleForOrganizations", "AWSOrganizationsServiceTrustPolicy"),
+    "guardduty.amazonaws.com": ("AWSServiceRoleForAmazonGuardDuty", "AmazonGuardDutyServiceRolePolicy"),
+    "securityhub.amazonaws.com": ("AWSServiceRoleForSecurityHub", "AWSSecurityHubServiceRolePolicy"),
+    "support.amazonaws.com": ("AWSServiceRoleForSupport", "AWSSupportServiceRolePolicy"),
+    "trustedadvisor.amazonaws.com": ("AWSServiceRoleForTrustedAdvisor", "AWSTrustedAdvisorServiceRolePolicy"),
+    "cloudtrail.amazonaws.com": ("AWSServiceRoleForCloudTrail", "CloudTrailServiceRolePolicy"),
+    "backup.amazonaws.com": ("AWSServiceRoleForBackup", "AWSBackupServiceLinkedRolePolicyForBackup"),
+    "batch.amazonaws.com": ("AWSServiceRoleForBatch", "BatchServiceRolePolicy"),
+    "elasticfilesystem.amazonaws.com": ("AWSServiceRoleForAmazonElasticFileSystem", "AmazonElasticFileSystemServiceRolePolicy"),
+    "eks-nodegroup.amazonaws.com": ("AWSServiceRoleForAmazonEKSNodegroup", "AWSServiceRoleForAmazonEKSNodegroup"),
+    "eks-fargate.amazonaws.com": ("AWSServiceRoleForAmazonEKSForFargate", "AmazonEKSForFargateServiceRolePolicy"),
+    "eks-connector.amazonaws.com": ("AWSServiceRoleForAmazonEKSConnector", "AmazonEKSConnectorServiceRolePolicy"),
+    "fsx.amazonaws.com": ("AWSServiceRoleForAmazonFSx", "AmazonFSxServiceRolePolicy"),
+    "transitgateway.amazonaws.com": ("AWSServiceRoleForVPCTransitGateway", "AWSVPCTransitGatewayServiceRolePolicy"),
+    "access-analyzer.amazonaws.com": ("AWSServiceRoleForAccessAnalyzer", "AccessAnalyzerServiceRolePolicy"),
+    "compute-optimizer.amazonaws.com": ("AWSServiceRoleForComputeOptimizer", "ComputeOptimizerServiceRolePolicy"),
+    "cloud9.amazonaws.com": ("AWSServiceRoleForAWSCloud9", "AWSCloud9ServiceRolePolicy"),
+    "ram.amazonaws.com": ("AWSServiceRoleForResourceAccessManager", "AWSResourceAccessManagerServiceRolePolicy"),
+    "inspector2.amazonaws.com": ("AWSServiceRoleForAmazonInspector2", "AmazonInspector2ServiceRolePolicy"),
+    "ec2fleet.amazonaws.com": ("AWSServiceRoleForEC2Fleet", "AWSEC2FleetServiceRolePolicy"),
+    "spotfleet.amazonaws.com": ("AWSServiceRoleForEC2SpotFleet", "AWSEC2SpotFleetServiceRolePolicy"),
+    "ops.apigateway.amazonaws.com": ("AWSServiceRoleForAPIGateway", "APIGatewayServiceRolePolicy"),
+    "appsync.amazonaws.com": ("AWSServiceRoleForAppSync", "AWSAppSyncServiceRolePolicy"),
+    "mrk.kms.amazonaws.com": ("AWSServiceRoleForKeyManagementServiceMultiRegionKeys", "AWSKeyManagementServiceMultiRegionKeysServiceRolePolicy"),
+    "cks.kms.amazonaws.com": ("AWSServiceRoleForKeyManagementServiceCustomKeyStores", "AWSKeyManagementServiceCustomKeyStoresServiceRolePolicy"),
+    "mq.amazonaws.com": ("AWSServiceRoleForAmazonMQ", "AmazonMQServiceRolePolicy"),
+    "connect.amazonaws.com": ("AWSServiceRoleForAmazonConnect", "AmazonConnectServiceLinkedRolePolicy"),
+    "grafana.amazonaws.com": ("AWSServiceRoleForAmazonGrafana", "AmazonGrafanaServiceLinkedRolePolicy"),
+    "fis.amazonaws.com": ("AWSServiceRoleForFIS", "AmazonFISServiceRolePolicy"),
+    "dms.amazonaws.com": ("AWSServiceRoleForDMSServerless", "AWSDMSServerlessServiceRolePolicy"),
+    "dms-fleet-advisor.amazonaws.com": ("AWSServiceRoleForDMSFleetAdvisor", "AWSDMSFleetAdvisorServiceRolePolicy"),
+    "email.cognito-idp.amazonaws.com": ("AWSServiceRoleForAmazonCognitoIdpEmailService", "AmazonCognitoIdpEmailServiceRolePolicy"),
+    "ecr.amazonaws.com": ("AWSServiceRoleForECRTemplate", "ECRTemplateServiceRolePolicy"),
+    "ec2-instance-connect.amazonaws.com": ("AWSServiceRoleForEc2InstanceConnect", "Ec2InstanceConnectEndpoint"),
+    "kafkaconnect.amazonaws.com": ("AWSServiceRoleForKafkaConnect", "KafkaConnectServiceRolePolicy"),
+    "m2.amazonaws.com": ("AWSServiceRoleForAWSM2", "AWSM2ServicePolicy"),
+    "emrwal.amazonaws.com": ("AWSServiceRoleForEMRWAL", "EMRDescribeClusterPolicyForEMRWAL"),
+    "accountdiscovery.ssm.amazonaws.com": ("AWSServiceRoleForAmazonSSM_AccountDiscovery", "AWSSystemsManagerAccountDiscoveryServicePolicy"),
+    "opsdatasync.ssm.amazonaws.com": ("AWSServiceRoleForSystemsManagerOpsDataSync", "AWSSystemsManagerOpsDataSyncServiceRolePolicy"),
+    "detective.amazonaws.com": ("AWSServiceRoleForDetective", "AmazonDetectiveServiceLinkedRolePolicy"),
+    "maintenance.elasticbeanstalk.amazonaws.com": ("AWSServiceRoleForElasticBeanstalkMaintenance", "AWSElasticBeanstalkMaintenance"),
+    "managedupdates.elasticbeanstalk.amazonaws.com": ("AWSServiceRoleForElasticBeanstalkManagedUpdates", "AWSElasticBeanstalkManagedUpdatesServiceRolePolicy"),
 }
 
 rows = {}
