@@ -281,3 +281,28 @@ pub async fn serve(opts: ServeOptions) -> Result<i32, String> {
     }
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// The metadata service's hop limit: connections accepted from its listener send with that
+    /// IP TTL (EC2's HttpPutResponseHopLimit, 1 by default).
+    #[tokio::test]
+    async fn accepted_connections_carry_the_hop_limit() {
+        let listener = listen(IpAddr::V4(Ipv4Addr::LOCALHOST), Some(1)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        assert_eq!(accepted.ttl().unwrap(), 1);
+    }
+
+    #[test]
+    fn exit_codes_follow_the_command() {
+        let status = std::process::Command::new("sh").args(["-c", "exit 7"]).status().unwrap();
+        assert_eq!(exit_code(&status), 7);
+        let status = std::process::Command::new("sh").args(["-c", "kill -TERM $$"]).status().unwrap();
+        assert_eq!(exit_code(&status), 128 + 15);
+    }
+}
