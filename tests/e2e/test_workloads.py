@@ -13,18 +13,14 @@ the SDKs' container credential provider (AWS_CONTAINER_CREDENTIALS_FULL_URI with
 AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])."""
 
 import json
-import os
+import re
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.error
-import urllib.request
 
 import pytest
-from botocore.exceptions import ClientError
 
-from castellan_e2e import ACCOUNT_ID, EC2_TRUST_POLICY, castellan_bin, dumps
+from castellan_e2e import ACCOUNT_ID, EC2_TRUST_POLICY, REPO_ROOT, castellan_bin, dumps
 
 ECS_TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -393,3 +389,23 @@ def test_workload_serve_serves_several_workloads(server, ec2_profile, task_role,
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_readme_ec2_service_role_walkthrough_verbatim(fresh_server, tmp_path):
+    # The README's walk-through, its shell block run as written, `aws` and `castellan` on PATH.
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text[text.index("## Give a program a role instead of keys"):]
+    block = section[section.index("```sh\n") + len("```sh\n"):]
+    block = block[:block.index("```")]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "aws").write_text(f"#!/bin/sh\nexec {sys.executable} -m awscli \"$@\"\n")
+    (bindir / "castellan").write_text(f"#!/bin/sh\nexec {castellan_bin()} \"$@\"\n")
+    for f in bindir.iterdir():
+        f.chmod(0o755)
+    env = fresh_server.cli_env()
+    env["PATH"] = f"{bindir}:{env.get('PATH', '')}"
+    res = subprocess.run(["bash", "-euc", block], env=env, capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stderr
+    ident = json.loads(res.stdout[res.stdout.rindex("{\n"):])
+    assert re.fullmatch(rf"arn:aws:sts::{ACCOUNT_ID}:assumed-role/S3Reader/i-[0-9a-f]{{17}}", ident["Arn"]), ident
