@@ -135,6 +135,18 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 None => Resource { arn: crate::arn::user_arn(account, "/", "*"), tags: Vec::new() },
             };
         }
+        // The role the service would get (CreateServiceLinkedRole: its ARN under the service's
+        // path; iam:AWSServiceName in `context`).
+        Operation::CreateServiceLinkedRole => {
+            if let Some(spec) = member("AWSServiceName").and_then(|s| crate::ops::service_linked::SPECS.get(s)) {
+                let name = match member("CustomSuffix") {
+                    Some(suffix) => format!("{}_{suffix}", spec.role_name),
+                    None => spec.role_name.clone(),
+                };
+                let path = format!("{}{}/", crate::ops::service_linked::PATH_PREFIX, spec.service_principal);
+                return Resource { arn: crate::arn::role_arn(account, &path, &name), tags: Vec::new() };
+            }
+        }
         _ => {}
     }
     match resource_type {
@@ -383,6 +395,9 @@ fn context_on(
         if let Some(fp) = &session.federated_provider {
             ctx.set("aws:FederatedProvider", vec![fp.clone()]);
         }
+        for (k, v) in &session.service_context {
+            ctx.set(k, vec![v.clone()]);
+        }
     }
     if let Request::AssumeRole(r) = request {
         ctx.set("sts:RoleSessionName", vec![r.role_session_name.clone()]);
@@ -422,6 +437,9 @@ fn context_on(
     }
     if let Some(b) = request.member_str("PermissionsBoundary") {
         ctx.set("iam:PermissionsBoundary", vec![b.to_owned()]);
+    }
+    if let Request::CreateServiceLinkedRole(r) = request {
+        ctx.set("iam:AWSServiceName", vec![r.aws_service_name.clone()]);
     }
     if let Some(p) = request.member_str("PolicyArn") {
         ctx.set("iam:PolicyARN", vec![p.to_owned()]);
@@ -749,6 +767,47 @@ pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>
         }
     }
     Ok(Authorized { mfa_time: None })
+}
+
+// Workloads (`workload.rs`): a role handed to an instance or a task.
+
+/// Binding `role` to a workload passes it to `service` (RunInstances, RunTask): the caller
+/// needs iam:PassRole on it, with iam:PassedToService naming the service. The root user
+/// with its long-term keys may, as for every other action in its account.
+pub fn authorize_pass_role(iam: &Iam, caller: &Caller, info: &RequestInfo, role: &crate::model::Role, service: &str) -> ApiResult<()> {
+    if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
+        return Ok(());
+    }
+    let st = iam.read();
+    let resource = Resource { arn: crate::arn::role_arn(&role.account, &role.path, &role.name), tags: role.tags.clone() };
+    let arn = resource.arn.clone();
+    let request = Request::GetRole(castellan_api::iam::GetRoleRequest { role_name: role.name.clone() });
+    let mut ctx = context_on(iam, &st, caller, info, &request, "iam:PassRole", resource);
+    ctx.set("iam:PassedToService", vec![service.to_owned()]);
+    let Some(set) = caller_policy_set(iam, &st, caller) else { return Err(denied(caller, "iam:PassRole", &arn)) };
+    let evaluation = set.evaluate(&ctx);
+    if !evaluation.is_allowed() {
+        return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
+    }
+    Ok(())
+}
+
+/// Does `role`'s trust policy let the AWS service `service` (`ec2.amazonaws.com`) call
+/// sts:AssumeRole, with the condition keys the service sends (`keys`)? Fails closed: a trust
+/// policy that does not compile allows nothing.
+pub fn service_may_assume(iam: &Iam, role: &crate::model::Role, service: &str, keys: &[(&str, String)]) -> bool {
+    let Ok(trust) = Policy::parse(&role.assume_role_policy, PolicyKind::Trust) else { return false };
+    let Some(ids) = role.principal_ids.as_ref() else { return false };
+    let mut set = PolicySet::new();
+    set.add("trust", crate::arn::with_resolved_principals(trust, ids));
+    let principal = RequestPrincipal::new(PrincipalType::Service, service, service, "");
+    let mut ctx = RequestContext::new(principal, "sts:AssumeRole", crate::arn::role_arn(&role.account, &role.path, &role.name))
+        .with_resource_account(role.account.clone())
+        .with_time(iam.now().saturating_mul(1000));
+    for (k, v) in keys {
+        ctx.set(k, vec![v.clone()]);
+    }
+    set.evaluate(&ctx).is_allowed()
 }
 
 /// How many compiled policy sets a node keeps at most.

@@ -30,6 +30,7 @@ mod signin;
 mod state;
 mod totp;
 mod validate;
+mod workload;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,6 +47,7 @@ pub use crate::oidc_keys::{HttpsFetcher, MAX_DOCUMENT as MAX_OIDC_DOCUMENT};
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
 pub use crate::signin::{ConsoleCredentials, SignIn, SignInError};
+pub use crate::workload::{Registration, WorkloadCredentials, WorkloadKind};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.

@@ -288,6 +288,31 @@ pub struct SealedSigningKey {
     pub sealed_pkcs8: String,
 }
 
+/// A service-linked role's deletion task (DeleteServiceLinkedRole), kept so that
+/// GetServiceLinkedRoleDeletionStatus can answer for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionTask {
+    pub account: String,
+    /// `task/aws-service-role/PRINCIPAL/ROLE/UUID`.
+    pub id: String,
+    pub role_name: String,
+    /// AWS's DeletionTaskStatusType value: SUCCEEDED, IN_PROGRESS, FAILED, NOT_STARTED.
+    pub status: String,
+    /// Why a FAILED task failed, and the resources (ARNs) still using the role.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    pub created: i64,
+}
+
+impl DeletionTask {
+    /// The last segment of the task id, which keys the record.
+    pub fn uuid(id: &str) -> &str {
+        id.rsplit('/').next().unwrap_or(id)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -302,6 +327,8 @@ pub enum Record {
     MfaDevice(MfaDevice),
     OidcProvider(OidcProvider),
     OutboundFederation(OutboundFederation),
+    // Service-linked roles (ops/service_linked.rs).
+    DeletionTask(DeletionTask),
 }
 
 impl Record {
@@ -318,6 +345,7 @@ impl Record {
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
             Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
             Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
+            Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),
         }
     }
 }

@@ -86,6 +86,10 @@ pub struct Session {
     /// AssumeRoleWithWebIdentity: the OIDC provider's ARN (aws:FederatedProvider).
     #[serde(default)]
     pub federated_provider: Option<String>,
+    /// Condition keys the issuing service set for the session's requests (a workload's
+    /// `ec2:SourceInstanceARN`, `ec2:RoleDelivery`: `workload.rs`).
+    #[serde(default)]
+    pub service_context: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -123,6 +127,7 @@ impl Session {
             console: false,
             chained: false,
             federated_provider: None,
+            service_context: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record, Role, User};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -36,6 +36,8 @@ pub struct State {
     pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
     /// Account → its outbound identity federation (issuer and signing keys).
     pub outbound: BTreeMap<String, OutboundFederation>,
+    /// Service-linked role deletion tasks, by (account, lowercase task uuid).
+    pub deletion_tasks: BTreeMap<NameKey, DeletionTask>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -86,6 +88,7 @@ impl State {
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
             ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
             ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
+            ("deletiontask", Some(n)) => Record::DeletionTask(self.deletion_tasks.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -186,6 +189,9 @@ impl State {
             Record::MfaDevice(d) => {
                 self.mfa_devices.remove(&name_key(&d.account, &format!("{}{}", d.path, d.name)));
             }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.remove(&name_key(&t.account, DeletionTask::uuid(&t.id)));
+            }
         }
     }
 
@@ -235,6 +241,9 @@ impl State {
             }
             Record::MfaDevice(d) => {
                 self.mfa_devices.insert(name_key(&d.account, &format!("{}{}", d.path, d.name)), d);
+            }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.insert(name_key(&t.account, DeletionTask::uuid(&t.id)), t);
             }
         }
     }

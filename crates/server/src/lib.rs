@@ -11,6 +11,7 @@
 
 mod oidc_fetch;
 mod tombstones;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -170,6 +171,9 @@ const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How often a node decides pending service-linked role deletion tasks.
+const DELETION_TASK_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
     let flusher = {
@@ -212,10 +216,28 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
+    // Service-linked role deletion tasks (castellan_iam's ops/service_linked.rs).
+    let deleter = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DELETION_TASK_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if iam.has_pending_deletion_tasks() {
+                    let running = Arc::clone(&iam);
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || running.run_deletion_tasks()).await {
+                        tracing::warn!(error = %e.message(), "service-linked role deletion tasks will be retried");
+                    }
+                }
+            }
+        })
+    };
     let app = router(Arc::clone(&iam), config);
     let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
     flusher.abort();
     follower.abort();
+    deleter.abort();
     flush(&iam).await;
     result
 }
@@ -301,13 +323,19 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         // AWS (the token or assertion they carry is the authentication): the only unsigned
         // requests served. Any signature they carry is not looked at.
         if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
-            return unsigned(shared, http, &params).await;
+            return unsigned(shared, http, &params).await.map(|r| r.to_xml(request_id));
         }
         let (caller, region) = authenticate(shared, http, service)?;
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
+        // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
+        if service == Service::Iam {
+            if let Some(result) = workload::handle(iam, &caller, &info, action, &params, request_id) {
+                return result;
+            }
+        }
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
         })?;
@@ -321,10 +349,10 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
-        Ok(response)
+        Ok(response.to_xml(request_id))
     }
     .await;
-    (service, result.map(|r| r.to_xml(request_id)))
+    (service, result)
 }
 
 /// An unsigned STS request (AssumeRoleWithWebIdentity): decoded as any other, then handed to

@@ -12,6 +12,7 @@ pub mod oidc;
 pub mod outbound;
 pub mod policies;
 mod roles;
+pub mod service_linked;
 mod simulate;
 mod sts;
 mod users;
@@ -28,6 +29,7 @@ use crate::{Caller, Iam};
 /// Runs the operation. `Authorized` is the policy engine's proof that the caller may.
 pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
     let a = caller.account.as_str();
+    service_linked::guard(iam, a, &request)?;
     Ok(match request {
         // Users
         Request::CreateUser(r) => Response::CreateUser(users::create(iam, a, r)?),
@@ -112,6 +114,12 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::DeleteRolePermissionsBoundary(r) => {
             roles::delete_boundary(iam, a, r)?;
             Response::DeleteRolePermissionsBoundary
+        }
+        // Service-linked roles
+        Request::CreateServiceLinkedRole(r) => Response::CreateServiceLinkedRole(service_linked::create(iam, a, r)?),
+        Request::DeleteServiceLinkedRole(r) => Response::DeleteServiceLinkedRole(service_linked::delete(iam, a, r)?),
+        Request::GetServiceLinkedRoleDeletionStatus(r) => {
+            Response::GetServiceLinkedRoleDeletionStatus(service_linked::status(iam, a, &r)?)
         }
         // Managed policies
         Request::CreatePolicy(r) => Response::CreatePolicy(policies::create(iam, a, r)?),
