@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use castellan_iam::{system_clock, Iam, MasterKey, RootCredentials};
 use castellan_store::{MemoryStore, PostgresStore, SqliteStore, Store};
+use castellan_server::TimedStore;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// The default listen address. Port 4260 clashes with neither LocalStack (4566) nor moto (5000).
@@ -36,7 +37,9 @@ Environment:
   CASTELLAN_ROOT_SECRET_ACCESS_KEY    Its secret access key (any non-empty strings work)
   CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
                                       DATA_DIR/master.key (every node sharing a database needs the same)
-  CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`
+  CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`;
+                                      `info,castellan::request=warn` drops the line logged per request
+  CASTELLAN_LOG_FORMAT                `json`: one JSON object per log line (default: text)
 Every option above can also be set by the variable shown next to it.";
 
 /// Environment variables `account create` reads beyond those its options name.
@@ -198,14 +201,7 @@ enum PolicyCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a terminal: never in a log file or a journal.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
@@ -221,6 +217,20 @@ fn main() -> ExitCode {
             eprintln!("castellan: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr, filtered by `CASTELLAN_LOG` (default `info`); `CASTELLAN_LOG_FORMAT=json`
+/// writes one JSON object per line (each request's line carries its `request_id`).
+fn init_logging() {
+    let filter = || tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into());
+    let json = std::env::var("CASTELLAN_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).with_current_span(false).init();
+    } else {
+        // Colour codes only for a terminal: never in a log file or a journal.
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
     }
 }
 
@@ -276,7 +286,7 @@ fn master_key(data_dir: Option<&Path>, has_data: bool) -> Result<MasterKey, Stri
 
 fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
     let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
-        (Box::new(MemoryStore::new()), None)
+        (Box::new(TimedStore(MemoryStore::new())), None)
     } else {
         if !storage.data_dir.exists() {
             std::fs::create_dir_all(&storage.data_dir)
@@ -293,9 +303,10 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
             std::fs::write(storage.data_dir.join(".gitignore"), "# Castellan's data: secrets, never commit.\n*\n")
                 .map_err(|e| format!("cannot write {}: {e}", storage.data_dir.join(".gitignore").display()))?;
         }
+        // Commits are timed for `/metrics`.
         let db: Box<dyn Store> = match &storage.database_url {
-            Some(url) => Box::new(PostgresStore::open(url).map_err(|e| e.to_string())?),
-            None => Box::new(SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?),
+            Some(url) => Box::new(TimedStore(PostgresStore::open(url).map_err(|e| e.to_string())?)),
+            None => Box::new(TimedStore(SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?)),
         };
         (db, Some(storage.data_dir.as_path()))
     };

@@ -26,6 +26,10 @@ use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
 use http_body_util::BodyExt as _;
 
 mod conn;
+pub mod metrics;
+mod ops_http;
+
+pub use metrics::{TimedStore, METRICS};
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
@@ -108,7 +112,7 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    Router::new().fallback(entry).with_state(shared)
+    ops_http::routes(Router::new()).fallback(entry).with_state(shared)
 }
 
 /// How often recorded access-key use is written to the store.
@@ -119,6 +123,9 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
+    // The state was just loaded from the store: it was reachable.
+    METRICS.mark_started();
+    METRICS.feed_synced(true, iam.seen_revision());
     let flusher = {
         let iam = Arc::clone(&iam);
         tokio::spawn(async move {
@@ -140,6 +147,7 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
                 tick.tick().await;
                 let syncing = Arc::clone(&iam);
                 let ok = matches!(tokio::task::spawn_blocking(move || syncing.sync()).await, Ok(Ok(())));
+                METRICS.feed_synced(ok, iam.seen_revision());
                 if let Some(horizon) = collector.due(std::time::Instant::now(), iam.seen_revision()) {
                     let collecting = Arc::clone(&iam);
                     match tokio::task::spawn_blocking(move || collecting.collect_tombstones(horizon)).await {
@@ -205,20 +213,48 @@ async fn entry(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = std::time::Instant::now();
     let request_id = request_id();
-    let body = match read_body(&headers, body, shared.config.body_read_timeout).await {
-        Ok(body) => body,
-        Err(e) => return e.response(&request_id),
+    let mut seen = Observed::default();
+    let response = match read_body(&headers, body, shared.config.body_read_timeout).await {
+        Ok(body) => {
+            let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
+            if let Some(e) = signed_for_another_service(&http) {
+                seen.code = Some(e.code());
+                other_service_response(&http, &e, &request_id)
+            } else {
+                let (service, result) = handle(&shared, &http, &request_id, &mut seen).await;
+                match result {
+                    Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
+                    Err(e) => {
+                        seen.code = Some(e.code());
+                        error_response(service, &e, &request_id)
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            seen.code = Some(e.code());
+            e.response(&request_id)
+        }
     };
-    let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
-    if let Some(e) = signed_for_another_service(&http) {
-        return other_service_response(&http, &e, &request_id);
-    }
-    let (service, result) = handle(&shared, &http, &request_id).await;
-    match result {
-        Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
-        Err(e) => error_response(service, &e, &request_id),
-    }
+    ops_http::finish(&seen, &request_id, peer, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// What the request path learned about a request, for the metrics and the request log.
+#[derive(Debug, Default)]
+struct Observed {
+    /// The operation, once known.
+    op: Option<Operation>,
+    /// The AWS error code answered, if the request failed.
+    code: Option<&'static str>,
+    /// The signature (or the credentials it names) was refused.
+    authentication_failed: bool,
+    /// The authenticated caller's ARN.
+    caller: Option<String>,
+    /// The access key id the request was signed with.
+    access_key_id: Option<String>,
 }
 
 /// The parts of the HTTP request the protocol reads.
@@ -233,7 +269,7 @@ struct HttpRequest<'a> {
 
 /// The whole request path. Returns the service (for the error namespace) and the XML body,
 /// or the error.
-async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (Service, Result<String, ApiError>) {
+async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen: &mut Observed) -> (Service, Result<String, ApiError>) {
     let iam = &shared.iam;
     let params = match read_params(http.method, http.query, http.headers, http.body) {
         Ok(p) => p,
@@ -243,8 +279,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         Some(v) if v == Service::Sts.api_version() => Service::Sts,
         _ => Service::Iam,
     };
+    // Known before authentication for the metrics and the log only; nothing acts on it yet.
+    seen.op = params.get("Action").and_then(|a| Operation::from_name(service, a));
     let result = async {
-        let (caller, region) = authenticate(shared, http, service)?;
+        let (caller, region) = authenticate(shared, http, service).inspect_err(|_| seen.authentication_failed = true)?;
+        seen.caller = Some(caller.arn());
+        seen.access_key_id = Some(caller.access_key_id.clone());
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
@@ -262,6 +302,7 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
+        ops_http::count_session(op, &response);
         Ok(response)
     }
     .await;
