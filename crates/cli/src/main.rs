@@ -101,6 +101,25 @@ struct ServeArgs {
     accounts: Vec<String>,
     #[command(flatten)]
     storage: StorageArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// HTTPS.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "CASTELLAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", env = "CASTELLAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed development certificate for localhost, 127.0.0.1, ::1
+    /// (and the --listen host), made on first start and kept at --tls-cert/--tls-key
+    /// (default DATA_DIR/tls-cert.pem and DATA_DIR/tls-key.pem); clients trust it with
+    /// `--ca-bundle FILE` or AWS_CA_BUNDLE=FILE.
+    #[arg(long, env = "CASTELLAN_TLS_SELF_SIGNED")]
+    tls_self_signed: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -389,7 +408,8 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("castellan listening on http://{addr}");
+        let tls = tls_settings(args)?;
+        println!("castellan listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
         let config = castellan_server::Config {
@@ -399,9 +419,39 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         };
-        castellan_server::serve(listener, Arc::new(iam), config).await.map_err(|e| e.to_string())
+        castellan_server::serve_with_tls(listener, Arc::new(iam), config, tls).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The TLS settings `serve` was given: none (plain HTTP), the given certificate and key, or a
+/// self-signed certificate, made and saved when its files do not exist yet.
+fn tls_settings(args: &ServeArgs) -> Result<Option<castellan_server::Tls>, String> {
+    let t = &args.tls;
+    if !t.tls_self_signed {
+        return match (&t.tls_cert, &t.tls_key) {
+            (Some(cert), Some(key)) => castellan_server::Tls::from_pem_files(cert, key).map(Some),
+            _ => Ok(None),
+        };
+    }
+    let (cert, key) = match (&t.tls_cert, &t.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        _ if args.storage.in_memory => {
+            return Err("--tls-self-signed with --in-memory: give --tls-cert FILE and --tls-key FILE, where the certificate is to be kept".into())
+        }
+        _ => (args.storage.data_dir.join("tls-cert.pem"), args.storage.data_dir.join("tls-key.pem")),
+    };
+    if !(cert.exists() && key.exists()) {
+        let host = args.listen.rsplit_once(':').map_or("", |(h, _)| h.trim_start_matches('[').trim_end_matches(']'));
+        let names: Vec<String> = [host].iter().filter(|h| !["", "0.0.0.0", "::"].contains(h)).map(|h| (*h).to_owned()).collect();
+        let (cert_pem, key_pem) = castellan_server::self_signed(&names)?;
+        write_private(&key, key_pem.as_bytes(), false)?;
+        std::fs::write(&cert, cert_pem).map_err(|e| format!("cannot write {}: {e}", cert.display()))?;
+        println!("Made a self-signed TLS certificate: {} (clients: --ca-bundle or AWS_CA_BUNDLE)", cert.display());
+    } else {
+        println!("TLS certificate: {} (clients: --ca-bundle or AWS_CA_BUNDLE)", cert.display());
+    }
+    castellan_server::Tls::from_pem_files(&cert, &key).map(Some)
 }
 
 /// Prints newly created root credentials once and saves them in the data directory.

@@ -28,8 +28,10 @@ use http_body_util::BodyExt as _;
 mod conn;
 pub mod metrics;
 mod ops_http;
+pub mod tls;
 
 pub use metrics::{TimedStore, METRICS};
+pub use tls::{self_signed, Tls};
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
@@ -121,8 +123,18 @@ const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
-/// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
+/// Serves plain HTTP until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
+    serve_with_tls(listener, iam, config, None).await
+}
+
+/// Serves HTTPS with `tls` (plain HTTP without), until SIGINT or SIGTERM.
+pub async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    iam: Arc<Iam>,
+    config: Config,
+    tls: Option<Tls>,
+) -> std::io::Result<()> {
     // The state was just loaded from the store: it was reachable.
     METRICS.mark_started();
     METRICS.feed_synced(true, iam.seen_revision());
@@ -168,7 +180,7 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
         })
     };
     let app = router(Arc::clone(&iam), config);
-    let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
+    let result = conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await;
     flusher.abort();
     follower.abort();
     flush(&iam).await;
@@ -208,6 +220,7 @@ async fn shutdown_signal() {
 async fn entry(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    secure: Option<axum::Extension<tls::Secure>>,
     method: Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
@@ -218,7 +231,8 @@ async fn entry(
     let mut seen = Observed::default();
     let response = match read_body(&headers, body, shared.config.body_read_timeout).await {
         Ok(body) => {
-            let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
+            let secure = secure.is_some_and(|s| s.0 .0);
+            let http = HttpRequest { peer, secure, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
             if let Some(e) = signed_for_another_service(&http) {
                 seen.code = Some(e.code());
                 other_service_response(&http, &e, &request_id)
@@ -260,6 +274,8 @@ struct Observed {
 /// The parts of the HTTP request the protocol reads.
 struct HttpRequest<'a> {
     peer: SocketAddr,
+    /// Arrived over TLS.
+    secure: bool,
     method: &'a Method,
     path: &'a str,
     query: Option<&'a str>,
@@ -285,8 +301,8 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         let (caller, region) = authenticate(shared, http, service).inspect_err(|_| seen.authentication_failed = true)?;
         seen.caller = Some(caller.arn());
         seen.access_key_id = Some(caller.access_key_id.clone());
-        // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
-        let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
+        // Behind a TLS-terminating proxy this would come from it; Castellan knows its own.
+        let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
         let op = Operation::from_name(service, action).ok_or_else(|| {
