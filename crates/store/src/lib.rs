@@ -13,6 +13,7 @@
 
 mod memory;
 mod postgres;
+mod pgtls;
 mod sqlite;
 
 pub mod conformance;
