@@ -110,42 +110,41 @@ def test_verify_full_connects_over_tls_and_keeps_data(tls_postgres):
         again.cleanup_logs()
 
 
-def test_without_sslmode_the_tls_only_server_refuses_the_node(tls_postgres):
-    port, _, _ = tls_postgres
-    srv = node(f"postgres://postgres@localhost:{port}/postgres")
-    with pytest.raises(e2e.ServerStartError):
-        srv.start()
-    srv.cleanup_logs()
-
-
-def test_require_encrypts_without_checking_the_certificate(tls_postgres):
-    port, _, _ = tls_postgres
-    srv = node(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require").start()
+def serves(url: str) -> None:
+    """A node on `url` starts and answers."""
+    srv = node(url).start()
     try:
         srv.iam().list_users()
     finally:
         srv.stop()
         srv.cleanup_logs()
+
+
+def refused(url: str) -> None:
+    """A node on `url` does not start: it cannot connect to the database."""
+    srv = node(url)
+    with pytest.raises(e2e.ServerStartError):
+        srv.start()
+    srv.cleanup_logs()
+
+
+def test_without_sslmode_the_tls_only_server_refuses_the_node(tls_postgres):
+    port, _, _ = tls_postgres
+    refused(f"postgres://postgres@localhost:{port}/postgres")
+
+
+def test_require_encrypts_without_checking_the_certificate(tls_postgres):
+    port, _, _ = tls_postgres
+    serves(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require")
 
 
 def test_verify_full_refuses_a_certificate_for_another_name_verify_ca_accepts_it(tls_postgres):
     port, ca, _ = tls_postgres
     # The certificate names localhost, not 127.0.0.1.
-    wrong_name = node(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-full&sslrootcert={ca}")
-    with pytest.raises(e2e.ServerStartError):
-        wrong_name.start()
-    wrong_name.cleanup_logs()
-    srv = node(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-ca&sslrootcert={ca}").start()
-    try:
-        srv.iam().list_users()
-    finally:
-        srv.stop()
-        srv.cleanup_logs()
+    refused(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-full&sslrootcert={ca}")
+    serves(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-ca&sslrootcert={ca}")
 
 
 def test_verify_full_refuses_a_certificate_from_another_ca(tls_postgres):
     port, _, other_ca = tls_postgres
-    srv = node(f"postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={other_ca}")
-    with pytest.raises(e2e.ServerStartError):
-        srv.start()
-    srv.cleanup_logs()
+    refused(f"postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={other_ca}")
