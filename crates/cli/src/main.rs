@@ -103,6 +103,23 @@ struct ServeArgs {
     storage: StorageArgs,
     #[command(flatten)]
     tls: TlsArgs,
+    #[command(flatten)]
+    audit: AuditArgs,
+}
+
+/// The audit trail.
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Record no audit trail (every request is recorded by default: DATA_DIR/audit/, or in
+    /// memory with --in-memory).
+    #[arg(long, env = "CASTELLAN_NO_AUDIT")]
+    no_audit: bool,
+    /// Begin a new audit file past this size, in MiB (and at each new UTC day).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), env = "CASTELLAN_AUDIT_MAX_FILE_MB")]
+    audit_max_file_mb: u64,
+    /// Delete audit files older than this many days (CloudTrail's LookupEvents covers 90).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500), env = "CASTELLAN_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: u64,
 }
 
 /// HTTPS.
@@ -419,7 +436,18 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         };
-        castellan_server::serve_with_tls(listener, Arc::new(iam), config, tls).await.map_err(|e| e.to_string())
+        let audit = if args.audit.no_audit {
+            None
+        } else {
+            let dir = (!args.storage.in_memory).then(|| args.storage.data_dir.join("audit"));
+            Some(castellan_server::Audit::start(castellan_server::AuditConfig {
+                dir,
+                max_file_bytes: args.audit.audit_max_file_mb.saturating_mul(1 << 20),
+                retention: Duration::from_secs(args.audit.audit_retention_days.saturating_mul(86_400)),
+            })?)
+        };
+        let options = castellan_server::ServeOptions { tls, audit };
+        castellan_server::serve_with(listener, Arc::new(iam), config, options).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -660,3 +660,29 @@ impl Iam {
         set
     }
 }
+
+// --- Actions of other services served beside IAM and STS (issue 16: CloudTrail's
+// LookupEvents on the same endpoint) ---
+
+/// Decides `action` (e.g. `cloudtrail:LookupEvents`) on `resource` for the caller with its
+/// identity policies, as any non-IAM action is decided: the root user with its long-term keys
+/// may; anyone else needs an Allow and no Deny. The context is the request's (principal,
+/// time, session, transport, source IP, region), with no IAM request members.
+pub fn authorize_action(iam: &Iam, caller: &Caller, info: &RequestInfo, action: &str, resource: &str) -> ApiResult<()> {
+    if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
+        return Ok(());
+    }
+    let st = iam.read();
+    // A request with no members: the context gets only what every request has.
+    let none = Request::GetCallerIdentity(castellan_api::sts::GetCallerIdentityRequest::default());
+    let ctx = context_on(iam, &st, caller, info, &none, action, Resource { arn: resource.to_owned(), tags: Tags::default() });
+    let Some(set) = caller_policy_set(iam, &st, caller) else {
+        return Err(denied(caller, action, resource));
+    };
+    let evaluation = set.evaluate(&ctx);
+    if evaluation.is_allowed() {
+        Ok(())
+    } else {
+        Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()))
+    }
+}

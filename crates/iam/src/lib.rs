@@ -34,6 +34,7 @@ use castellan_api::{Request, Response};
 use castellan_store::{Expect, Store, StoreError, Write};
 
 pub use crate::authz::RequestInfo;
+pub use crate::authz::authorize_action;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;

@@ -29,9 +29,12 @@ mod conn;
 pub mod metrics;
 mod ops_http;
 pub mod tls;
+pub mod audit;
+mod cloudtrail;
 
 pub use metrics::{TimedStore, METRICS};
 pub use tls::{self_signed, Tls};
+pub use audit::{Audit, AuditConfig};
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
@@ -74,6 +77,8 @@ struct Shared {
     config: Config,
     /// Derived SigV4 signing keys, per (key, date, region, service).
     signing_keys: castellan_sigv4::SigningKeyCache,
+    /// The audit trail, unless turned off.
+    audit: Option<Arc<Audit>>,
 }
 
 /// Signing keys kept: one per active access key and day, and then some.
@@ -113,7 +118,13 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
-    let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
+    router_with(iam, config, None)
+}
+
+/// The router, recording every request in `audit`.
+pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>) -> Router {
+    let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
+    let shared = Arc::new(Shared { iam, config, signing_keys, audit });
     ops_http::routes(Router::new()).fallback(entry).with_state(shared)
 }
 
@@ -125,16 +136,26 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Serves plain HTTP until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
-    serve_with_tls(listener, iam, config, None).await
+    serve_with(listener, iam, config, ServeOptions::default()).await
 }
 
-/// Serves HTTPS with `tls` (plain HTTP without), until SIGINT or SIGTERM.
-pub async fn serve_with_tls(
+/// What a server may have beyond plain HTTP.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    /// Serve HTTPS.
+    pub tls: Option<Tls>,
+    /// Record every request.
+    pub audit: Option<Arc<Audit>>,
+}
+
+/// Serves (HTTPS with `options.tls`), until SIGINT or SIGTERM.
+pub async fn serve_with(
     listener: tokio::net::TcpListener,
     iam: Arc<Iam>,
     config: Config,
-    tls: Option<Tls>,
+    options: ServeOptions,
 ) -> std::io::Result<()> {
+    let ServeOptions { tls, audit } = options;
     // The state was just loaded from the store: it was reachable.
     METRICS.mark_started();
     METRICS.feed_synced(true, iam.seen_revision());
@@ -179,11 +200,14 @@ pub async fn serve_with_tls(
             }
         })
     };
-    let app = router(Arc::clone(&iam), config);
+    let app = router_with(Arc::clone(&iam), config, audit.clone());
     let result = conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await;
     flusher.abort();
     follower.abort();
     flush(&iam).await;
+    if let Some(audit) = audit {
+        let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
+    }
     result
 }
 
@@ -227,21 +251,25 @@ async fn entry(
     body: Body,
 ) -> Response {
     let started = std::time::Instant::now();
+    let started_ms = audit::now_ms();
     let request_id = request_id();
-    let mut seen = Observed::default();
+    let mut seen = Observed { trail: true, ..Observed::default() };
     let response = match read_body(&headers, body, shared.config.body_read_timeout).await {
         Ok(body) => {
             let secure = secure.is_some_and(|s| s.0 .0);
             let http = HttpRequest { peer, secure, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
-            if let Some(e) = signed_for_another_service(&http) {
-                seen.code = Some(e.code());
+            if let Some(target) = cloudtrail::target(&headers) {
+                seen.trail = false;
+                cloudtrail::handle(&shared, &http, target, &request_id, &mut seen).await
+            } else if let Some(e) = signed_for_another_service(&http) {
+                seen.failed(&e);
                 other_service_response(&http, &e, &request_id)
             } else {
                 let (service, result) = handle(&shared, &http, &request_id, &mut seen).await;
                 match result {
                     Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
                     Err(e) => {
-                        seen.code = Some(e.code());
+                        seen.failed(&e);
                         error_response(service, &e, &request_id)
                     }
                 }
@@ -253,22 +281,39 @@ async fn entry(
         }
     };
     ops_http::finish(&seen, &request_id, peer, response.status().as_u16(), started.elapsed());
+    if let (Some(audit), true) = (&shared.audit, seen.trail) {
+        let mut event = seen.event;
+        event.time_ms = started_ms;
+        event.request_id = request_id;
+        event.source_ip = Some(peer.ip());
+        event.user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if event.error.is_none() {
+            event.error = seen.code.map(|c| (c, String::new()));
+        }
+        audit.record(event);
+    }
     response
 }
 
-/// What the request path learned about a request, for the metrics and the request log.
+/// What the request path learned about a request, for the metrics, the request log and
+/// the audit trail.
 #[derive(Debug, Default)]
 struct Observed {
-    /// The operation, once known.
-    op: Option<Operation>,
     /// The AWS error code answered, if the request failed.
     code: Option<&'static str>,
     /// The signature (or the credentials it names) was refused.
     authentication_failed: bool,
-    /// The authenticated caller's ARN.
-    caller: Option<String>,
-    /// The access key id the request was signed with.
-    access_key_id: Option<String>,
+    /// Whether the request goes to the audit trail (CloudTrail's own LookupEvents does not).
+    trail: bool,
+    /// The event's contents: operation, caller, parameters, answer.
+    event: audit::Seen,
+}
+
+impl Observed {
+    fn failed(&mut self, e: &ApiError) {
+        self.code = Some(e.code());
+        self.event.error = Some((e.code(), e.message().to_owned()));
+    }
 }
 
 /// The parts of the HTTP request the protocol reads.
@@ -295,12 +340,26 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         Some(v) if v == Service::Sts.api_version() => Service::Sts,
         _ => Service::Iam,
     };
-    // Known before authentication for the metrics and the log only; nothing acts on it yet.
-    seen.op = params.get("Action").and_then(|a| Operation::from_name(service, a));
+    // Known before authentication for the metrics, the log and the trail only; nothing acts
+    // on it yet.
+    let event = &mut seen.event;
+    event.service = Some(service);
+    event.op = params.get("Action").and_then(|a| Operation::from_name(service, a));
+    if event.op.is_none() {
+        event.action = params.get("Action").map(|a| a.chars().take(128).collect());
+    }
+    let audited = shared.audit.is_some();
     let result = async {
-        let (caller, region) = authenticate(shared, http, service).inspect_err(|_| seen.authentication_failed = true)?;
-        seen.caller = Some(caller.arn());
-        seen.access_key_id = Some(caller.access_key_id.clone());
+        let authenticated = authenticate_for(shared, http, service.signing_name(), &mut event.claimed_key);
+        let (caller, signed_region) = authenticated.inspect_err(|_| {
+            seen.authentication_failed = true;
+            // Whose key it was, when it is one this node knows (the trail's account).
+            let key = event.claimed_key.as_deref().unwrap_or_default();
+            event.claimed_account = iam.caller_for_access_key(key).map(|(c, _)| c.account);
+        })?;
+        let region = requested_region(service, &signed_region);
+        event.region = Some(region.clone());
+        event.caller = Some(caller.clone());
         // Behind a TLS-terminating proxy this would come from it; Castellan knows its own.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
@@ -322,7 +381,16 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         Ok(response)
     }
     .await;
-    (service, result.map(|r| r.to_xml(request_id)))
+    let result = result.map(|r| r.to_xml(request_id));
+    if audited {
+        if let (Ok(xml), Some(op)) = (&result, seen.event.op) {
+            if audit::records_response(op) {
+                seen.event.response_xml = Some(xml.clone());
+            }
+        }
+        seen.event.params = Some(params);
+    }
+    (service, result)
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
@@ -406,11 +474,16 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
     QueryParams::from_urlencoded(query.unwrap_or_default().as_bytes()).map_err(ApiError::from)
 }
 
-/// Verifies the request's SigV4 signature (header or presigned query) against the secret of
-/// the access key it names, and returns the caller and the region the request was made to
-/// ([`requested_region`]).
-/// Nothing of the request is acted on before this succeeds.
-fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Result<(Caller, String), ApiError> {
+/// Verifies the request's SigV4 signature (header or presigned query), made for the service
+/// `signing_name`, against the secret of the access key it names, and returns the caller and
+/// the region the request was signed for. The key id claimed goes to `claimed` as soon as it
+/// is read. Nothing of the request is acted on before this succeeds.
+fn authenticate_for(
+    shared: &Shared,
+    http: &HttpRequest<'_>,
+    signing_name: &'static str,
+    claimed: &mut Option<String>,
+) -> Result<(Caller, String), ApiError> {
     let headers: Vec<(&str, &str)> = http
         .headers
         .iter()
@@ -428,6 +501,7 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     let claim = castellan_sigv4::parse(&request).map_err(auth_error)?;
     let credential = claim.credential();
     let key_id = credential.access_key_id.as_str();
+    *claimed = Some(key_id.chars().take(128).collect());
     let iam = &shared.iam;
     let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
     let (caller, secret) = match claim.security_token() {
@@ -436,17 +510,20 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
         None => iam.caller_for_access_key(key_id).ok_or_else(invalid)?,
     };
     let expected = castellan_sigv4::Expected {
-        service: service.signing_name(),
+        service: signing_name,
         regions: REGIONS,
         max_skew_secs: shared.config.max_clock_skew_secs,
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
-    let region = requested_region(service, &credential.region);
     if caller.session.is_none() {
+        let region = match signing_name {
+            "iam" => requested_region(Service::Iam, &credential.region),
+            _ => credential.region.clone(),
+        };
         iam.record_key_use(key_id, &credential.service, &region);
     }
-    Ok((caller, region))
+    Ok((caller, credential.region.clone()))
 }
 
 fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {

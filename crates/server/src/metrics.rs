@@ -252,6 +252,7 @@ impl Metrics {
             }
         }
         let _ = writeln!(out, "# HELP castellan_sessions_live Temporary credentials issued by this node that have not expired (to the minute).\n# TYPE castellan_sessions_live gauge\ncastellan_sessions_live {}", self.live_sessions());
+        let _ = writeln!(out, "# HELP castellan_audit_events_dropped_total Audit events dropped because the writer was too far behind.\n# TYPE castellan_audit_events_dropped_total counter\ncastellan_audit_events_dropped_total {}", crate::audit::DROPPED.load(Ordering::Relaxed));
         let started = self.started.load(Ordering::Relaxed) as f64 / 1e3;
         let _ = writeln!(out, "# HELP castellan_start_time_seconds When this process started serving (Unix time).\n# TYPE castellan_start_time_seconds gauge\ncastellan_start_time_seconds {started}");
         let _ = writeln!(out, "# HELP castellan_build_info The running version.\n# TYPE castellan_build_info gauge\ncastellan_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));

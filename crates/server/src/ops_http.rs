@@ -75,15 +75,16 @@ pub(crate) fn count_session(op: Operation, response: &castellan_api::Response) {
 /// Records a finished request: its metrics, and one log line (target `castellan::request`,
 /// level info) carrying the request id the response carries.
 pub(crate) fn finish(seen: &Observed, request_id: &str, peer: SocketAddr, status: u16, elapsed: Duration) {
-    METRICS.request(seen.op, seen.code, seen.authentication_failed, elapsed);
+    let event = &seen.event;
+    METRICS.request(event.op, seen.code, seen.authentication_failed, elapsed);
     tracing::info!(
         target: "castellan::request",
         request_id,
-        operation = seen.op.map_or("-", |op| op.name()),
+        operation = event.op.map_or("-", |op| op.name()),
         status,
         error_code = seen.code.unwrap_or("-"),
-        caller = seen.caller.as_deref().unwrap_or("-"),
-        access_key_id = seen.access_key_id.as_deref().unwrap_or("-"),
+        caller = event.caller.as_ref().map(|c| c.arn()).as_deref().unwrap_or("-"),
+        access_key_id = event.caller.as_ref().map_or("-", |c| c.access_key_id.as_str()),
         source_ip = %peer.ip(),
         duration_ms = elapsed.as_secs_f64() * 1e3,
         "request"
