@@ -55,26 +55,39 @@ struct ActionSpec {
 static ACTIONS: LazyLock<HashMap<Operation, ActionSpec>> = LazyLock::new(load_actions);
 
 fn load_actions() -> HashMap<Operation, ActionSpec> {
+    // Only IAM's and STS's actions are read into memory; the other services' are skipped as
+    // they are parsed (a whole `serde_json::Value` of the reference held tens of MB at start).
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        iam: Option<ServiceActions>,
+        sts: Option<ServiceActions>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ServiceActions {
+        #[serde(default)]
+        actions: HashMap<String, ActionRef>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ActionRef {
+        #[serde(default)]
+        resource_types: Vec<ResourceTypeRef>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ResourceTypeRef {
+        #[serde(default)]
+        resource_type: Option<String>,
+    }
     let mut text = String::new();
     if GzDecoder::new(SAR).read_to_string(&mut text).is_err() {
         tracing::error!("the service authorization data is corrupt");
         return HashMap::new();
     }
-    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return HashMap::new() };
+    let Ok(all) = serde_json::from_str::<Reference>(&text) else { return HashMap::new() };
+    drop(text);
     let mut by_name = HashMap::new();
-    for service in ["iam", "sts"] {
-        let Some(actions) = all.get(service).and_then(|s| s.get("actions")).and_then(|a| a.as_object()) else {
-            continue;
-        };
-        for (name, spec) in actions {
-            let resource_type = spec
-                .get("resource_types")
-                .and_then(|r| r.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.get("resource_type").and_then(|t| t.as_str()))
-                .find(|t| !t.is_empty())
-                .map(str::to_owned);
+    for (service, actions) in [("iam", all.iam), ("sts", all.sts)] {
+        for (name, spec) in actions.map(|a| a.actions).unwrap_or_default() {
+            let resource_type = spec.resource_types.into_iter().filter_map(|r| r.resource_type).find(|t| !t.is_empty());
             by_name.insert(format!("{service}:{}", name.to_lowercase()), ActionSpec { resource_type });
         }
     }
