@@ -17,6 +17,7 @@ mod authz;
 mod crypto;
 mod error;
 mod ids;
+mod last_used;
 mod managed;
 mod model;
 mod ops;
@@ -133,6 +134,8 @@ pub struct Iam {
     policy_cache: authz::PolicyCache,
     /// The argon2 pool and per-user password attempt limits.
     passwords: passwords::Passwords,
+    /// Role use not yet written (RoleLastUsed).
+    role_usage: last_used::RoleUsage,
 }
 
 impl Iam {
@@ -155,6 +158,7 @@ impl Iam {
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
+            role_usage: last_used::RoleUsage::default(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -456,29 +460,11 @@ impl Iam {
 
     /// Persists the access-key use recorded since the last flush, in one commit.
     pub fn flush_key_usage(&self) -> ApiResult<()> {
-        let pending = std::mem::take(&mut *self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let result = self.mutate(|st| {
-            let changes = pending
-                .iter()
-                .filter_map(|(id, used)| {
-                    let mut key = st.access_keys.get(id)?.clone();
-                    key.last_used = Some(used.clone());
-                    Some(Change::Put(Record::AccessKey(key)))
-                })
-                .collect();
-            Ok((changes, ()))
-        });
-        if result.is_err() {
-            // Keep what could not be written for the next flush, unless a newer use replaced it.
-            let mut usage = self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (id, used) in pending {
-                usage.entry(id).or_insert(used);
-            }
-        }
-        result
+        last_used::flush_pending(self, &self.key_usage, |st, id, used| {
+            let mut key = st.access_keys.get(id)?.clone();
+            key.last_used = Some(used.clone());
+            Some(Change::Put(Record::AccessKey(key)))
+        })
     }
 
     /// The caller of a request signed with temporary credentials, and the session's secret.

@@ -213,7 +213,7 @@ pub async fn serve_with(
 
 async fn flush(iam: &Arc<Iam>) {
     let iam = Arc::clone(iam);
-    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage()).await;
+    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage().and(iam.flush_role_usage())).await;
     if !matches!(done, Ok(Ok(()))) {
         tracing::warn!("could not persist access key usage; it will be retried");
     }
@@ -516,12 +516,14 @@ fn authenticate_for(
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
-    if caller.session.is_none() {
-        let region = match signing_name {
-            "iam" => requested_region(Service::Iam, &credential.region),
-            _ => credential.region.clone(),
-        };
-        iam.record_key_use(key_id, &credential.service, &region);
+    let region = match signing_name {
+        "iam" => requested_region(Service::Iam, &credential.region),
+        _ => credential.region.clone(),
+    };
+    match &caller.principal {
+        _ if caller.session.is_none() => iam.record_key_use(key_id, &credential.service, &region),
+        castellan_iam::Principal::AssumedRole { role_id, .. } => iam.record_role_use(role_id, &region),
+        _ => {}
     }
     Ok((caller, credential.region.clone()))
 }
