@@ -41,7 +41,7 @@ pub struct RequestInfo {
     pub region: String,
 }
 
-static SAR: &[u8] = include_bytes!("../../../data/aws-service-authorization.json.gz");
+pub(crate) static SAR: &[u8] = include_bytes!("../../../data/aws-service-authorization.json.gz");
 
 /// An action's entry in the Service Authorization Reference.
 #[derive(Debug, Default)]

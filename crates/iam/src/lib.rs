@@ -12,6 +12,7 @@
 //! - secret access keys exist in plaintext only in the CreateAccessKey response and, briefly,
 //!   when a signature is checked.
 
+mod advisor;
 mod arn;
 mod authz;
 mod crypto;
@@ -136,6 +137,8 @@ pub struct Iam {
     passwords: passwords::Passwords,
     /// Role use not yet written (RoleLastUsed).
     role_usage: last_used::RoleUsage,
+    /// Service and action last accessed data, and the reports made of it.
+    access_log: advisor::AccessLog,
 }
 
 impl Iam {
@@ -159,6 +162,7 @@ impl Iam {
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
             role_usage: last_used::RoleUsage::default(),
+            access_log: advisor::AccessLog::default(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -509,6 +513,8 @@ impl Iam {
     /// Handles one decoded request for an authenticated caller: the policy engine decides
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        // Service last accessed data counts every attempt, allowed or not.
+        self.record_access(caller, request.operation().iam_action(), &info.region);
         let authorized = authz::authorize(self, caller, info, &request)?;
         ops::dispatch(self, authorized, caller, request)
     }
