@@ -222,3 +222,20 @@ def test_no_audit_records_nothing(server_factory):
     srv = server_factory(env_extra={"CASTELLAN_NO_AUDIT": "true"})
     srv.iam().list_users()
     assert trail(srv).lookup_events()["Events"] == []
+
+
+def test_nodes_on_postgresql_share_the_trail():
+    """On PostgreSQL the events go to a table every node reads: a call answered by one node
+    is found by LookupEvents on another."""
+    url = e2e.postgres_url()
+    nodes = [e2e.Server(database_url=url, master_key=e2e.SHARED_MASTER_KEY).start() for _ in range(2)]
+    try:
+        name = unique("audit-pg")
+        nodes[0].iam().create_user(UserName=name)
+        events = wait_for(nodes[1], ("ResourceName", name))
+        assert [e["EventName"] for e in events] == ["CreateUser"]
+        assert json.loads(events[0]["CloudTrailEvent"])["requestParameters"] == {"userName": name}
+    finally:
+        for n in nodes:
+            n.stop()
+            n.cleanup_logs()

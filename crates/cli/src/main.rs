@@ -440,8 +440,14 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             None
         } else {
             let dir = (!args.storage.in_memory).then(|| args.storage.data_dir.join("audit"));
+            // On PostgreSQL the nodes share the trail, in a table, over a connection of its own.
+            let postgres = match &args.storage.database_url {
+                Some(url) => Some(PostgresStore::open(url).map_err(|e| e.to_string())?),
+                None => None,
+            };
             Some(castellan_server::Audit::start(castellan_server::AuditConfig {
                 dir,
+                postgres,
                 max_file_bytes: args.audit.audit_max_file_mb.saturating_mul(1 << 20),
                 retention: Duration::from_secs(args.audit.audit_retention_days.saturating_mul(86_400)),
             })?)

@@ -38,10 +38,13 @@ pub const MEMORY_EVENTS: usize = 50_000;
 const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 /// Where and how long events are kept.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuditConfig {
-    /// The directory of the JSON-lines files; None: in memory.
+    /// The directory of the JSON-lines files; None: in memory (unless `postgres`).
     pub dir: Option<PathBuf>,
+    /// The PostgreSQL database the nodes share: events go to its `castellan_audit` table
+    /// instead of files, so every node's LookupEvents sees every node's events.
+    pub postgres: Option<castellan_store::PostgresStore>,
     /// A file is closed and a new one begun past this size (and at each new UTC day).
     pub max_file_bytes: u64,
     /// Files older than this are deleted.
@@ -81,6 +84,7 @@ enum Message {
 enum Sink {
     Memory(Mutex<VecDeque<Arc<str>>>),
     Files(PathBuf),
+    Postgres(castellan_store::PostgresStore),
 }
 
 /// The audit trail of this server.
@@ -101,8 +105,13 @@ pub(crate) fn now_ms() -> i64 {
 
 impl Audit {
     /// Starts the writer thread (creating the directory, owner-only).
-    pub fn start(config: AuditConfig) -> Result<Arc<Self>, String> {
+    pub fn start(mut config: AuditConfig) -> Result<Arc<Self>, String> {
         let sink = match &config.dir {
+            _ if config.postgres.is_some() => {
+                let db = config.postgres.take().ok_or("no database")?;
+                db.audit_init().map_err(|e| format!("cannot create the audit table: {e}"))?;
+                Sink::Postgres(db)
+            }
             None => Sink::Memory(Mutex::new(VecDeque::new())),
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -150,17 +159,35 @@ impl Audit {
         }
     }
 
-    /// Every kept event (its JSON text), newest first, for `LookupEvents`. `visit` returns
-    /// false to stop.
-    pub(crate) fn scan(&self, mut visit: impl FnMut(&str) -> bool) {
+    /// Every kept event (its JSON text), newest first, for `LookupEvents`: at least those of
+    /// `account` between `start` and `end` (Unix seconds; the database selects only those,
+    /// files and memory give all). `visit` returns false to stop. Blocks on I/O.
+    pub(crate) fn scan(&self, account: &str, start: i64, end: i64, mut visit: impl FnMut(&str) -> bool) -> Result<(), String> {
         match &*self.sink {
+            Sink::Postgres(db) => {
+                let mut before = None;
+                loop {
+                    let page = db.audit_page(account.to_owned(), start, end, before, 500).map_err(|e| e.to_string())?;
+                    let last = page.last().map(|(seq, _)| *seq);
+                    for (_, event) in &page {
+                        if !visit(event) {
+                            return Ok(());
+                        }
+                    }
+                    match last {
+                        Some(seq) if page.len() == 500 => before = Some(seq),
+                        _ => return Ok(()),
+                    }
+                }
+            }
             Sink::Memory(events) => {
                 let snapshot: Vec<Arc<str>> = events.lock().map(|e| e.iter().rev().cloned().collect()).unwrap_or_default();
                 for e in snapshot {
                     if !visit(&e) {
-                        return;
+                        return Ok(());
                     }
                 }
+                Ok(())
             }
             Sink::Files(dir) => {
                 for path in files(dir).into_iter().rev() {
@@ -168,10 +195,11 @@ impl Audit {
                     let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
                     for line in lines.iter().rev() {
                         if !visit(line) {
-                            return;
+                            return Ok(());
                         }
                     }
                 }
+                Ok(())
             }
         }
     }
@@ -212,10 +240,28 @@ impl Writer {
             }
             let mut waiting = Vec::new();
             let mut lines = Vec::with_capacity(batch.len());
+            let mut rows = Vec::new();
             for m in batch {
                 match m {
-                    Message::Event(seen) => lines.push(event(&seen).to_string()),
+                    Message::Event(seen) => {
+                        let line = event(&seen).to_string();
+                        if matches!(&*self.sink, Sink::Postgres(_)) {
+                            let account = seen.caller.as_ref().map(|c| c.account.clone()).or_else(|| seen.claimed_account.clone());
+                            rows.push(castellan_store::AuditRow { time: seen.time_ms.div_euclid(1000), account, event: line });
+                        } else {
+                            lines.push(line);
+                        }
+                    }
                     Message::Flush(done) => waiting.push(done),
+                }
+            }
+            if let (Sink::Postgres(db), false) = (&*self.sink, rows.is_empty()) {
+                // A database that is away loses this batch (counted): the trail never waits
+                // for it while requests go on.
+                let n = rows.len() as u64;
+                if let Err(e) = db.audit_append(rows) {
+                    DROPPED.fetch_add(n, Ordering::Relaxed);
+                    tracing::warn!(error = %e, events = n, "cannot write the audit trail to the database: events dropped");
                 }
             }
             if let Err(e) = self.write(&lines) {
@@ -234,6 +280,7 @@ impl Writer {
 
     fn write(&mut self, lines: &[String]) -> std::io::Result<()> {
         let dir = match &*self.sink {
+            Sink::Postgres(_) => return Ok(()),
             Sink::Memory(events) => {
                 if let Ok(mut events) = events.lock() {
                     for line in lines {
@@ -281,6 +328,13 @@ impl Writer {
 
     /// Deletes the files last written before the retention period.
     fn cleanup(&self) {
+        if let Sink::Postgres(db) = &*self.sink {
+            let horizon = now_ms().div_euclid(1000) - i64::try_from(self.config.retention.as_secs()).unwrap_or(i64::MAX);
+            if let Err(e) = db.audit_expire(horizon) {
+                tracing::warn!(error = %e, "cannot delete expired audit events");
+            }
+            return;
+        }
         let Sink::Files(dir) = &*self.sink else { return };
         let horizon = SystemTime::now().checked_sub(self.config.retention);
         for path in files(dir) {

@@ -48,7 +48,10 @@ fn invalid(code: &'static str, message: &str) -> TrailError {
 }
 
 pub(crate) async fn handle(shared: &Shared, http: &HttpRequest<'_>, target: &str, request_id: &str, seen: &mut Observed) -> Response {
-    let (status, body) = match lookup(shared, http, target, seen) {
+    // The scan reads files or the database: off the async workers where the runtime allows.
+    let multi_thread = tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let looked_up = if multi_thread { tokio::task::block_in_place(|| lookup(shared, http, target, seen)) } else { lookup(shared, http, target, seen) };
+    let (status, body) = match looked_up {
         Ok(body) => (StatusCode::OK, body.to_string()),
         Err(TrailError(code, status, message)) => {
             seen.code = Some(code);
@@ -133,7 +136,7 @@ fn lookup(shared: &Shared, http: &HttpRequest<'_>, target: &str, seen: &mut Obse
     let mut events = Vec::new();
     let mut skipping = after.is_some();
     let mut more = false;
-    audit.scan(|line| {
+    let scanned = audit.scan(&caller.account, start, end, |line| {
         let Ok(e) = serde_json::from_str::<Value>(line) else { return true };
         if e.get("recipientAccountId").and_then(Value::as_str) != Some(caller.account.as_str()) {
             return true;
@@ -153,6 +156,10 @@ fn lookup(shared: &Shared, http: &HttpRequest<'_>, target: &str, seen: &mut Obse
         events.push(summary(&e, line, time));
         true
     });
+    if let Err(e) = scanned {
+        tracing::warn!(error = %e, "cannot read the audit trail");
+        return Err(TrailError::from(ApiError::ServiceFailure));
+    }
     if skipping {
         return Err(invalid("InvalidNextTokenException", "Invalid NextToken."));
     }

@@ -120,7 +120,7 @@ impl PostgresStore {
     }
 
     /// Runs `f` on the connection's thread and waits for its answer.
-    fn call<T: Send + 'static>(
+    pub(crate) fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -167,7 +167,7 @@ impl Store for PostgresStore {
 }
 
 /// The connection, owned by the store's thread.
-struct Connection {
+pub(crate) struct Connection {
     config: postgres::Config,
     /// Set when the connection string asks for TLS.
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
@@ -175,7 +175,7 @@ struct Connection {
 }
 
 /// Statements prepared once per connection.
-struct Statements {
+pub(crate) struct Statements {
     /// Takes the revision counter's row lock and returns the new revision.
     next_revision: Statement,
     /// The revisions of the live records among some keys.
@@ -232,7 +232,7 @@ impl Statements {
 }
 
 /// Why an attempt failed.
-enum Failure {
+pub(crate) enum Failure {
     /// A precondition did not hold; nothing was written.
     Conflict(String),
     /// Failed before anything could have taken effect: safe to try again.
@@ -271,7 +271,7 @@ impl Connection {
     /// Runs one operation, connecting first if there is no usable connection. An attempt
     /// that failed with the connection broken, before anything took effect, is tried once
     /// more on a new connection (PostgreSQL restarted since the last call).
-    fn run<T>(&mut self, mut op: impl FnMut(&mut Client, &Statements) -> Result<T, Failure>) -> Result<T, StoreError> {
+    pub(crate) fn run<T>(&mut self, mut op: impl FnMut(&mut Client, &Statements) -> Result<T, Failure>) -> Result<T, StoreError> {
         let mut retried = false;
         loop {
             if self.client.as_ref().is_some_and(|(c, _)| c.is_closed()) {
