@@ -286,7 +286,7 @@ async fn entry(
         event.time_ms = started_ms;
         event.request_id = request_id;
         event.source_ip = Some(peer.ip());
-        event.user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        event.user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(1024).collect());
         if event.error.is_none() {
             event.error = seen.code.map(|c| (c, String::new()));
         }
