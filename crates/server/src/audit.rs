@@ -244,7 +244,7 @@ impl Writer {
             for m in batch {
                 match m {
                     Message::Event(seen) => {
-                        let line = event(&seen).to_string();
+                        let line = event(&seen);
                         if matches!(&*self.sink, Sink::Postgres(_)) {
                             let account = seen.caller.as_ref().map(|c| c.account.clone()).or_else(|| seen.claimed_account.clone());
                             rows.push(castellan_store::AuditRow { time: seen.time_ms.div_euclid(1000), account, event: line });
@@ -638,42 +638,69 @@ fn user_identity(seen: &Seen) -> Value {
     Value::Object(id)
 }
 
-/// The CloudTrail event of one request.
-fn event(seen: &Seen) -> Value {
-    let service = seen.service.unwrap_or(Service::Iam);
-    let event_source = match service {
+/// A CloudTrail event, its fields in CloudTrail's order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventOut<'a> {
+    event_version: &'static str,
+    user_identity: Value,
+    event_time: String,
+    event_source: &'static str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: String,
+    user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    request_parameters: Value,
+    response_elements: Value,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    read_only: bool,
+    event_type: &'static str,
+    management_event: bool,
+    recipient_account_id: Option<&'a str>,
+    event_category: &'static str,
+}
+
+/// The CloudTrail event of one request, as one line of JSON.
+fn event(seen: &Seen) -> String {
+    let event_source = match seen.service.unwrap_or(Service::Iam) {
         Service::Iam => "iam.amazonaws.com",
         Service::Sts => "sts.amazonaws.com",
     };
-    let name = seen.op.map(|op| op.name().to_owned()).or_else(|| seen.action.clone()).unwrap_or_default();
-    let account = seen.caller.as_ref().map(|c| c.account.clone()).or_else(|| seen.claimed_account.clone());
-    let mut e = Map::new();
-    e.insert("eventVersion".into(), "1.08".into());
-    e.insert("userIdentity".into(), user_identity(seen));
-    e.insert("eventTime".into(), Timestamp::from_unix_seconds(seen.time_ms.div_euclid(1000)).to_aws_string().into());
-    e.insert("eventSource".into(), event_source.into());
-    e.insert("eventName".into(), name.into());
-    e.insert("awsRegion".into(), seen.region.clone().unwrap_or_else(|| "us-east-1".into()).into());
-    e.insert("sourceIPAddress".into(), seen.source_ip.map(|ip| ip.to_string()).unwrap_or_default().into());
-    e.insert("userAgent".into(), seen.user_agent.clone().unwrap_or_default().into());
-    if let Some((code, message)) = &seen.error {
-        e.insert("errorCode".into(), (*code).into());
-        e.insert("errorMessage".into(), message.clone().into());
-    }
-    e.insert("requestParameters".into(), seen.params.as_ref().map_or(Value::Null, request_parameters));
+    let account = seen.caller.as_ref().map(|c| c.account.as_str()).or(seen.claimed_account.as_deref());
     let response = match (&seen.error, &seen.response_xml) {
         (None, Some(xml)) => response_elements(xml),
         _ => Value::Null,
     };
-    e.insert("responseElements".into(), response);
-    e.insert("requestID".into(), seen.request_id.clone().into());
-    e.insert("eventID".into(), castellan_iam::request_id().into());
-    e.insert("readOnly".into(), seen.op.is_some_and(read_only).into());
-    e.insert("eventType".into(), "AwsApiCall".into());
-    e.insert("managementEvent".into(), true.into());
-    e.insert("recipientAccountId".into(), account.map_or(Value::Null, Value::String));
-    e.insert("eventCategory".into(), "Management".into());
-    Value::Object(e)
+    let out = EventOut {
+        event_version: "1.08",
+        user_identity: user_identity(seen),
+        event_time: Timestamp::from_unix_seconds(seen.time_ms.div_euclid(1000)).to_aws_string(),
+        event_source,
+        event_name: seen.op.map(|op| op.name()).or(seen.action.as_deref()).unwrap_or_default(),
+        aws_region: seen.region.as_deref().unwrap_or("us-east-1"),
+        source_ip_address: seen.source_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        user_agent: seen.user_agent.as_deref().unwrap_or_default(),
+        error_code: seen.error.as_ref().map(|(code, _)| *code),
+        error_message: seen.error.as_ref().map(|(_, m)| m.as_str()),
+        request_parameters: seen.params.as_ref().map_or(Value::Null, request_parameters),
+        response_elements: response,
+        request_id: &seen.request_id,
+        event_id: castellan_iam::request_id(),
+        read_only: seen.op.is_some_and(read_only),
+        event_type: "AwsApiCall",
+        management_event: true,
+        recipient_account_id: account,
+        event_category: "Management",
+    };
+    serde_json::to_string(&out).unwrap_or_default()
 }
 
 #[cfg(test)]
