@@ -2,9 +2,9 @@
 //! event (the record fields of AWS's "CloudTrail record contents"), written as one JSON line.
 //!
 //! Off the request path: a request hands what it saw ([`Seen`], moved, not copied) to a
-//! bounded channel with `try_send` and goes on; one writer thread turns each into its JSON
-//! event, appends it to the current file under `DATA_DIR/audit/`, and `fdatasync`s after each
-//! batch it drains. **When the channel is full** (the disk cannot keep up with
+//! bounded channel with `try_send` and goes on; one writer thread takes what the channel holds
+//! every 50 ms, turns each into its JSON event, appends them to the current file under
+//! `DATA_DIR/audit/`, and `fdatasync`s once per batch. **When the channel is full** (the disk cannot keep up with
 //! [`CHANNEL_CAPACITY`] events in hand) the event is dropped and counted
 //! (`castellan_audit_events_dropped_total` in `/metrics`, and a warning at most every 10 s): a
 //! slow disk never slows or fails IAM. Files rotate by size and by day and are deleted after
@@ -32,6 +32,8 @@ use serde_json::{json, Map, Value};
 
 /// Events waiting for the writer at most; one more is dropped (and counted).
 pub const CHANNEL_CAPACITY: usize = 65_536;
+/// How often the writer takes what the channel holds.
+const WRITE_INTERVAL: Duration = Duration::from_millis(50);
 /// Events an in-memory trail keeps.
 pub const MEMORY_EVENTS: usize = 50_000;
 /// What CloudTrail writes in place of a secret request parameter.
@@ -230,13 +232,24 @@ struct Writer {
 impl Writer {
     fn run(mut self, receiver: &Receiver<Message>) {
         let mut last_cleanup = 0;
-        while let Ok(first) = receiver.recv() {
-            let mut batch = vec![first];
-            while batch.len() < 4096 {
+        let mut open = true;
+        while open {
+            // Polled, not woken per event: a request's `try_send` then never makes a system
+            // call to wake the writer. Events reach the trail within WRITE_INTERVAL.
+            std::thread::sleep(WRITE_INTERVAL);
+            let mut batch = Vec::new();
+            loop {
                 match receiver.try_recv() {
                     Ok(m) => batch.push(m),
-                    Err(_) => break,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
                 }
+            }
+            if batch.is_empty() {
+                continue;
             }
             let mut waiting = Vec::new();
             let mut lines = Vec::with_capacity(batch.len());
