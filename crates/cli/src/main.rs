@@ -34,6 +34,7 @@ Environment:
   CASTELLAN_ACCOUNT_ID                The account to create on first start (12 digits; random if unset)
   CASTELLAN_ROOT_ACCESS_KEY_ID        The root user's access key id for that account (with the next)
   CASTELLAN_ROOT_SECRET_ACCESS_KEY    Its secret access key (any non-empty strings work)
+  CASTELLAN_ROOT_PASSWORD             The console password of that account's root user, set at start
   CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
                                       DATA_DIR/master.key (every node sharing a database needs the same)
   CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`
@@ -104,6 +105,9 @@ struct ServeArgs {
     /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
     #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
     issuer_url: Option<String>,
+    /// Serve the console on this address instead of on `--listen`'s.
+    #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
+    console_listen: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -129,6 +133,20 @@ enum AccountCommand {
     #[command(after_help = ACCOUNT_ENVIRONMENT)]
     Create {
         /// The 12-digit account id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+        /// Directory holding the database.
+        #[arg(long, default_value = DEFAULT_DATA_DIR, env = "CASTELLAN_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The PostgreSQL database the servers share (instead of the data directory's SQLite file).
+        #[arg(long, env = "CASTELLAN_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Set the root user's console password (read from standard input, or from
+    /// CASTELLAN_ROOT_PASSWORD). A running server on the same store sees it within a second.
+    #[command(after_help = ACCOUNT_ENVIRONMENT)]
+    SetRootPassword {
+        /// The account (the only one if omitted).
         #[arg(long)]
         id: Option<String>,
         /// Directory holding the database.
@@ -219,6 +237,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(&args),
         Command::Account { command: AccountCommand::Create { id, data_dir, database_url } } => {
             account_create(&data_dir, id, database_url)
+        }
+        Command::Account { command: AccountCommand::SetRootPassword { id, data_dir, database_url } } => {
+            set_root_password(&data_dir, id, database_url)
         }
         Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
         Command::Policy { command: PolicyCommand::Evaluate(args) } => policy_evaluate(&args),
@@ -378,6 +399,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             _ => return Err(format!("--account {id}:…: give ID, or ID:ACCESS_KEY_ID:SECRET_ACCESS_KEY")),
         }
     }
+    if let Ok(password) = std::env::var("CASTELLAN_ROOT_PASSWORD") {
+        // The account CASTELLAN_ACCOUNT_ID names, else the first.
+        let account = std::env::var("CASTELLAN_ACCOUNT_ID").ok().filter(|a| !a.is_empty()).or_else(|| iam.accounts().first().cloned());
+        if let Some(account) = account.filter(|_| !password.is_empty()) {
+            iam.set_root_password(&account, &password).map_err(|e| format!("CASTELLAN_ROOT_PASSWORD: {}", e.message()))?;
+        }
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.worker_threads > 0 {
         builder.worker_threads(args.worker_threads);
@@ -402,8 +430,17 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             body_read_timeout: Duration::from_secs(args.body_timeout),
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            console: args.console_listen.is_none(),
         };
-        castellan_server::serve(listener, Arc::new(iam), config).await.map_err(|e| e.to_string())
+        let iam = Arc::new(iam);
+        if let Some(console_addr) = &args.console_listen {
+            let console = tokio::net::TcpListener::bind(console_addr).await.map_err(|e| format!("cannot listen on {console_addr}: {e}"))?;
+            let addr = console.local_addr().map_err(|e| e.to_string())?;
+            println!("castellan console on http://{addr}/console/");
+            std::io::stdout().flush().ok();
+            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config));
+        }
+        castellan_server::serve(listener, iam, config).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -435,6 +472,29 @@ fn account_create(data_dir: &Path, id: Option<String>, database_url: Option<Stri
     println!("  aws_secret_access_key = {}", creds.secret_access_key);
     write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds).as_bytes(), true)?;
     println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn set_root_password(data_dir: &Path, id: Option<String>, database_url: Option<String>) -> Result<ExitCode, String> {
+    let storage = StorageArgs { data_dir: data_dir.to_owned(), in_memory: false, database_url };
+    let iam = open_iam(&storage)?;
+    let account = match id {
+        Some(id) => id,
+        None => match iam.accounts().as_slice() {
+            [only] => only.clone(),
+            _ => return Err("there are several accounts: name one with --id".into()),
+        },
+    };
+    let password = match std::env::var("CASTELLAN_ROOT_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    iam.set_root_password(&account, &password).map_err(|e| e.message().to_owned())?;
+    println!("The root user of account {account} can now sign in to the console.");
     Ok(ExitCode::SUCCESS)
 }
 

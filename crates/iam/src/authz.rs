@@ -29,7 +29,15 @@ use crate::{Caller, Iam, Principal};
 /// Proof that the policy engine allowed this request. Its field is private to this module.
 #[derive(Debug)]
 pub struct Authorized {
-    _private: (),
+    /// When the request's own MFA code (STS SerialNumber and TokenCode) was verified.
+    mfa_time: Option<i64>,
+}
+
+impl Authorized {
+    /// The time of the MFA authentication this request carried and passed, if any.
+    pub fn mfa_time(&self) -> Option<i64> {
+        self.mfa_time
+    }
 }
 
 /// What the edge knows about a request beyond its parameters.
@@ -196,10 +204,13 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
             tags: Vec::new(),
         }),
-        Some("mfa") => match member("SerialNumber").or(member("VirtualMFADeviceName")) {
-            Some(s) if s.starts_with("arn:") => Resource { arn: s.into(), tags: Vec::new() },
-            Some(n) => Resource { arn: format!("arn:aws:iam::{account}:mfa/{n}"), tags: Vec::new() },
-            None => none(),
+        Some("mfa") => match (member("SerialNumber"), member("VirtualMFADeviceName")) {
+            (Some(serial), _) => {
+                let tags = st.mfa_device(account, serial).map(|d| d.tags.clone()).unwrap_or_default();
+                Resource { arn: serial.into(), tags }
+            }
+            (None, Some(n)) => Resource { arn: format!("arn:aws:iam::{account}:mfa{}{n}", path_or_root(member("Path"))), tags: Vec::new() },
+            (None, None) => none(),
         },
         // Listings name the path they list (AWS: "… on resource: arn:aws:iam::ACCOUNT:user/").
         _ => match list_kind(request.operation()) {
@@ -286,6 +297,8 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::TagRole(r) => iam_tags(&r.tags),
         Request::TagPolicy(r) => iam_tags(&r.tags),
         Request::TagInstanceProfile(r) => iam_tags(&r.tags),
+        Request::CreateVirtualMFADevice(r) => iam_tags(r.tags.as_deref()?),
+        Request::TagMFADevice(r) => iam_tags(&r.tags),
         Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
         Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
         Request::GetWebIdentityToken(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
@@ -360,6 +373,10 @@ fn context_on(
     if let Some(session) = &caller.session {
         ctx.set("aws:TokenIssueTime", vec![castellan_api::Timestamp::from_unix_seconds(session.issued).to_aws_string()]);
         ctx.set("aws:MultiFactorAuthPresent", vec![session.mfa.to_string()]);
+        // Present only when MFA was used (IAM User Guide, global condition context keys).
+        if let Some(t) = session.mfa_time.filter(|_| session.mfa) {
+            ctx.set("aws:MultiFactorAuthAge", vec![iam.now().saturating_sub(t).max(0).to_string()]);
+        }
         if let Some(si) = &session.source_identity {
             ctx.set("aws:SourceIdentity", vec![si.clone()]);
         }
@@ -538,7 +555,7 @@ fn allow_all() -> PolicySet {
 /// sts:SetSourceIdentity when the request carries tags or a source identity.
 pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
     let op = request.operation();
-    let ok = || Ok(Authorized { _private: () });
+    let ok = || Ok(Authorized { mfa_time: None });
     // No permission is needed to ask who you are (GetCallerIdentity documentation).
     if op == Operation::GetCallerIdentity {
         return ok();
@@ -549,7 +566,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     // information is included"). AWS answers such a call as for a token it does not know
     // (InvalidClientTokenId, as seen from AWS in aws-vault issue #328).
     let kind = caller.session.as_deref().map(|s| &s.kind);
-    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
+    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa || s.console);
     let iam_refuses = match kind {
         Some(SessionKind::FederatedUser { .. }) => true,
         Some(SessionKind::SessionToken { .. }) => !mfa,
@@ -576,15 +593,26 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             op.iam_action()
         )));
     }
-    // No permission is needed to ask for a session token (GetSessionToken documentation).
+    // No permission is needed to ask for a session token (GetSessionToken documentation);
+    // an MFA code it carries must be the caller's and good.
+    if let Request::GetSessionToken(r) = request {
+        let mfa_time = if caller.session.is_none() {
+            crate::mfa::verify_for_sts(iam, caller, r.serial_number.as_deref(), r.token_code.as_deref())?
+        } else {
+            None // refused by the operation itself, with AWS's message
+        };
+        return Ok(Authorized { mfa_time });
+    }
     // GetFederationToken refuses every session caller itself, with AWS's own message.
-    if op == Operation::GetSessionToken || (op == Operation::GetFederationToken && caller.session.is_some()) {
+    if op == Operation::GetFederationToken && caller.session.is_some() {
         return ok();
     }
     if let Request::AssumeRole(r) = request {
         if matches!(caller.principal, Principal::Root) {
             return Err(ApiError::AccessDenied("Roles may not be assumed by root accounts.".into()));
         }
+        // The MFA code is checked (and used up) first: the trust policy sees its outcome.
+        let mfa_time = crate::mfa::verify_for_sts(iam, caller, r.serial_number.as_deref(), r.token_code.as_deref())?;
         let st = iam.read();
         // The caller's policies with the role's trust policy, compiled once per state
         // generation for this caller (its access key) and role.
@@ -609,13 +637,17 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             actions.push("sts:SetSourceIdentity");
         }
         for action in actions {
-            let ctx = context(iam, &st, caller, info, request, action);
+            let mut ctx = context(iam, &st, caller, info, request, action);
+            if mfa_time.is_some() {
+                ctx.set("aws:MultiFactorAuthPresent", vec!["true".to_owned()]);
+                ctx.set("aws:MultiFactorAuthAge", vec!["0".to_owned()]);
+            }
             let evaluation = set.evaluate(&ctx);
             if !evaluation.is_allowed() {
                 return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
             }
         }
-        return ok();
+        return Ok(Authorized { mfa_time });
     }
     // The root user of the account, with its long-term keys, may do anything in it.
     if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
@@ -716,7 +748,7 @@ pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>
             return Err(denied());
         }
     }
-    Ok(Authorized { _private: () })
+    Ok(Authorized { mfa_time: None })
 }
 
 /// How many compiled policy sets a node keeps at most.

@@ -17,6 +17,8 @@ pub enum ApiError {
     PolicyNotAttachable(String),
     ConcurrentModification(String),
     AccessDenied(String),
+    /// EnableMFADevice, ResyncMFADevice: the one-time codes do not verify (HTTP 403, IAM model).
+    InvalidAuthenticationCode(String),
     /// The request named an action this endpoint does not know.
     InvalidAction(String),
     /// A modeled operation Castellan does not implement yet: never a wrong success.
@@ -79,6 +81,7 @@ impl ApiError {
             Self::PolicyNotAttachable(_) => "PolicyNotAttachable",
             Self::ConcurrentModification(_) => "ConcurrentModification",
             Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
             Self::InvalidAction(_) => "InvalidAction",
             Self::NotImplemented(_) => "NotImplemented",
             Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
@@ -126,6 +129,7 @@ impl ApiError {
             | Self::InvalidQueryParameter(_)
             | Self::Throttling => 400,
             Self::AccessDenied(_)
+            | Self::InvalidAuthenticationCode(_)
             | Self::MissingAuthenticationToken(_)
             | Self::InvalidClientTokenId(_)
             | Self::SignatureDoesNotMatch(_)
@@ -166,6 +170,7 @@ impl ApiError {
             | Self::PolicyNotAttachable(m)
             | Self::ConcurrentModification(m)
             | Self::AccessDenied(m)
+            | Self::InvalidAuthenticationCode(m)
             | Self::InvalidAction(m)
             | Self::NotImplemented(m)
             | Self::MissingAuthenticationToken(m)

@@ -18,13 +18,17 @@ mod crypto;
 mod error;
 mod ids;
 mod managed;
+mod mfa;
 mod model;
 mod oidc_keys;
 mod ops;
 mod paginate;
 mod passwords;
+mod qr;
 mod session;
+mod signin;
 mod state;
+mod totp;
 mod validate;
 
 use std::collections::HashMap;
@@ -41,6 +45,7 @@ pub use crate::ids::request_id;
 pub use crate::oidc_keys::{HttpsFetcher, MAX_DOCUMENT as MAX_OIDC_DOCUMENT};
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
+pub use crate::signin::{ConsoleCredentials, SignIn, SignInError};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.
@@ -381,6 +386,7 @@ impl Iam {
                     created: now,
                     aliases: Vec::new(),
                     password_policy: None,
+                    root_password_hash: None,
                 })));
             }
             if let Some(k) = key.clone() {

@@ -18,6 +18,10 @@ pub struct Account {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The root user's console password (argon2id PHC string), set with
+    /// `castellan account set-root-password`; `None`: the root user cannot sign in.
+    #[serde(default)]
+    pub root_password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,13 @@ pub struct LoginProfile {
     pub password_hash: String,
     pub created: i64,
     pub password_reset_required: bool,
+    /// When the password was last set (for MaxPasswordAge); `None`: at `created`.
+    #[serde(default)]
+    pub changed: Option<i64>,
+    /// The hashes of earlier passwords, newest first, as many as PasswordReusePrevention
+    /// asks to remember (at most 24).
+    #[serde(default)]
+    pub history: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +226,33 @@ pub struct OidcProvider {
     pub tags: Tags,
 }
 
+/// A virtual MFA device (CreateVirtualMFADevice). Its serial number is its ARN,
+/// `arn:aws:iam::ACCOUNT:mfa{path}{name}`; names are unique per path case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    pub created: i64,
+    /// The Base32 seed, sealed under the master key (bound to the serial number).
+    pub sealed_seed: String,
+    /// The unique id of the user it is enabled for: a device follows its user through renames
+    /// and never serves a later user of the same name.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last time step whose code was accepted: no code of it or an earlier step is
+    /// accepted again (RFC 6238 section 5.2).
+    #[serde(default)]
+    pub last_step: i64,
+    /// The device clock's offset in steps, learned at EnableMFADevice and ResyncMFADevice.
+    #[serde(default)]
+    pub drift: i64,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
 impl OidcProvider {
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
@@ -244,6 +282,12 @@ pub struct SealedSigningKey {
     pub sealed_pkcs8: String,
 }
 
+impl MfaDevice {
+    pub fn serial(&self) -> String {
+        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -257,6 +301,7 @@ pub enum Record {
     InstanceProfile(InstanceProfile),
     OidcProvider(OidcProvider),
     OutboundFederation(OutboundFederation),
+    MfaDevice(MfaDevice),
 }
 
 impl Record {
@@ -272,6 +317,7 @@ impl Record {
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
             Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
+            Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
         }
     }
 }

@@ -72,6 +72,14 @@ pub struct Session {
     pub source_identity: Option<String>,
     #[serde(default)]
     pub mfa: bool,
+    /// When the MFA authentication happened (Unix seconds), for aws:MultiFactorAuthAge. A
+    /// chained session keeps its parent's.
+    #[serde(default)]
+    pub mfa_time: Option<i64>,
+    /// A console sign-in session (password, and MFA when the user has a device): unlike
+    /// GetSessionToken's without MFA, it may call IAM.
+    #[serde(default)]
+    pub console: bool,
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
@@ -111,6 +119,8 @@ impl Session {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             mfa: false,
+            mfa_time: None,
+            console: false,
             chained: false,
             federated_provider: None,
         }

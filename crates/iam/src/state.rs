@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, OidcProvider, OutboundFederation, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record, Role, User};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -34,6 +34,8 @@ pub struct State {
     pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
     /// Account → its outbound identity federation (issuer and signing keys).
     pub outbound: BTreeMap<String, OutboundFederation>,
+    /// Virtual MFA devices by (account, lowercase path + name).
+    pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -83,6 +85,7 @@ impl State {
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
             ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
+            ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -180,6 +183,9 @@ impl State {
                     }
                 }
             }
+            Record::MfaDevice(d) => {
+                self.mfa_devices.remove(&name_key(&d.account, &format!("{}{}", d.path, d.name)));
+            }
         }
     }
 
@@ -227,6 +233,9 @@ impl State {
                 }
                 self.instance_profiles.insert(name_key(&p.account, &p.name), p);
             }
+            Record::MfaDevice(d) => {
+                self.mfa_devices.insert(name_key(&d.account, &format!("{}{}", d.path, d.name)), d);
+            }
         }
     }
 
@@ -258,6 +267,26 @@ impl State {
         if let Some(b) = &r.permissions_boundary {
             bump(&mut self.boundary_counts, &r.account, b, add);
         }
+    }
+
+    /// The virtual MFA device with serial number (ARN) `serial` in `account`.
+    pub fn mfa_device(&self, account: &str, serial: &str) -> Option<&MfaDevice> {
+        let rest = serial.strip_prefix("arn:aws:iam::")?.strip_prefix(account)?.strip_prefix(":mfa")?;
+        self.mfa_devices.get(&name_key(account, rest)).filter(|d| d.serial() == serial)
+    }
+
+    /// The MFA devices enabled for the user with unique id `user_id`, oldest first.
+    pub fn mfa_devices_of(&self, account: &str, user_id: &str) -> Vec<&MfaDevice> {
+        let mut out: Vec<&MfaDevice> = self.account_mfa_devices(account).filter(|d| d.user_id.as_deref() == Some(user_id)).collect();
+        out.sort_by_key(|d| (d.enable_date, d.serial()));
+        out
+    }
+
+    /// Every virtual MFA device of `account`, in serial-number order.
+    pub fn account_mfa_devices<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a MfaDevice> + 'a {
+        let start = (account.to_owned(), String::new());
+        let account = account.to_owned();
+        self.mfa_devices.range(start..).take_while(move |((a, _), _)| *a == account).map(|(_, d)| d)
     }
 
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {

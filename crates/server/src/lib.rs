@@ -46,6 +46,9 @@ pub struct Config {
     /// How many connections may be open at once (lowered to fit the process's open-file
     /// limit); one more is answered `503 ServiceUnavailable` and closed.
     pub max_connections: usize,
+    /// Serve the console (`/console/`, `/federation`) on this listener too; `false` when it
+    /// has a listener of its own (`serve_console`).
+    pub console: bool,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
+            console: true,
         }
     }
 }
@@ -108,14 +112,26 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 
 /// The router serving IAM and STS on `/`.
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
+    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    Router::new()
+    let api = Router::new()
         // Outbound identity federation: each account's issuer documents, unauthenticated as
         // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
         .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
         .route("/oidc/{issuer}/.well-known/jwks.json", axum::routing::get(oidc_jwks))
         .fallback(entry)
-        .with_state(shared)
+        .with_state(shared);
+    match console {
+        Some(console) => console.merge(api),
+        None => api,
+    }
+}
+
+/// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
+/// same connection limits, until shutdown.
+pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
+    let app = castellan_console::router(iam, castellan_console::Options::default());
+    conn::accept_loop(listener, app, config, shutdown_signal()).await
 }
 
 /// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),

@@ -6,9 +6,10 @@ mod groups;
 mod inline;
 mod instance_profiles;
 mod keys;
-mod login;
 pub mod oidc;
 pub mod outbound;
+pub(crate) mod login;
+mod mfa;
 pub mod policies;
 mod roles;
 mod simulate;
@@ -25,7 +26,7 @@ use crate::model::Tags;
 use crate::{Caller, Iam};
 
 /// Runs the operation. `Authorized` is the policy engine's proof that the caller may.
-pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
+pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
     let a = caller.account.as_str();
     Ok(match request {
         // Users
@@ -274,9 +275,37 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             Response::DeleteAccessKey
         }
         Request::GetAccessKeyLastUsed(r) => Response::GetAccessKeyLastUsed(keys::last_used(iam, caller, r)?),
+        // MFA devices
+        Request::CreateVirtualMFADevice(r) => Response::CreateVirtualMFADevice(mfa::create(iam, a, r)?),
+        Request::EnableMFADevice(r) => {
+            mfa::enable(iam, a, r)?;
+            Response::EnableMFADevice
+        }
+        Request::ResyncMFADevice(r) => {
+            mfa::resync(iam, a, r)?;
+            Response::ResyncMFADevice
+        }
+        Request::DeactivateMFADevice(r) => {
+            mfa::deactivate(iam, caller, r)?;
+            Response::DeactivateMFADevice
+        }
+        Request::DeleteVirtualMFADevice(r) => {
+            mfa::delete(iam, a, r)?;
+            Response::DeleteVirtualMFADevice
+        }
+        Request::GetMFADevice(r) => Response::GetMFADevice(mfa::get(iam, caller, r)?),
+        Request::ListMFADevices(r) => Response::ListMFADevices(mfa::list(iam, caller, &r)?),
+        Request::ListVirtualMFADevices(r) => Response::ListVirtualMFADevices(mfa::list_virtual(iam, a, &r)?),
+        Request::TagMFADevice(r) => {
+            mfa::tag(iam, a, r)?;
+            Response::TagMFADevice
+        }
+        Request::UntagMFADevice(r) => {
+            mfa::untag(iam, a, r)?;
+            Response::UntagMFADevice
+        }
+        Request::ListMFADeviceTags(r) => Response::ListMFADeviceTags(mfa::list_tags(iam, a, r)?),
         // Credentials Castellan cannot issue yet: every user has none.
-        Request::ListMFADevices(r) => Response::ListMFADevices(credentials::list_mfa_devices(iam, caller, &r)?),
-        Request::ListVirtualMFADevices(_) => Response::ListVirtualMFADevices(credentials::list_virtual_mfa_devices()),
         Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
@@ -401,8 +430,8 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             account: Some(caller.account.clone()),
             arn: Some(caller.arn()),
         }),
-        Request::AssumeRole(r) => Response::AssumeRole(sts::assume_role(iam, caller, r)?),
-        Request::GetSessionToken(r) => Response::GetSessionToken(sts::get_session_token(iam, caller, r)?),
+        Request::AssumeRole(r) => Response::AssumeRole(sts::assume_role(iam, caller, authorized.mfa_time(), r)?),
+        Request::GetSessionToken(r) => Response::GetSessionToken(sts::get_session_token(iam, caller, authorized.mfa_time(), r)?),
         Request::GetFederationToken(r) => Response::GetFederationToken(sts::get_federation_token(iam, caller, r)?),
         Request::GetAccessKeyInfo(r) => Response::GetAccessKeyInfo(sts::get_access_key_info(iam, caller, r)?),
         Request::DecodeAuthorizationMessage(_) => {
