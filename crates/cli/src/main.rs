@@ -97,6 +97,9 @@ struct ServeArgs {
     /// command line is visible to every local user.
     #[arg(long = "account", value_name = "ID[:KEY:SECRET]", env = "CASTELLAN_ACCOUNTS", value_delimiter = ',', hide_env_values = true)]
     accounts: Vec<String>,
+    /// Serve the console on this address instead of on `--listen`'s.
+    #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
+    console_listen: Option<String>,
     /// A PEM file of certificate authorities trusted, beside the system's, for the HTTPS
     /// calls to OIDC issuers (AssumeRoleWithWebIdentity): a private issuer's CA.
     #[arg(long, value_name = "PEM_FILE", env = "CASTELLAN_CA_BUNDLE")]
@@ -105,9 +108,6 @@ struct ServeArgs {
     /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
     #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
     issuer_url: Option<String>,
-    /// Serve the console on this address instead of on `--listen`'s.
-    #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
-    console_listen: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }

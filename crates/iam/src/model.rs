@@ -209,23 +209,6 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
-/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
-/// without `https://`, which is also the last part of its ARN.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OidcProvider {
-    pub account: String,
-    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
-    pub resource: String,
-    pub created: i64,
-    #[serde(default)]
-    pub client_ids: Vec<String>,
-    /// Lowercase hex SHA-1 thumbprints.
-    #[serde(default)]
-    pub thumbprints: Vec<String>,
-    #[serde(default)]
-    pub tags: Tags,
-}
-
 /// A virtual MFA device (CreateVirtualMFADevice). Its serial number is its ARN,
 /// `arn:aws:iam::ACCOUNT:mfa{path}{name}`; names are unique per path case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +234,29 @@ pub struct MfaDevice {
     pub drift: i64,
     #[serde(default)]
     pub tags: Tags,
+}
+
+/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
+/// without `https://`, which is also the last part of its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account: String,
+    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
+    pub resource: String,
+    pub created: i64,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl MfaDevice {
+    pub fn serial(&self) -> String {
+        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    }
 }
 
 impl OidcProvider {
@@ -286,12 +292,6 @@ pub struct SealedSigningKey {
     pub public_jwk: String,
 }
 
-impl MfaDevice {
-    pub fn serial(&self) -> String {
-        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
-    }
-}
-
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -303,9 +303,9 @@ pub enum Record {
     Policy(ManagedPolicy),
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
+    MfaDevice(MfaDevice),
     OidcProvider(OidcProvider),
     OutboundFederation(OutboundFederation),
-    MfaDevice(MfaDevice),
 }
 
 impl Record {
@@ -319,9 +319,9 @@ impl Record {
             Self::Policy(p) => entity_key("policy", &p.account, &p.name),
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+            Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
             Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
             Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
-            Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
         }
     }
 }

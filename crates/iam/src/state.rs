@@ -30,12 +30,12 @@ pub struct State {
     pub policies: BTreeMap<NameKey, ManagedPolicy>,
     pub access_keys: BTreeMap<String, AccessKey>,
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
+    /// Virtual MFA devices by (account, lowercase path + name).
+    pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
     /// (account, URL without `https://`, as registered) → OIDC provider.
     pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
     /// Account → its outbound identity federation (issuer and signing keys).
     pub outbound: BTreeMap<String, OutboundFederation>,
-    /// Virtual MFA devices by (account, lowercase path + name).
-    pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -84,8 +84,8 @@ impl State {
             ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
-            ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
             ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
+            ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
