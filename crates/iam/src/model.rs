@@ -286,6 +286,10 @@ pub struct SealedSigningKey {
     pub alg: String,
     pub created: i64,
     pub sealed_pkcs8: String,
+    /// The public key as a JWK (JSON), published as it is: serving the JWKS never opens a
+    /// private key.
+    #[serde(default)]
+    pub public_jwk: String,
 }
 
 /// A service-linked role's deletion task (DeleteServiceLinkedRole), kept so that

@@ -416,7 +416,7 @@ mod oidc_tests {
             account: "123456789012".into(),
             enabled: true,
             issuer_id: "id".into(),
-            keys: vec![crate::model::SealedSigningKey { kid: "k".into(), alg: "ES384".into(), created: 1, sealed_pkcs8: "sealed".into() }],
+            keys: vec![crate::model::SealedSigningKey { kid: "k".into(), alg: "ES384".into(), created: 1, sealed_pkcs8: "sealed".into(), public_jwk: "{}".into() }],
         };
         let record = Record::OutboundFederation(o);
         let json = serde_json::to_vec(&record).unwrap();

@@ -68,11 +68,12 @@ impl Iam {
         )
     }
 
-    /// The JWK set of the issuer `issuer_id`: the public halves of every key it keeps.
+    /// The JWK set of the issuer `issuer_id`: the public halves of every key it keeps (stored
+    /// beside the sealed private keys, so this unauthenticated document opens none).
     pub fn outbound_jwks(&self, issuer_id: &str) -> Option<String> {
         let st = self.read();
         let o = st.outbound.values().find(|o| o.issuer_id == issuer_id)?;
-        let keys: Vec<Value> = o.keys.iter().filter_map(|k| self.open_signing_key(&o.account, k).ok()).map(|k| k.public_jwk()).collect();
+        let keys: Vec<Value> = o.keys.iter().filter_map(|k| serde_json::from_str(&k.public_jwk).ok()).collect();
         Some(json!({ "keys": keys }).to_string())
     }
 
@@ -85,10 +86,10 @@ impl Iam {
 
     fn new_signing_key(&self, account: &str, alg: Alg, now: i64) -> ApiResult<SealedSigningKey> {
         let kid = crate::ids::request_id();
-        let (_, der) = SigningKey::generate(alg, &kid).map_err(|_| ApiError::ServiceFailure)?;
+        let (key, der) = SigningKey::generate(alg, &kid).map_err(|_| ApiError::ServiceFailure)?;
         let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
         let sealed_pkcs8 = self.master_key.seal(&b64, &seal_context(account, &kid)).map_err(|_| ApiError::ServiceFailure)?;
-        Ok(SealedSigningKey { kid, alg: alg.name().to_owned(), created: now, sealed_pkcs8 })
+        Ok(SealedSigningKey { kid, alg: alg.name().to_owned(), created: now, sealed_pkcs8, public_jwk: key.public_jwk().to_string() })
     }
 
     /// The key that signs for `alg` in `account` now: the newest one of that algorithm, or a
