@@ -207,3 +207,20 @@ def test_aws_cli_create_and_delete_service_linked_role(fresh_server):
         time.sleep(0.5)
         status = fresh_server.aws("iam", "get-service-linked-role-deletion-status", "--deletion-task-id", task)
     assert status["Status"] == "SUCCEEDED"
+
+
+def test_roles_and_deletion_tasks_survive_a_restart(server_factory, tmp_path):
+    data = tmp_path / "data"
+    srv = server_factory(data_dir=data)
+    iam = srv.iam()
+    kept = iam.create_service_linked_role(AWSServiceName=AUTOSCALING)["Role"]
+    gone = iam.create_service_linked_role(AWSServiceName=ES)["Role"]["RoleName"]
+    task = iam.delete_service_linked_role(RoleName=gone)["DeletionTaskId"]
+    assert final_status(iam, task)["Status"] == "SUCCEEDED"
+    srv.stop()
+    iam = server_factory(data_dir=data).iam()
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    assert iam.get_role(RoleName=kept["RoleName"])["Role"]["RoleId"] == kept["RoleId"]
+    with pytest.raises(ClientError) as e:
+        iam.delete_role(RoleName=kept["RoleName"])
+    assert_error(e, "UnmodifiableEntity", 400)

@@ -6,8 +6,6 @@ status the provider polls. Runs like test_terraform.py (same mirror, same skips)
     python3 -m pytest -q tests/terraform/test_service_linked_role.py
 """
 
-from __future__ import annotations
-
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from test_terraform import HERE, PREFIX, Terraform, pytestmark, server  # noqa: F401  (marks and fixture reused)
+from test_terraform import HERE, PREFIX, Terraform, pytestmark, server  # noqa: F401  (the suite's skips and server)
 
 ACCOUNT = "123456789012"
 
@@ -25,7 +23,11 @@ def tf(server):  # noqa: F811
     workdir = Path(tempfile.mkdtemp(prefix="castellan-terraform-slr-"))
     try:
         tf = Terraform(workdir, server.endpoint)
-        shutil.copy(HERE / "service-linked-role" / "main.tf", workdir / "main.tf")
+        # main.tf's provider configuration (everything before its first data source), then
+        # the service-linked roles.
+        main = (HERE / "main.tf").read_text()
+        provider = main[: main.index('data "aws_caller_identity"')]
+        (workdir / "main.tf").write_text(provider + (HERE / "service-linked-role" / "resources.tf").read_text())
         tf.run("init", "-input=false", "-no-color")
         yield tf
     finally:

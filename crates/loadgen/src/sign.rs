@@ -17,22 +17,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// The content type of every request (what botocore sends).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
-/// Static credentials: an access key, or temporary ones with their session token.
-#[derive(Clone)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("session_token", &self.session_token.as_ref().map(|_| "…"))
-            .finish_non_exhaustive()
-    }
-}
+pub use castellan_sigv4::Credentials;
 
 /// One signed request's headers.
 #[derive(Debug, Clone)]

@@ -112,6 +112,24 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 pub use error::{AuthError, SIGNATURE_MISMATCH_MESSAGE};
+
+/// A signer's credentials: an access key, or temporary ones with their session token. `Debug`
+/// shows the key id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("session_token", &self.session_token.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
+}
 pub use key::{derive_signing_key, SigningKeyCache};
 pub use parse::{parse, Claim, Mode, MAX_EXPIRES_SECS};
 

@@ -12,19 +12,7 @@ const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 const MAX_RESPONSE: usize = 1 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Static credentials: an access key, or temporary ones with their session token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
-    }
-}
+pub use castellan_sigv4::Credentials;
 
 /// A failed call: the server's AWS error, or no answer at all.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,42 +8,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_credential_types::Credentials;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-const ACCOUNT: &str = "123456789012";
-const ROOT_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+mod common;
+
+use common::{config, start, ACCOUNT, ROOT_KEY, ROOT_SECRET};
+
 const CHILD: &str = "CASTELLAN_SDK_WORKLOAD_CHILD";
 
 fn bin() -> String {
     std::env::var("CASTELLAN_BIN").unwrap_or_else(|_| format!("{}/../../target/debug/castellan", env!("CARGO_MANIFEST_DIR")))
-}
-
-/// `castellan serve --in-memory` on a free port: the child and its endpoint.
-async fn serve() -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(bin())
-        .args(["serve", "--in-memory", "--listen", "127.0.0.1:0"])
-        .env("CASTELLAN_ACCOUNT_ID", ACCOUNT)
-        .env("CASTELLAN_ROOT_ACCESS_KEY_ID", ROOT_KEY)
-        .env("CASTELLAN_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start castellan (set CASTELLAN_BIN)");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap().expect("castellan exited");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            return (child, rest.trim().to_owned());
-        }
-    }
 }
 
 /// Runs this binary's `workload_child` under `castellan workload run ARGS`; returns the
@@ -78,13 +55,9 @@ async fn instance_profile_and_task_role_through_castellan_workload_run() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let (_server, endpoint) = serve().await;
-    let root = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&endpoint)
-        .credentials_provider(Credentials::new(ROOT_KEY, ROOT_SECRET, None, None, "test"))
-        .load()
-        .await;
+    let server = start().await;
+    let endpoint = server.endpoint.clone();
+    let root = config(&endpoint, ROOT_KEY, ROOT_SECRET).await;
     let iam = aws_sdk_iam::Client::new(&root);
     let trust = |service: &str| {
         format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#)
