@@ -346,8 +346,8 @@ def test_unique_ids_are_not_reused(iam, name):
     assert iam.list_access_keys(UserName=n)["AccessKeyMetadata"] == []
 
 
-# The credentials Castellan cannot issue yet (MFA devices, SSH public keys, signing
-# certificates, service-specific credentials): a user has none, and the listings say so as AWS
+# A new user has no MFA devices, SSH public keys, signing certificates or service-specific
+# credentials (the last three Castellan cannot issue yet), and the listings say so as AWS
 # does (ListMFADevices, ListSSHPublicKeys, ListSigningCertificates,
 # ListServiceSpecificCredentials, ListVirtualMFADevices API references); an unknown user is
 # NoSuchEntity. Terraform's force_destroy walks exactly these before deleting a user.
@@ -358,7 +358,8 @@ def test_user_has_no_mfa_devices_ssh_keys_signing_certificates_or_service_creden
     assert iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"] == []
     assert iam.list_signing_certificates(UserName=name)["Certificates"] == []
     assert iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"] == []
-    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    assigned = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
+    assert [d for d in assigned if d["User"]["UserName"] == name] == []
     for call in (iam.list_mfa_devices, iam.list_ssh_public_keys, iam.list_signing_certificates, iam.list_service_specific_credentials):
         with pytest.raises(ClientError) as e:
             call(UserName=unique("nobody"))

@@ -35,6 +35,7 @@ Environment:
   CASTELLAN_ACCOUNT_ID                The account to create on first start (12 digits; random if unset)
   CASTELLAN_ROOT_ACCESS_KEY_ID        The root user's access key id for that account (with the next)
   CASTELLAN_ROOT_SECRET_ACCESS_KEY    Its secret access key (any non-empty strings work)
+  CASTELLAN_ROOT_PASSWORD             The console password of that account's root user, set at start
   CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
                                       DATA_DIR/master.key (every node sharing a database needs the same)
   CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`;
@@ -63,6 +64,81 @@ enum Command {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// Hand workloads their role's credentials: an instance profile through an
+    /// IMDSv2-compatible metadata service, a task role through the container credentials
+    /// endpoint (Castellan acting as EC2 or ECS).
+    Workload {
+        #[command(subcommand)]
+        command: WorkloadCommand,
+    },
+}
+
+/// How `castellan workload` finds the server and its own credentials.
+const WORKLOAD_ENVIRONMENT: &str = "\
+The server and the credentials that register the workload are found as an AWS client finds
+them: --endpoint-url, AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL or the profile's endpoint_url;
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the profile (--profile,
+AWS_PROFILE, default) in ~/.aws/credentials or ~/.aws/config; AWS_REGION or AWS_DEFAULT_REGION.
+Registering needs iam:PassRole on the role (as RunInstances and RunTask do).";
+
+#[derive(Debug, clap::Args)]
+struct WorkloadCommon {
+    /// The Castellan server (http://HOST:PORT).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// The profile whose credentials register the workload.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Lifetime in seconds of each set of credentials (60 to 21600; 21600 by default, as
+    /// EC2's); new ones are served an hour before expiry, or halfway through shorter ones.
+    /// botocore (boto3, aws CLI) keeps instance credentials expiring within 25 minutes past
+    /// their expiry: give instances at least 3600 for long-running botocore clients.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(60..=21_600))]
+    duration_seconds: Option<u32>,
+    /// The IP hop limit (TTL) of the metadata service's answers, as EC2's
+    /// HttpPutResponseHopLimit (1 to 64).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    hop_limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkloadCommand {
+    /// Run COMMAND as an instance with an instance profile, or as a task with a task role: its
+    /// only AWS credentials are the role's, from a metadata service or container endpoint on
+    /// loopback. Exits with COMMAND's status.
+    #[command(after_help = WORKLOAD_ENVIRONMENT)]
+    Run {
+        #[arg(long, conflicts_with = "task_role", required_unless_present = "task_role")]
+        instance_profile: Option<String>,
+        #[arg(long)]
+        task_role: Option<String>,
+        #[command(flatten)]
+        common: WorkloadCommon,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Serve many workloads until interrupted (a host for its guests): each instance gets a
+    /// metadata service on a port of its own; the tasks share one container endpoint and are
+    /// told apart by their tokens. Prints one JSON line per workload: the variables its guest needs.
+    #[command(after_help = WORKLOAD_ENVIRONMENT)]
+    Serve {
+        /// An instance to serve (repeat for more).
+        #[arg(long = "instance-profile")]
+        instance_profiles: Vec<String>,
+        /// A task to serve (repeat for more).
+        #[arg(long = "task-role")]
+        task_roles: Vec<String>,
+        /// The address to listen on. SDKs fetch container credentials over plain HTTP only
+        /// from loopback (and ECS's and EKS's link-local addresses).
+        #[arg(long, default_value = "127.0.0.1")]
+        listen_ip: std::net::IpAddr,
+        /// Directory for the tasks' token files (default: a private temporary directory).
+        #[arg(long)]
+        token_dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: WorkloadCommon,
     },
 }
 
@@ -99,6 +175,17 @@ struct ServeArgs {
     /// command line is visible to every local user.
     #[arg(long = "account", value_name = "ID[:KEY:SECRET]", env = "CASTELLAN_ACCOUNTS", value_delimiter = ',', hide_env_values = true)]
     accounts: Vec<String>,
+    /// Serve the console on this address instead of on `--listen`'s.
+    #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
+    console_listen: Option<String>,
+    /// A PEM file of certificate authorities trusted, beside the system's, for the HTTPS
+    /// calls to OIDC issuers (AssumeRoleWithWebIdentity): a private issuer's CA.
+    #[arg(long, value_name = "PEM_FILE", env = "CASTELLAN_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+    /// Where OIDC verifiers reach this server (`https://iam.example.internal`): the base of
+    /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
+    #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
+    issuer_url: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
     #[command(flatten)]
@@ -160,6 +247,20 @@ enum AccountCommand {
     #[command(after_help = ACCOUNT_ENVIRONMENT)]
     Create {
         /// The 12-digit account id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+        /// Directory holding the database.
+        #[arg(long, default_value = DEFAULT_DATA_DIR, env = "CASTELLAN_DATA_DIR")]
+        data_dir: PathBuf,
+        /// The PostgreSQL database the servers share (instead of the data directory's SQLite file).
+        #[arg(long, env = "CASTELLAN_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Set the root user's console password (read from standard input, or from
+    /// CASTELLAN_ROOT_PASSWORD). A running server on the same store sees it within a second.
+    #[command(after_help = ACCOUNT_ENVIRONMENT)]
+    SetRootPassword {
+        /// The account (the only one if omitted).
         #[arg(long)]
         id: Option<String>,
         /// Directory holding the database.
@@ -244,8 +345,12 @@ fn main() -> ExitCode {
         Command::Account { command: AccountCommand::Create { id, data_dir, database_url } } => {
             account_create(&data_dir, id, database_url)
         }
+        Command::Account { command: AccountCommand::SetRootPassword { id, data_dir, database_url } } => {
+            set_root_password(&data_dir, id, database_url)
+        }
         Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
         Command::Policy { command: PolicyCommand::Evaluate(args) } => policy_evaluate(&args),
+        Command::Workload { command } => workload(command),
     };
     match result {
         Ok(code) => code,
@@ -382,6 +487,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
+    castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {
@@ -415,6 +522,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             _ => return Err(format!("--account {id}:…: give ID, or ID:ACCESS_KEY_ID:SECRET_ACCESS_KEY")),
         }
     }
+    if let Ok(password) = std::env::var("CASTELLAN_ROOT_PASSWORD") {
+        // The account CASTELLAN_ACCOUNT_ID names, else the first.
+        let account = std::env::var("CASTELLAN_ACCOUNT_ID").ok().filter(|a| !a.is_empty()).or_else(|| iam.accounts().first().cloned());
+        if let Some(account) = account.filter(|_| !password.is_empty()) {
+            iam.set_root_password(&account, &password).map_err(|e| format!("CASTELLAN_ROOT_PASSWORD: {}", e.message()))?;
+        }
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.worker_threads > 0 {
         builder.worker_threads(args.worker_threads);
@@ -426,7 +540,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let tls = tls_settings(args)?;
-        println!("castellan listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        // The issuer URLs of outbound identity federation: where verifiers reach this server.
+        match args.issuer_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => iam.set_issuer_base(url),
+            None => iam.set_issuer_base(&format!("{scheme}://{addr}")),
+        }
+        println!("castellan listening on {scheme}://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
         let config = castellan_server::Config {
@@ -435,6 +555,7 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             body_read_timeout: Duration::from_secs(args.body_timeout),
             idle_timeout: Duration::from_secs(args.idle_timeout),
             max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            console: args.console_listen.is_none(),
         };
         let audit = if args.audit.no_audit {
             None
@@ -452,8 +573,16 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
                 retention: Duration::from_secs(args.audit.audit_retention_days.saturating_mul(86_400)),
             })?)
         };
+        let iam = Arc::new(iam);
+        if let Some(console_addr) = &args.console_listen {
+            let console = tokio::net::TcpListener::bind(console_addr).await.map_err(|e| format!("cannot listen on {console_addr}: {e}"))?;
+            let addr = console.local_addr().map_err(|e| e.to_string())?;
+            println!("castellan console on http://{addr}/console/");
+            std::io::stdout().flush().ok();
+            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config));
+        }
         let options = castellan_server::ServeOptions { tls, audit };
-        castellan_server::serve_with(listener, Arc::new(iam), config, options).await.map_err(|e| e.to_string())
+        castellan_server::serve_with(listener, iam, config, options).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -515,6 +644,29 @@ fn account_create(data_dir: &Path, id: Option<String>, database_url: Option<Stri
     println!("  aws_secret_access_key = {}", creds.secret_access_key);
     write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds).as_bytes(), true)?;
     println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn set_root_password(data_dir: &Path, id: Option<String>, database_url: Option<String>) -> Result<ExitCode, String> {
+    let storage = StorageArgs { data_dir: data_dir.to_owned(), in_memory: false, database_url };
+    let iam = open_iam(&storage)?;
+    let account = match id {
+        Some(id) => id,
+        None => match iam.accounts().as_slice() {
+            [only] => only.clone(),
+            _ => return Err("there are several accounts: name one with --id".into()),
+        },
+    };
+    let password = match std::env::var("CASTELLAN_ROOT_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    iam.set_root_password(&account, &password).map_err(|e| e.message().to_owned())?;
+    println!("The root user of account {account} can now sign in to the console.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -615,6 +767,30 @@ fn policy_evaluate(args: &EvaluateArgs) -> Result<ExitCode, String> {
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
     let allowed = out.get("decision").and_then(serde_json::Value::as_str) == Some("Allow");
     Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn workload_common(c: WorkloadCommon) -> castellan_workload::run::Common {
+    castellan_workload::run::Common { endpoint_url: c.endpoint_url, profile: c.profile, duration: c.duration_seconds, hop_limit: c.hop_limit }
+}
+
+/// `castellan workload run|serve`.
+fn workload(command: WorkloadCommand) -> Result<ExitCode, String> {
+    use castellan_workload::run;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+    let code = runtime.block_on(async {
+        match command {
+            WorkloadCommand::Run { instance_profile, task_role, common, command } => {
+                run::run(run::RunOptions { common: workload_common(common), instance_profile, task_role, command }).await
+            }
+            WorkloadCommand::Serve { instance_profiles, task_roles, listen_ip, token_dir, common } => {
+                if instance_profiles.is_empty() && task_roles.is_empty() {
+                    return Err("nothing to serve: give --instance-profile or --task-role".to_owned());
+                }
+                run::serve(run::ServeOptions { common: workload_common(common), instance_profiles, task_roles, listen_ip, token_dir }).await
+            }
+        }
+    })?;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 #[cfg(test)]

@@ -29,7 +29,15 @@ use crate::{Caller, Iam, Principal};
 /// Proof that the policy engine allowed this request. Its field is private to this module.
 #[derive(Debug)]
 pub struct Authorized {
-    _private: (),
+    /// When the request's own MFA code (STS SerialNumber and TokenCode) was verified.
+    mfa_time: Option<i64>,
+}
+
+impl Authorized {
+    /// The time of the MFA authentication this request carried and passed, if any.
+    pub fn mfa_time(&self) -> Option<i64> {
+        self.mfa_time
+    }
 }
 
 /// What the edge knows about a request beyond its parameters.
@@ -140,6 +148,18 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 None => Resource { arn: crate::arn::user_arn(account, "/", "*"), tags: Vec::new() },
             };
         }
+        // The role the service would get (CreateServiceLinkedRole: its ARN under the service's
+        // path; iam:AWSServiceName in `context`).
+        Operation::CreateServiceLinkedRole => {
+            if let Some(spec) = member("AWSServiceName").and_then(|s| crate::ops::service_linked::SPECS.get(s)) {
+                let name = match member("CustomSuffix") {
+                    Some(suffix) => format!("{}_{suffix}", spec.role_name),
+                    None => spec.role_name.clone(),
+                };
+                let path = format!("{}{}/", crate::ops::service_linked::PATH_PREFIX, spec.service_principal);
+                return Resource { arn: crate::arn::role_arn(account, &path, &name), tags: Vec::new() };
+            }
+        }
         _ => {}
     }
     match resource_type {
@@ -198,7 +218,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             },
             None => none(),
         },
-        Some("oidc-provider") => member("OpenIDConnectProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
+        Some("oidc-provider") => crate::ops::oidc::authz_resource(st, account, member("OpenIDConnectProviderArn"), member("Url"))
+            .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
         Some("server-certificate") => member("ServerCertificateName").map_or_else(none, |n| Resource {
             arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
@@ -208,10 +229,13 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
             tags: Vec::new(),
         }),
-        Some("mfa") => match member("SerialNumber").or(member("VirtualMFADeviceName")) {
-            Some(s) if s.starts_with("arn:") => Resource { arn: s.into(), tags: Vec::new() },
-            Some(n) => Resource { arn: format!("arn:aws:iam::{account}:mfa/{n}"), tags: Vec::new() },
-            None => none(),
+        Some("mfa") => match (member("SerialNumber"), member("VirtualMFADeviceName")) {
+            (Some(serial), _) => {
+                let tags = st.mfa_device(account, serial).map(|d| d.tags.clone()).unwrap_or_default();
+                Resource { arn: serial.into(), tags }
+            }
+            (None, Some(n)) => Resource { arn: format!("arn:aws:iam::{account}:mfa{}{n}", path_or_root(member("Path"))), tags: Vec::new() },
+            (None, None) => none(),
         },
         // Listings name the path they list (AWS: "… on resource: arn:aws:iam::ACCOUNT:user/").
         _ => match list_kind(request.operation()) {
@@ -298,7 +322,12 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::TagRole(r) => iam_tags(&r.tags),
         Request::TagPolicy(r) => iam_tags(&r.tags),
         Request::TagInstanceProfile(r) => iam_tags(&r.tags),
+        Request::CreateVirtualMFADevice(r) => iam_tags(r.tags.as_deref()?),
+        Request::TagMFADevice(r) => iam_tags(&r.tags),
         Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
+        Request::GetWebIdentityToken(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        Request::TagOpenIDConnectProvider(r) => iam_tags(&r.tags),
         _ => return None,
     })
 }
@@ -369,8 +398,18 @@ fn context_on(
     if let Some(session) = &caller.session {
         ctx.set("aws:TokenIssueTime", vec![castellan_api::Timestamp::from_unix_seconds(session.issued).to_aws_string()]);
         ctx.set("aws:MultiFactorAuthPresent", vec![session.mfa.to_string()]);
+        // Present only when MFA was used (IAM User Guide, global condition context keys).
+        if let Some(t) = session.mfa_time.filter(|_| session.mfa) {
+            ctx.set("aws:MultiFactorAuthAge", vec![iam.now().saturating_sub(t).max(0).to_string()]);
+        }
         if let Some(si) = &session.source_identity {
             ctx.set("aws:SourceIdentity", vec![si.clone()]);
+        }
+        if let Some(fp) = &session.federated_provider {
+            ctx.set("aws:FederatedProvider", vec![fp.clone()]);
+        }
+        for (k, v) in &session.service_context {
+            ctx.set(k, vec![v.clone()]);
         }
     }
     if let Request::AssumeRole(r) = request {
@@ -385,13 +424,13 @@ fn context_on(
             ctx.set("sts:SourceIdentity", vec![si.clone()]);
         }
     }
-    ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
-    if let Some(ip) = info.source_ip {
-        ctx.set("aws:SourceIp", vec![ip.to_string()]);
+    if let Request::GetWebIdentityToken(r) = request {
+        // Service Authorization Reference, sts:GetWebIdentityToken's condition keys.
+        ctx.set("sts:IdentityTokenAudience", r.audience.clone());
+        ctx.set("sts:DurationSeconds", vec![r.duration_seconds.unwrap_or(300).to_string()]);
+        ctx.set("sts:SigningAlgorithm", vec![r.signing_algorithm.clone()]);
     }
-    if !info.region.is_empty() {
-        ctx.set("aws:RequestedRegion", vec![info.region.clone()]);
-    }
+    set_request_info(&mut ctx, info);
     for (k, v) in &resource.tags {
         ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
         ctx.set(&format!("iam:ResourceTag/{k}"), vec![v.clone()]);
@@ -412,6 +451,9 @@ fn context_on(
     if let Some(b) = request.member_str("PermissionsBoundary") {
         ctx.set("iam:PermissionsBoundary", vec![b.to_owned()]);
     }
+    if let Request::CreateServiceLinkedRole(r) = request {
+        ctx.set("iam:AWSServiceName", vec![r.aws_service_name.clone()]);
+    }
     if let Some(p) = request.member_str("PolicyArn") {
         ctx.set("iam:PolicyARN", vec![p.to_owned()]);
     }
@@ -420,6 +462,17 @@ fn context_on(
         ctx.set("iam:PassedToService", vec!["ec2.amazonaws.com".to_owned()]);
     }
     ctx
+}
+
+/// The condition keys the edge knows: aws:SecureTransport, aws:SourceIp, aws:RequestedRegion.
+fn set_request_info(ctx: &mut RequestContext, info: &RequestInfo) {
+    ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
+    if let Some(ip) = info.source_ip {
+        ctx.set("aws:SourceIp", vec![ip.to_string()]);
+    }
+    if !info.region.is_empty() {
+        ctx.set("aws:RequestedRegion", vec![info.region.clone()]);
+    }
 }
 
 /// Adds an entity's inline and attached policies as identity-based policies (`owner` names
@@ -533,7 +586,7 @@ fn allow_all() -> PolicySet {
 /// sts:SetSourceIdentity when the request carries tags or a source identity.
 pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
     let op = request.operation();
-    let ok = || Ok(Authorized { _private: () });
+    let ok = || Ok(Authorized { mfa_time: None });
     // No permission is needed to ask who you are (GetCallerIdentity documentation).
     if op == Operation::GetCallerIdentity {
         return ok();
@@ -544,7 +597,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     // information is included"). AWS answers such a call as for a token it does not know
     // (InvalidClientTokenId, as seen from AWS in aws-vault issue #328).
     let kind = caller.session.as_deref().map(|s| &s.kind);
-    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa);
+    let mfa = caller.session.as_deref().is_some_and(|s| s.mfa || s.console);
     let iam_refuses = match kind {
         Some(SessionKind::FederatedUser { .. }) => true,
         Some(SessionKind::SessionToken { .. }) => !mfa,
@@ -571,15 +624,26 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             op.iam_action()
         )));
     }
-    // No permission is needed to ask for a session token (GetSessionToken documentation).
+    // No permission is needed to ask for a session token (GetSessionToken documentation);
+    // an MFA code it carries must be the caller's and good.
+    if let Request::GetSessionToken(r) = request {
+        let mfa_time = if caller.session.is_none() {
+            crate::mfa::verify_for_sts(iam, caller, r.serial_number.as_deref(), r.token_code.as_deref())?
+        } else {
+            None // refused by the operation itself, with AWS's message
+        };
+        return Ok(Authorized { mfa_time });
+    }
     // GetFederationToken refuses every session caller itself, with AWS's own message.
-    if op == Operation::GetSessionToken || (op == Operation::GetFederationToken && caller.session.is_some()) {
+    if op == Operation::GetFederationToken && caller.session.is_some() {
         return ok();
     }
     if let Request::AssumeRole(r) = request {
         if matches!(caller.principal, Principal::Root) {
             return Err(ApiError::AccessDenied("Roles may not be assumed by root accounts.".into()));
         }
+        // The MFA code is checked (and used up) first: the trust policy sees its outcome.
+        let mfa_time = crate::mfa::verify_for_sts(iam, caller, r.serial_number.as_deref(), r.token_code.as_deref())?;
         let st = iam.read();
         // The caller's policies with the role's trust policy, compiled once per state
         // generation for this caller (its access key) and role.
@@ -604,13 +668,17 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             actions.push("sts:SetSourceIdentity");
         }
         for action in actions {
-            let ctx = context(iam, &st, caller, info, request, action);
+            let mut ctx = context(iam, &st, caller, info, request, action);
+            if mfa_time.is_some() {
+                ctx.set("aws:MultiFactorAuthPresent", vec!["true".to_owned()]);
+                ctx.set("aws:MultiFactorAuthAge", vec!["0".to_owned()]);
+            }
             let evaluation = set.evaluate(&ctx);
             if !evaluation.is_allowed() {
                 return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
             }
         }
-        return ok();
+        return Ok(Authorized { mfa_time });
     }
     // The root user of the account, with its long-term keys, may do anything in it.
     if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
@@ -633,6 +701,126 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         }
     }
     ok()
+}
+
+/// What a verified web identity token brings to the evaluation of the role's trust policy.
+#[derive(Debug)]
+pub struct WebIdentity<'a> {
+    pub provider_arn: &'a str,
+    /// The provider's URL without `https://`: the prefix of its condition keys.
+    pub provider_key: &'a str,
+    pub role: &'a crate::model::Role,
+    pub session_name: &'a str,
+    /// The token's audience that is one of the provider's client ids.
+    pub audience: &'a str,
+    /// The token's other audiences.
+    pub other_audiences: Vec<String>,
+    pub subject: &'a str,
+    pub amr: Vec<String>,
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    pub source_identity: Option<&'a str>,
+}
+
+/// Decides AssumeRoleWithWebIdentity: the role's trust policy alone (a web identity has no
+/// identity-based policies), with the provider's ARN as the `Federated` principal and AWS's
+/// condition keys for OIDC federation (IAM User Guide, "Available keys for AWS OIDC
+/// federation": `<provider>:aud`, `:sub`, `:amr`, `:oaud`; `aws:FederatedProvider`;
+/// `sts:RoleSessionName`), plus sts:TagSession for session tags from the token and
+/// sts:SetSourceIdentity for its source identity.
+pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>) -> ApiResult<Authorized> {
+    let denied = || ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into());
+    let role = w.role;
+    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
+    let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref().ok_or_else(denied)?);
+    let role_arn = crate::arn::role_arn(&role.account, &role.path, &role.name);
+    let mut set = PolicySet::new();
+    set.add(format!("{role_arn}:trust"), trust);
+    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
+    if !w.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if w.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        let principal = RequestPrincipal::new(PrincipalType::WebIdentity, w.provider_arn, "", role.account.clone());
+        let mut ctx = RequestContext::new(principal, action, role_arn.clone())
+            .with_resource_account(role.account.clone())
+            .with_time(iam.now().saturating_mul(1000));
+        let key = |k: &str| format!("{}:{k}", w.provider_key);
+        ctx.set(&key("aud"), vec![w.audience.to_owned()]);
+        ctx.set(&key("sub"), vec![w.subject.to_owned()]);
+        if !w.amr.is_empty() {
+            ctx.set(&key("amr"), w.amr.clone());
+        }
+        if !w.other_audiences.is_empty() {
+            ctx.set(&key("oaud"), w.other_audiences.clone());
+        }
+        ctx.set("aws:FederatedProvider", vec![w.provider_arn.to_owned()]);
+        ctx.set("sts:RoleSessionName", vec![w.session_name.to_owned()]);
+        if let Some(si) = w.source_identity {
+            ctx.set("sts:SourceIdentity", vec![si.to_owned()]);
+        }
+        if !w.tags.is_empty() {
+            for (k, v) in w.tags {
+                ctx.set(&format!("aws:RequestTag/{k}"), vec![v.clone()]);
+            }
+            ctx.set("aws:TagKeys", w.tags.iter().map(|(k, _)| k.clone()).collect());
+        }
+        if !w.transitive_tag_keys.is_empty() {
+            ctx.set("sts:TransitiveTagKeys", w.transitive_tag_keys.to_vec());
+        }
+        set_request_info(&mut ctx, info);
+        for (k, v) in &role.tags {
+            ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        if !set.evaluate(&ctx).is_allowed() {
+            return Err(denied());
+        }
+    }
+    Ok(Authorized { mfa_time: None })
+}
+
+// Workloads (`workload.rs`): a role handed to an instance or a task.
+
+/// Binding `role` to a workload passes it to `service` (RunInstances, RunTask): the caller
+/// needs iam:PassRole on it, with iam:PassedToService naming the service. The root user
+/// with its long-term keys may, as for every other action in its account.
+pub fn authorize_pass_role(iam: &Iam, caller: &Caller, info: &RequestInfo, role: &crate::model::Role, service: &str) -> ApiResult<()> {
+    if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
+        return Ok(());
+    }
+    let st = iam.read();
+    let resource = Resource { arn: crate::arn::role_arn(&role.account, &role.path, &role.name), tags: role.tags.clone() };
+    let arn = resource.arn.clone();
+    let request = Request::GetRole(castellan_api::iam::GetRoleRequest { role_name: role.name.clone() });
+    let mut ctx = context_on(iam, &st, caller, info, &request, "iam:PassRole", resource);
+    ctx.set("iam:PassedToService", vec![service.to_owned()]);
+    let Some(set) = caller_policy_set(iam, &st, caller) else { return Err(denied(caller, "iam:PassRole", &arn)) };
+    let evaluation = set.evaluate(&ctx);
+    if !evaluation.is_allowed() {
+        return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
+    }
+    Ok(())
+}
+
+/// Does `role`'s trust policy let the AWS service `service` (`ec2.amazonaws.com`) call
+/// sts:AssumeRole, with the condition keys the service sends (`keys`)? Fails closed: a trust
+/// policy that does not compile allows nothing.
+pub fn service_may_assume(iam: &Iam, role: &crate::model::Role, service: &str, keys: &[(&str, String)]) -> bool {
+    let Ok(trust) = Policy::parse(&role.assume_role_policy, PolicyKind::Trust) else { return false };
+    let Some(ids) = role.principal_ids.as_ref() else { return false };
+    let mut set = PolicySet::new();
+    set.add("trust", crate::arn::with_resolved_principals(trust, ids));
+    let principal = RequestPrincipal::new(PrincipalType::Service, service, service, "");
+    let mut ctx = RequestContext::new(principal, "sts:AssumeRole", crate::arn::role_arn(&role.account, &role.path, &role.name))
+        .with_resource_account(role.account.clone())
+        .with_time(iam.now().saturating_mul(1000));
+    for (k, v) in keys {
+        ctx.set(k, vec![v.clone()]);
+    }
+    set.evaluate(&ctx).is_allowed()
 }
 
 /// How many compiled policy sets a node keeps at most.

@@ -20,13 +20,19 @@ mod error;
 mod ids;
 mod last_used;
 mod managed;
+mod mfa;
 mod model;
+mod oidc_keys;
 mod ops;
 mod paginate;
 mod passwords;
+mod qr;
 mod session;
+mod signin;
 mod state;
+mod totp;
 mod validate;
+mod workload;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,8 +46,11 @@ pub use crate::authz::authorize_action;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
+pub use crate::oidc_keys::{HttpsFetcher, MAX_DOCUMENT as MAX_OIDC_DOCUMENT};
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
+pub use crate::signin::{ConsoleCredentials, SignIn, SignInError};
+pub use crate::workload::{Registration, WorkloadCredentials, WorkloadKind};
 use crate::state::State;
 
 /// Who made a request, as established by authentication.
@@ -139,6 +148,11 @@ pub struct Iam {
     role_usage: last_used::RoleUsage,
     /// Service and action last accessed data, and the reports made of it.
     access_log: advisor::AccessLog,
+    /// OIDC issuers' signing keys, for AssumeRoleWithWebIdentity.
+    oidc_keys: oidc_keys::KeyCache,
+    /// Where this server is reached from outside: the base of the issuer URLs of outbound
+    /// identity federation (`ops::outbound`).
+    issuer_base: std::sync::OnceLock<String>,
 }
 
 impl Iam {
@@ -163,6 +177,8 @@ impl Iam {
             passwords: passwords::Passwords::default(),
             role_usage: last_used::RoleUsage::default(),
             access_log: advisor::AccessLog::default(),
+            oidc_keys: oidc_keys::KeyCache::default(),
+            issuer_base: std::sync::OnceLock::new(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -381,6 +397,7 @@ impl Iam {
                     created: now,
                     aliases: Vec::new(),
                     password_policy: None,
+                    root_password_hash: None,
                 })));
             }
             if let Some(k) = key.clone() {
@@ -510,12 +527,39 @@ impl Iam {
         Ok((caller, secret))
     }
 
+    /// Installs how OIDC issuers' discovery documents and key sets are fetched (the edge's
+    /// HTTPS client). Without it AssumeRoleWithWebIdentity fails with IDPCommunicationError.
+    pub fn set_https_fetcher(&self, fetcher: Arc<dyn HttpsFetcher>) {
+        self.oidc_keys.set_fetcher(fetcher);
+    }
+
+    /// Handles a request that carries no signature: only AssumeRoleWithWebIdentity and
+    /// AssumeRoleWithSAML are made that way on AWS (they authenticate with the token or
+    /// assertion they carry); anything else is refused as unsigned. May wait on the network
+    /// (an issuer's keys): call it from a blocking thread.
+    pub fn handle_unsigned(&self, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        match request {
+            Request::AssumeRoleWithWebIdentity(r) => {
+                Ok(Response::AssumeRoleWithWebIdentity(ops::web_identity::assume_role_with_web_identity(self, info, r)?))
+            }
+            other => Err(ApiError::NotImplemented(format!(
+                "The operation {} is not implemented by Castellan yet.",
+                other.operation().name()
+            ))),
+        }
+    }
+
     /// Handles one decoded request for an authenticated caller: the policy engine decides
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
         // Service last accessed data counts every attempt, allowed or not.
         self.record_access(caller, request.operation().iam_action(), &info.region);
         let authorized = authz::authorize(self, caller, info, &request)?;
+        // GetWebIdentityToken needs the region the request was made to (its token's
+        // source_region claim), which no other operation does.
+        if let Request::GetWebIdentityToken(r) = request {
+            return Ok(Response::GetWebIdentityToken(ops::outbound::get_web_identity_token(self, caller, &info.region, r)?));
+        }
         ops::dispatch(self, authorized, caller, request)
     }
 }

@@ -18,6 +18,10 @@ pub struct Account {
     pub aliases: Vec<String>,
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The root user's console password (argon2id PHC string), set with
+    /// `castellan account set-root-password`; `None`: the root user cannot sign in.
+    #[serde(default)]
+    pub root_password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,13 @@ pub struct LoginProfile {
     pub password_hash: String,
     pub created: i64,
     pub password_reset_required: bool,
+    /// When the password was last set (for MaxPasswordAge); `None`: at `created`.
+    #[serde(default)]
+    pub changed: Option<i64>,
+    /// The hashes of earlier passwords, newest first, as many as PasswordReusePrevention
+    /// asks to remember (at most 24).
+    #[serde(default)]
+    pub history: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +209,110 @@ pub struct InstanceProfile {
     pub tags: Tags,
 }
 
+/// A virtual MFA device (CreateVirtualMFADevice). Its serial number is its ARN,
+/// `arn:aws:iam::ACCOUNT:mfa{path}{name}`; names are unique per path case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    pub created: i64,
+    /// The Base32 seed, sealed under the master key (bound to the serial number).
+    pub sealed_seed: String,
+    /// The unique id of the user it is enabled for: a device follows its user through renames
+    /// and never serves a later user of the same name.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last time step whose code was accepted: no code of it or an earlier step is
+    /// accepted again (RFC 6238 section 5.2).
+    #[serde(default)]
+    pub last_step: i64,
+    /// The device clock's offset in steps, learned at EnableMFADevice and ResyncMFADevice.
+    #[serde(default)]
+    pub drift: i64,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
+/// without `https://`, which is also the last part of its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account: String,
+    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
+    pub resource: String,
+    pub created: i64,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl MfaDevice {
+    pub fn serial(&self) -> String {
+        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    }
+}
+
+impl OidcProvider {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    }
+}
+
+/// Outbound identity federation of an account (EnableOutboundWebIdentityFederation): its
+/// issuer and the keys that sign the tokens GetWebIdentityToken issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFederation {
+    pub account: String,
+    pub enabled: bool,
+    /// The random part of the issuer URL; kept when the feature is disabled and enabled again.
+    pub issuer_id: String,
+    /// Signing keys, oldest first: the newest of an algorithm signs, all are published.
+    #[serde(default)]
+    pub keys: Vec<SealedSigningKey>,
+}
+
+/// A signing key, its private part (PKCS#8, base64) sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSigningKey {
+    pub kid: String,
+    /// `RS256` or `ES384`.
+    pub alg: String,
+    pub created: i64,
+    pub sealed_pkcs8: String,
+}
+
+/// A service-linked role's deletion task (DeleteServiceLinkedRole), kept so that
+/// GetServiceLinkedRoleDeletionStatus can answer for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionTask {
+    pub account: String,
+    /// `task/aws-service-role/PRINCIPAL/ROLE/UUID`.
+    pub id: String,
+    pub role_name: String,
+    /// AWS's DeletionTaskStatusType value: SUCCEEDED, IN_PROGRESS, FAILED, NOT_STARTED.
+    pub status: String,
+    /// Why a FAILED task failed, and the resources (ARNs) still using the role.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    pub created: i64,
+}
+
+impl DeletionTask {
+    /// The last segment of the task id, which keys the record.
+    pub fn uuid(id: &str) -> &str {
+        id.rsplit('/').next().unwrap_or(id)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -209,6 +324,11 @@ pub enum Record {
     Policy(ManagedPolicy),
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
+    MfaDevice(MfaDevice),
+    OidcProvider(OidcProvider),
+    OutboundFederation(OutboundFederation),
+    // Service-linked roles (ops/service_linked.rs).
+    DeletionTask(DeletionTask),
 }
 
 impl Record {
@@ -222,6 +342,10 @@ impl Record {
             Self::Policy(p) => entity_key("policy", &p.account, &p.name),
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
+            Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
+            Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
+            Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
+            Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),
         }
     }
 }

@@ -36,6 +36,18 @@ pub enum SessionKind {
     },
 }
 
+impl SessionKind {
+    /// A session of `role` named `session_name`.
+    pub fn assumed_role(role: &crate::model::Role, session_name: &str) -> SessionKind {
+        SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: session_name.to_owned(),
+        }
+    }
+}
+
 /// A session, exactly as its token carries it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -60,9 +72,24 @@ pub struct Session {
     pub source_identity: Option<String>,
     #[serde(default)]
     pub mfa: bool,
+    /// When the MFA authentication happened (Unix seconds), for aws:MultiFactorAuthAge. A
+    /// chained session keeps its parent's.
+    #[serde(default)]
+    pub mfa_time: Option<i64>,
+    /// A console sign-in session (password, and MFA when the user has a device): unlike
+    /// GetSessionToken's without MFA, it may call IAM.
+    #[serde(default)]
+    pub console: bool,
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// AssumeRoleWithWebIdentity: the OIDC provider's ARN (aws:FederatedProvider).
+    #[serde(default)]
+    pub federated_provider: Option<String>,
+    /// Condition keys the issuing service set for the session's requests (a workload's
+    /// `ec2:SourceInstanceARN`, `ec2:RoleDelivery`: `workload.rs`).
+    #[serde(default)]
+    pub service_context: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -96,7 +123,11 @@ impl Session {
             transitive_tag_keys: Vec::new(),
             source_identity: None,
             mfa: false,
+            mfa_time: None,
+            console: false,
             chained: false,
+            federated_provider: None,
+            service_context: Vec::new(),
         }
     }
 

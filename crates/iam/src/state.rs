@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record, Role, User};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -30,6 +30,14 @@ pub struct State {
     pub policies: BTreeMap<NameKey, ManagedPolicy>,
     pub access_keys: BTreeMap<String, AccessKey>,
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
+    /// Virtual MFA devices by (account, lowercase path + name).
+    pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
+    /// (account, URL without `https://`, as registered) → OIDC provider.
+    pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
+    /// Account → its outbound identity federation (issuer and signing keys).
+    pub outbound: BTreeMap<String, OutboundFederation>,
+    /// Service-linked role deletion tasks, by (account, lowercase task uuid).
+    pub deletion_tasks: BTreeMap<NameKey, DeletionTask>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -72,11 +80,15 @@ impl State {
         Some(match (kind, rest) {
             ("account", None) => Record::Account(self.accounts.get(first)?.clone()),
             ("accesskey", None) => Record::AccessKey(self.access_keys.get(first)?.clone()),
+            ("outboundfederation", None) => Record::OutboundFederation(self.outbound.get(first)?.clone()),
             ("user", Some(n)) => Record::User(self.users.get(&nk(n))?.clone()),
             ("group", Some(n)) => Record::Group(self.groups.get(&nk(n))?.clone()),
             ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
+            ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
+            ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
+            ("deletiontask", Some(n)) => Record::DeletionTask(self.deletion_tasks.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -155,6 +167,12 @@ impl State {
                     }
                 }
             }
+            Record::OidcProvider(p) => {
+                self.oidc_providers.remove(&(p.account.clone(), p.resource.clone()));
+            }
+            Record::OutboundFederation(o) => {
+                self.outbound.remove(&o.account);
+            }
             Record::InstanceProfile(p) => {
                 if let Some(old) = self.instance_profiles.remove(&name_key(&p.account, &p.name)) {
                     for role in &old.roles {
@@ -167,6 +185,12 @@ impl State {
                         }
                     }
                 }
+            }
+            Record::MfaDevice(d) => {
+                self.mfa_devices.remove(&name_key(&d.account, &format!("{}{}", d.path, d.name)));
+            }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.remove(&name_key(&t.account, DeletionTask::uuid(&t.id)));
             }
         }
     }
@@ -200,6 +224,12 @@ impl State {
                 self.keys_by_user.entry(owner).or_default().insert(k.id.clone());
                 self.access_keys.insert(k.id.clone(), k);
             }
+            Record::OidcProvider(p) => {
+                self.oidc_providers.insert((p.account.clone(), p.resource.clone()), p);
+            }
+            Record::OutboundFederation(o) => {
+                self.outbound.insert(o.account.clone(), o);
+            }
             Record::InstanceProfile(p) => {
                 for role in &p.roles {
                     self.profiles_by_role
@@ -208,6 +238,12 @@ impl State {
                         .insert(p.name.to_lowercase());
                 }
                 self.instance_profiles.insert(name_key(&p.account, &p.name), p);
+            }
+            Record::MfaDevice(d) => {
+                self.mfa_devices.insert(name_key(&d.account, &format!("{}{}", d.path, d.name)), d);
+            }
+            Record::DeletionTask(t) => {
+                self.deletion_tasks.insert(name_key(&t.account, DeletionTask::uuid(&t.id)), t);
             }
         }
     }
@@ -240,6 +276,26 @@ impl State {
         if let Some(b) = &r.permissions_boundary {
             bump(&mut self.boundary_counts, &r.account, b, add);
         }
+    }
+
+    /// The virtual MFA device with serial number (ARN) `serial` in `account`.
+    pub fn mfa_device(&self, account: &str, serial: &str) -> Option<&MfaDevice> {
+        let rest = serial.strip_prefix("arn:aws:iam::")?.strip_prefix(account)?.strip_prefix(":mfa")?;
+        self.mfa_devices.get(&name_key(account, rest)).filter(|d| d.serial() == serial)
+    }
+
+    /// The MFA devices enabled for the user with unique id `user_id`, oldest first.
+    pub fn mfa_devices_of(&self, account: &str, user_id: &str) -> Vec<&MfaDevice> {
+        let mut out: Vec<&MfaDevice> = self.account_mfa_devices(account).filter(|d| d.user_id.as_deref() == Some(user_id)).collect();
+        out.sort_by_key(|d| (d.enable_date, d.serial()));
+        out
+    }
+
+    /// Every virtual MFA device of `account`, in serial-number order.
+    pub fn account_mfa_devices<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a MfaDevice> + 'a {
+        let start = (account.to_owned(), String::new());
+        let account = account.to_owned();
+        self.mfa_devices.range(start..).take_while(move |((a, _), _)| *a == account).map(|(_, d)| d)
     }
 
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {
@@ -320,5 +376,56 @@ impl State {
             .get(&name_key(account, group))
             .map(|names| names.iter().filter_map(|n| self.users.get(&(account.to_owned(), n.clone()))).collect())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod oidc_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::model::OidcProvider;
+
+    /// An OIDC provider record goes through the store as every record does: its key finds it
+    /// in memory (`record_at`), JSON round-trips it, and a delete removes it.
+    #[test]
+    fn oidc_provider_records_round_trip() {
+        let p = OidcProvider {
+            account: "123456789012".into(),
+            resource: "token.example.com/path/x".into(),
+            created: 1,
+            client_ids: vec!["sts.amazonaws.com".into()],
+            thumbprints: vec!["a".repeat(40)],
+            tags: vec![("k".into(), "v".into())],
+        };
+        let record = Record::OidcProvider(p.clone());
+        let json = serde_json::to_vec(&record).unwrap();
+        assert_eq!(serde_json::from_slice::<Record>(&json).unwrap(), record);
+        let mut st = State::default();
+        st.apply_at(Change::Put(record.clone()), 7);
+        assert_eq!(record.key(), "oidcprovider/123456789012/token.example.com/path/x");
+        assert_eq!(st.record_at(&record.key()), Some(record.clone()));
+        assert_eq!(st.revisions.get(&record.key()), Some(&7));
+        st.apply_at(Change::Delete(record.clone()), 8);
+        assert_eq!(st.record_at(&record.key()), None);
+        assert!(st.oidc_providers.is_empty());
+    }
+
+    #[test]
+    fn outbound_federation_records_round_trip() {
+        let o = OutboundFederation {
+            account: "123456789012".into(),
+            enabled: true,
+            issuer_id: "id".into(),
+            keys: vec![crate::model::SealedSigningKey { kid: "k".into(), alg: "ES384".into(), created: 1, sealed_pkcs8: "sealed".into() }],
+        };
+        let record = Record::OutboundFederation(o);
+        let json = serde_json::to_vec(&record).unwrap();
+        assert_eq!(serde_json::from_slice::<Record>(&json).unwrap(), record);
+        let mut st = State::default();
+        st.apply_at(Change::Put(record.clone()), 3);
+        assert_eq!(record.key(), "outboundfederation/123456789012");
+        assert_eq!(st.record_at(&record.key()), Some(record.clone()));
+        st.apply_at(Change::Delete(record.clone()), 4);
+        assert!(st.outbound.is_empty());
     }
 }

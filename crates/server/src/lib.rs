@@ -9,7 +9,9 @@
 //! Architecture invariant: no IAM semantics live here; this crate only translates between
 //! HTTP and the domain.
 
+mod oidc_fetch;
 mod tombstones;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +56,9 @@ pub struct Config {
     /// How many connections may be open at once (lowered to fit the process's open-file
     /// limit); one more is answered `503 ServiceUnavailable` and closed.
     pub max_connections: usize,
+    /// Serve the console (`/console/`, `/federation`) on this listener too; `false` when it
+    /// has a listener of its own (`serve_console`).
+    pub console: bool,
 }
 
 impl Default for Config {
@@ -66,6 +71,7 @@ impl Default for Config {
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
+            console: true,
         }
     }
 }
@@ -123,9 +129,57 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 
 /// The router, recording every request in `audit`.
 pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>) -> Router {
+    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
     let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
     let shared = Arc::new(Shared { iam, config, signing_keys, audit });
-    ops_http::routes(Router::new()).fallback(entry).with_state(shared)
+    let api = ops_http::routes(Router::new())
+        // Outbound identity federation: each account's issuer documents, unauthenticated as
+        // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
+        .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
+        .route("/oidc/{issuer}/.well-known/jwks.json", axum::routing::get(oidc_jwks))
+        .fallback(entry)
+        .with_state(shared);
+    match console {
+        Some(console) => console.merge(api),
+        None => api,
+    }
+}
+
+/// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
+/// same connection limits, until shutdown.
+pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
+    let app = castellan_console::router(iam, castellan_console::Options::default());
+    conn::accept_loop(listener, app, config, None, shutdown_signal()).await
+}
+
+/// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
+/// trusting the system store and the PEM file `ca_bundle` (`--ca-bundle`,
+/// `CASTELLAN_CA_BUNDLE`). Call it before serving; an unreadable or empty bundle is an error
+/// (the server should not start).
+pub fn install_oidc_fetcher(iam: &Iam, ca_bundle: Option<&std::path::Path>) -> Result<(), String> {
+    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::new(ca_bundle)?));
+    Ok(())
+}
+
+async fn oidc_discovery(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_discovery(&issuer))
+}
+
+async fn oidc_jwks(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_jwks(&issuer))
+}
+
+/// A public issuer document as JSON, or 404 for an issuer no account has.
+fn issuer_document(doc: Option<String>) -> Response {
+    match doc {
+        Some(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("max-age=300"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "{}").into_response(),
+    }
 }
 
 /// How often recorded access-key use is written to the store.
@@ -133,6 +187,9 @@ const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often a node decides pending service-linked role deletion tasks.
+const DELETION_TASK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Serves plain HTTP until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
@@ -200,10 +257,28 @@ pub async fn serve_with(
             }
         })
     };
+    // Service-linked role deletion tasks (castellan_iam's ops/service_linked.rs).
+    let deleter = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DELETION_TASK_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if iam.has_pending_deletion_tasks() {
+                    let running = Arc::clone(&iam);
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || running.run_deletion_tasks()).await {
+                        tracing::warn!(error = %e.message(), "service-linked role deletion tasks will be retried");
+                    }
+                }
+            }
+        })
+    };
     let app = router_with(Arc::clone(&iam), config, audit.clone());
     let result = conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await;
     flusher.abort();
     follower.abort();
+    deleter.abort();
     flush(&iam).await;
     if let Some(audit) = audit {
         let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
@@ -350,6 +425,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
     }
     let audited = shared.audit.is_some();
     let result = async {
+        // AssumeRoleWithWebIdentity and AssumeRoleWithSAML are made without a signature on
+        // AWS (the token or assertion they carry is the authentication): the only unsigned
+        // requests served. Any signature they carry is not looked at.
+        if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
+            return unsigned(shared, http, &params).await.map(|r| r.to_xml(request_id));
+        }
         let authenticated = authenticate_for(shared, http, service.signing_name(), &mut event.claimed_key);
         let (caller, signed_region) = authenticated.inspect_err(|_| {
             seen.authentication_failed = true;
@@ -364,6 +445,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
+        // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
+        if service == Service::Iam {
+            if let Some(result) = workload::handle(iam, &caller, &info, action, &params, request_id) {
+                return result;
+            }
+        }
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
         })?;
@@ -378,10 +465,9 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
                 .map_err(|_| ApiError::ServiceFailure)??
         };
         ops_http::count_session(op, &response);
-        Ok(response)
+        Ok(response.to_xml(request_id))
     }
     .await;
-    let result = result.map(|r| r.to_xml(request_id));
     if audited {
         if let (Ok(xml), Some(op)) = (&result, seen.event.op) {
             if audit::records_response(op) {
@@ -391,6 +477,20 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         seen.event.params = Some(params);
     }
     (service, result)
+}
+
+/// An unsigned STS request (AssumeRoleWithWebIdentity): decoded as any other, then handed to
+/// the domain on a blocking thread, as it may wait on the issuer's HTTPS endpoints.
+async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams) -> Result<castellan_api::Response, ApiError> {
+    let action = params.get("Action").unwrap_or_default();
+    let op = Operation::from_name(Service::Sts, action)
+        .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
+    let request = Request::parse(op, params)?;
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region: IAM_REGION.to_owned() };
+    let iam = Arc::clone(&shared.iam);
+    let response = tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)??;
+    ops_http::count_session(op, &response);
+    Ok(response)
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
@@ -455,7 +555,8 @@ fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str
 /// so it runs on blocking threads too.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")
+    // GetWebIdentityToken may make (and store) a signing key.
+    (op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")) && op != Operation::GetWebIdentityToken
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {

@@ -1,4 +1,4 @@
-//! The other credentials a user may have on AWS — MFA devices, SSH public keys, signing
+//! The other credentials a user may have on AWS — SSH public keys, signing
 //! certificates, service-specific credentials — which Castellan cannot issue yet: their
 //! listings are answered truthfully (a user has none), so clients that walk a user's
 //! credentials before deleting it (Terraform's `force_destroy`, the console) work. Creating
@@ -13,15 +13,6 @@ use crate::{Caller, Iam};
 /// Checks that the user the request names (or the caller) exists.
 fn check(iam: &Iam, caller: &Caller, user_name: Option<&str>) -> ApiResult<()> {
     subject(&iam.read(), caller, user_name).map(|_| ())
-}
-
-pub fn list_mfa_devices(iam: &Iam, caller: &Caller, r: &iam::ListMFADevicesRequest) -> ApiResult<iam::ListMFADevicesResponse> {
-    check(iam, caller, r.user_name.as_deref())?;
-    Ok(iam::ListMFADevicesResponse { mfa_devices: Vec::new(), is_truncated: Some(false), marker: None })
-}
-
-pub fn list_virtual_mfa_devices() -> iam::ListVirtualMFADevicesResponse {
-    iam::ListVirtualMFADevicesResponse { virtual_mfa_devices: Vec::new(), is_truncated: Some(false), marker: None }
 }
 
 pub fn list_ssh_public_keys(iam: &Iam, caller: &Caller, r: &iam::ListSSHPublicKeysRequest) -> ApiResult<iam::ListSSHPublicKeysResponse> {

@@ -6,12 +6,17 @@ mod groups;
 mod inline;
 mod instance_profiles;
 mod keys;
-mod login;
+pub(crate) mod login;
+mod mfa;
+pub mod oidc;
+pub mod outbound;
 pub mod policies;
 mod roles;
+pub mod service_linked;
 mod simulate;
 mod sts;
 mod users;
+pub mod web_identity;
 
 use castellan_api::iam;
 use castellan_api::types::Timestamp;
@@ -22,8 +27,9 @@ use crate::model::Tags;
 use crate::{Caller, Iam};
 
 /// Runs the operation. `Authorized` is the policy engine's proof that the caller may.
-pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
+pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
     let a = caller.account.as_str();
+    service_linked::guard(iam, a, &request)?;
     Ok(match request {
         // Users
         Request::CreateUser(r) => Response::CreateUser(users::create(iam, a, r)?),
@@ -108,6 +114,12 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
         Request::DeleteRolePermissionsBoundary(r) => {
             roles::delete_boundary(iam, a, r)?;
             Response::DeleteRolePermissionsBoundary
+        }
+        // Service-linked roles
+        Request::CreateServiceLinkedRole(r) => Response::CreateServiceLinkedRole(service_linked::create(iam, a, r)?),
+        Request::DeleteServiceLinkedRole(r) => Response::DeleteServiceLinkedRole(service_linked::delete(iam, a, r)?),
+        Request::GetServiceLinkedRoleDeletionStatus(r) => {
+            Response::GetServiceLinkedRoleDeletionStatus(service_linked::status(iam, a, &r)?)
         }
         // Managed policies
         Request::CreatePolicy(r) => Response::CreatePolicy(policies::create(iam, a, r)?),
@@ -271,9 +283,37 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             Response::DeleteAccessKey
         }
         Request::GetAccessKeyLastUsed(r) => Response::GetAccessKeyLastUsed(keys::last_used(iam, caller, r)?),
+        // MFA devices
+        Request::CreateVirtualMFADevice(r) => Response::CreateVirtualMFADevice(mfa::create(iam, a, r)?),
+        Request::EnableMFADevice(r) => {
+            mfa::enable(iam, a, r)?;
+            Response::EnableMFADevice
+        }
+        Request::ResyncMFADevice(r) => {
+            mfa::resync(iam, a, r)?;
+            Response::ResyncMFADevice
+        }
+        Request::DeactivateMFADevice(r) => {
+            mfa::deactivate(iam, caller, r)?;
+            Response::DeactivateMFADevice
+        }
+        Request::DeleteVirtualMFADevice(r) => {
+            mfa::delete(iam, a, r)?;
+            Response::DeleteVirtualMFADevice
+        }
+        Request::GetMFADevice(r) => Response::GetMFADevice(mfa::get(iam, caller, r)?),
+        Request::ListMFADevices(r) => Response::ListMFADevices(mfa::list(iam, caller, &r)?),
+        Request::ListVirtualMFADevices(r) => Response::ListVirtualMFADevices(mfa::list_virtual(iam, a, &r)?),
+        Request::TagMFADevice(r) => {
+            mfa::tag(iam, a, r)?;
+            Response::TagMFADevice
+        }
+        Request::UntagMFADevice(r) => {
+            mfa::untag(iam, a, r)?;
+            Response::UntagMFADevice
+        }
+        Request::ListMFADeviceTags(r) => Response::ListMFADeviceTags(mfa::list_tags(iam, a, r)?),
         // Credentials Castellan cannot issue yet: every user has none.
-        Request::ListMFADevices(r) => Response::ListMFADevices(credentials::list_mfa_devices(iam, caller, &r)?),
-        Request::ListVirtualMFADevices(_) => Response::ListVirtualMFADevices(credentials::list_virtual_mfa_devices()),
         Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
@@ -335,6 +375,46 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
         Request::ListInstanceProfileTags(r) => {
             Response::ListInstanceProfileTags(instance_profiles::list_tags(iam, a, r)?)
         }
+        // OpenID Connect providers
+        Request::CreateOpenIDConnectProvider(r) => Response::CreateOpenIDConnectProvider(oidc::create(iam, a, r)?),
+        Request::GetOpenIDConnectProvider(r) => Response::GetOpenIDConnectProvider(oidc::get(iam, a, r)?),
+        Request::ListOpenIDConnectProviders(_) => Response::ListOpenIDConnectProviders(oidc::list(iam, a)),
+        Request::DeleteOpenIDConnectProvider(r) => {
+            oidc::delete(iam, a, r)?;
+            Response::DeleteOpenIDConnectProvider
+        }
+        Request::AddClientIDToOpenIDConnectProvider(r) => {
+            oidc::add_client_id(iam, a, r)?;
+            Response::AddClientIDToOpenIDConnectProvider
+        }
+        Request::RemoveClientIDFromOpenIDConnectProvider(r) => {
+            oidc::remove_client_id(iam, a, r)?;
+            Response::RemoveClientIDFromOpenIDConnectProvider
+        }
+        Request::UpdateOpenIDConnectProviderThumbprint(r) => {
+            oidc::update_thumbprints(iam, a, r)?;
+            Response::UpdateOpenIDConnectProviderThumbprint
+        }
+        Request::TagOpenIDConnectProvider(r) => {
+            oidc::tag(iam, a, r)?;
+            Response::TagOpenIDConnectProvider
+        }
+        Request::UntagOpenIDConnectProvider(r) => {
+            oidc::untag(iam, a, r)?;
+            Response::UntagOpenIDConnectProvider
+        }
+        Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
+        // Outbound identity federation (GetWebIdentityToken is routed by `Iam::handle`)
+        Request::EnableOutboundWebIdentityFederation => {
+            Response::EnableOutboundWebIdentityFederation(outbound::enable(iam, a)?)
+        }
+        Request::DisableOutboundWebIdentityFederation => {
+            outbound::disable(iam, a)?;
+            Response::DisableOutboundWebIdentityFederation
+        }
+        Request::GetOutboundWebIdentityFederationInfo => {
+            Response::GetOutboundWebIdentityFederationInfo(outbound::info(iam, a)?)
+        }
         // Account
         Request::CreateAccountAlias(r) => {
             account::create_alias(iam, a, r)?;
@@ -366,8 +446,8 @@ pub fn dispatch(iam: &Iam, _authorized: crate::authz::Authorized, caller: &Calle
             account: Some(caller.account.clone()),
             arn: Some(caller.arn()),
         }),
-        Request::AssumeRole(r) => Response::AssumeRole(sts::assume_role(iam, caller, r)?),
-        Request::GetSessionToken(r) => Response::GetSessionToken(sts::get_session_token(iam, caller, r)?),
+        Request::AssumeRole(r) => Response::AssumeRole(sts::assume_role(iam, caller, authorized.mfa_time(), r)?),
+        Request::GetSessionToken(r) => Response::GetSessionToken(sts::get_session_token(iam, caller, authorized.mfa_time(), r)?),
         Request::GetFederationToken(r) => Response::GetFederationToken(sts::get_federation_token(iam, caller, r)?),
         Request::GetAccessKeyInfo(r) => Response::GetAccessKeyInfo(sts::get_access_key_info(iam, caller, r)?),
         Request::DecodeAuthorizationMessage(_) => {

@@ -22,7 +22,7 @@ const PACKED_POLICY_BUDGET: usize = 2048;
 
 /// Session policies: the inline document (validated as a session policy) and the managed
 /// policy ARNs, which must exist. Returns their packed size in percent, if any were given.
-fn session_policies(
+pub(super) fn session_policies(
     iam: &Iam,
     caller_account: &str,
     policy: Option<&str>,
@@ -59,7 +59,7 @@ fn session_policies(
     Ok((policies, policy_arns, given.then_some(percent)))
 }
 
-fn credentials(iam: &Iam, session: &Session) -> ApiResult<sts::Credentials> {
+pub(super) fn credentials(iam: &Iam, session: &Session) -> ApiResult<sts::Credentials> {
     Ok(sts::Credentials {
         access_key_id: session.access_key_id.clone(),
         secret_access_key: session.secret_access_key.clone(),
@@ -81,16 +81,8 @@ fn sts_tags(tags: Option<&[sts::Tag]>) -> ApiResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn no_mfa_devices(serial: Option<&str>) -> ApiResult<()> {
-    // No MFA device exists in Castellan yet, so no one-time code can be valid.
-    match serial {
-        Some(_) => Err(ApiError::AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ".trim_end().into())),
-        None => Ok(()),
-    }
-}
-
-pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> ApiResult<sts::AssumeRoleResponse> {
-    no_mfa_devices(r.serial_number.as_deref())?;
+/// `mfa_time`: when the MFA code the request carried was verified (by `authz`, through `crate::mfa`).
+pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::AssumeRoleRequest) -> ApiResult<sts::AssumeRoleResponse> {
     let now = iam.now();
     let role = {
         let st = iam.read();
@@ -170,7 +162,10 @@ pub fn assume_role(iam: &Iam, caller: &Caller, r: sts::AssumeRoleRequest) -> Api
         tags,
         transitive_tag_keys: transitive,
         source_identity: source_identity.clone(),
-        mfa: parent.is_some_and(|p| p.mfa),
+        // MFA from this request, else carried from the calling session (GetSessionToken with
+        // MFA, then AssumeRole: the role session keeps aws:MultiFactorAuthPresent).
+        mfa: mfa_time.is_some() || parent.is_some_and(|p| p.mfa),
+        mfa_time: mfa_time.or_else(|| parent.filter(|p| p.mfa).and_then(|p| p.mfa_time)),
         chained,
         ..Session::new(&role.account, kind, now, duration)
     };
@@ -204,12 +199,20 @@ fn duration_for<T>(user: Option<&T>, requested: Option<i32>) -> ApiResult<i32> {
     Ok(if user.is_none() { d.min(ONE_HOUR) } else { d })
 }
 
-pub fn get_session_token(iam: &Iam, caller: &Caller, r: sts::GetSessionTokenRequest) -> ApiResult<sts::GetSessionTokenResponse> {
-    no_mfa_devices(r.serial_number.as_deref())?;
+pub fn get_session_token(
+    iam: &Iam,
+    caller: &Caller,
+    mfa_time: Option<i64>,
+    r: sts::GetSessionTokenRequest,
+) -> ApiResult<sts::GetSessionTokenResponse> {
     let user = long_term_user(caller, "GetSessionToken")?;
     let duration = duration_for(user.as_ref(), r.duration_seconds)?;
     let (user, user_id) = user.unzip();
-    let session = Session::new(&caller.account, SessionKind::SessionToken { user, user_id }, iam.now(), duration);
+    let session = Session {
+        mfa: mfa_time.is_some(),
+        mfa_time,
+        ..Session::new(&caller.account, SessionKind::SessionToken { user, user_id }, iam.now(), duration)
+    };
     Ok(sts::GetSessionTokenResponse { credentials: Some(credentials(iam, &session)?) })
 }
 

@@ -123,6 +123,10 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteUserRequest) -> ApiResult<
         if !st.keys_of(account, Some(&user.name)).is_empty() {
             return conflict("delete access keys");
         }
+        // An enabled MFA device (aws-nuke issue #281, as AWS answers it).
+        if !st.mfa_devices_of(account, &user.id).is_empty() {
+            return conflict("delete MFA device");
+        }
         if !user.inline_policies.is_empty() {
             return conflict("delete policies");
         }
