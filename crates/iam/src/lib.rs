@@ -144,15 +144,15 @@ pub struct Iam {
     policy_cache: authz::PolicyCache,
     /// The argon2 pool and per-user password attempt limits.
     passwords: passwords::Passwords,
-    /// Role use not yet written (RoleLastUsed).
-    role_usage: last_used::RoleUsage,
-    /// Service and action last accessed data, and the reports made of it.
-    access_log: advisor::AccessLog,
     /// OIDC issuers' signing keys, for AssumeRoleWithWebIdentity.
     oidc_keys: oidc_keys::KeyCache,
     /// Where this server is reached from outside: the base of the issuer URLs of outbound
     /// identity federation (`ops::outbound`).
     issuer_base: std::sync::OnceLock<String>,
+    /// Role use not yet written (RoleLastUsed).
+    role_usage: last_used::RoleUsage,
+    /// Service and action last accessed data, and the reports made of it.
+    access_log: advisor::AccessLog,
 }
 
 impl Iam {
@@ -175,10 +175,10 @@ impl Iam {
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
-            role_usage: last_used::RoleUsage::default(),
-            access_log: advisor::AccessLog::default(),
             oidc_keys: oidc_keys::KeyCache::default(),
             issuer_base: std::sync::OnceLock::new(),
+            role_usage: last_used::RoleUsage::default(),
+            access_log: advisor::AccessLog::default(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to

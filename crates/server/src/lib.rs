@@ -122,14 +122,15 @@ fn requested_region(service: Service, signed_region: &str) -> String {
     }
 }
 
-/// The router serving IAM and STS on `/`.
+/// The router serving IAM and STS on `/` (and the console, unless it has a listener of its own).
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
-    router_with(iam, config, None)
+    router_with(iam, config, None, false)
 }
 
-/// The router, recording every request in `audit`.
-pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>) -> Router {
-    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
+/// The router, recording every request in `audit`; `secure`: served over HTTPS (the console's
+/// cookies are then `Secure`).
+pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, secure: bool) -> Router {
+    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options { secure_cookies: secure }));
     let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
     let shared = Arc::new(Shared { iam, config, signing_keys, audit });
     let api = ops_http::routes(Router::new())
@@ -146,10 +147,10 @@ pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>) -> 
 }
 
 /// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
-/// same connection limits, until shutdown.
-pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
-    let app = castellan_console::router(iam, castellan_console::Options::default());
-    conn::accept_loop(listener, app, config, None, shutdown_signal()).await
+/// same connection limits (and HTTPS with `tls`), until shutdown.
+pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config, tls: Option<Tls>) -> std::io::Result<()> {
+    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some() });
+    conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await
 }
 
 /// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
@@ -274,7 +275,7 @@ pub async fn serve_with(
             }
         })
     };
-    let app = router_with(Arc::clone(&iam), config, audit.clone());
+    let app = router_with(Arc::clone(&iam), config, audit.clone(), tls.is_some());
     let result = conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await;
     flusher.abort();
     follower.abort();
