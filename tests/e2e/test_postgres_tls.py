@@ -41,7 +41,8 @@ def make_ca(d: Path, name: str) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def tls_postgres():
     """A PostgreSQL cluster on a free port with ssl=on and a certificate for `localhost` only
-    (not 127.0.0.1), signed by a CA of the test's. Yields (port, CA file, another CA file)."""
+    (not 127.0.0.1), signed by a CA of the test's. Yields (port, CA file, another CA file,
+    pg_ctl: a function running `pg_ctl ACTION` on it)."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins or not shutil.which("openssl"):
         if os.environ.get("CI", "").lower() in ("true", "1"):
@@ -80,8 +81,11 @@ def tls_postgres():
         shutil.chown(data / "pg_hba.conf", "postgres", "postgres")
     ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w"]
     subprocess.run([*ctl, "start"], check=True, capture_output=True, timeout=120)
+    def pg_ctl(action: str) -> None:
+        subprocess.run([*ctl, action], check=True, capture_output=True, timeout=120)
+
     try:
-        yield port, str(ca_cert), str(other_ca)
+        yield port, str(ca_cert), str(other_ca), pg_ctl
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True, timeout=120)
         shutil.rmtree(root, ignore_errors=True)
@@ -92,7 +96,7 @@ def node(url: str) -> Server:
 
 
 def test_verify_full_connects_over_tls_and_keeps_data(tls_postgres):
-    port, ca, _ = tls_postgres
+    port, ca, _, _ = tls_postgres
     url = f"postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca}"
     srv = node(url).start()
     name = unique("pgtls")
@@ -129,22 +133,61 @@ def refused(url: str) -> None:
 
 
 def test_without_sslmode_the_tls_only_server_refuses_the_node(tls_postgres):
-    port, _, _ = tls_postgres
+    port, _, _, _ = tls_postgres
     refused(f"postgres://postgres@localhost:{port}/postgres")
 
 
 def test_require_encrypts_without_checking_the_certificate(tls_postgres):
-    port, _, _ = tls_postgres
+    port, _, _, _ = tls_postgres
     serves(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=require")
 
 
 def test_verify_full_refuses_a_certificate_for_another_name_verify_ca_accepts_it(tls_postgres):
-    port, ca, _ = tls_postgres
+    port, ca, _, _ = tls_postgres
     # The certificate names localhost, not 127.0.0.1.
     refused(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-full&sslrootcert={ca}")
     serves(f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=verify-ca&sslrootcert={ca}")
 
 
 def test_verify_full_refuses_a_certificate_from_another_ca(tls_postgres):
-    port, _, other_ca = tls_postgres
+    port, _, other_ca, _ = tls_postgres
     refused(f"postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={other_ca}")
+
+
+def test_readyz_follows_the_database(tls_postgres):
+    """/readyz answers 503 while the store cannot be reached (the change feed fails), 200 when
+    it is back; /healthz stays 200 (issue 16: live vs ready)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    port, ca, _, pg_ctl = tls_postgres
+
+    def status(srv, path: str) -> int:
+        try:
+            with urllib.request.urlopen(srv.endpoint + path, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def wait_status(srv, want: int) -> int:
+        deadline = time.monotonic() + 60
+        got = status(srv, "/readyz")
+        while got != want and time.monotonic() < deadline:
+            time.sleep(0.2)
+            got = status(srv, "/readyz")
+        return got
+
+    srv = node(f"postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca}").start()
+    try:
+        assert wait_status(srv, 200) == 200
+        pg_ctl("stop")
+        try:
+            assert wait_status(srv, 503) == 503
+            assert status(srv, "/healthz") == 200
+        finally:
+            pg_ctl("start")
+        assert wait_status(srv, 200) == 200
+    finally:
+        srv.stop()
+        srv.cleanup_logs()
