@@ -44,6 +44,14 @@ pub enum ApiError {
     Throttling,
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
+    // SSH public keys and certificates (codes and statuses: the IAM model's error shapes).
+    DuplicateSSHPublicKey(String),
+    InvalidPublicKey(String),
+    UnrecognizedPublicKeyEncoding(String),
+    MalformedCertificate(String),
+    InvalidCertificate(String),
+    DuplicateCertificate(String),
+    KeyPairMismatch(String),
 }
 
 impl ApiError {
@@ -77,6 +85,13 @@ impl ApiError {
             Self::Authentication { code, .. } => code,
             Self::Throttling => "Throttling",
             Self::ServiceFailure => "ServiceFailure",
+            Self::DuplicateSSHPublicKey(_) => "DuplicateSSHPublicKey",
+            Self::InvalidPublicKey(_) => "InvalidPublicKey",
+            Self::UnrecognizedPublicKeyEncoding(_) => "UnrecognizedPublicKeyEncoding",
+            Self::MalformedCertificate(_) => "MalformedCertificate",
+            Self::InvalidCertificate(_) => "InvalidCertificate",
+            Self::DuplicateCertificate(_) => "DuplicateCertificate",
+            Self::KeyPairMismatch(_) => "KeyPairMismatch",
         }
     }
 
@@ -87,7 +102,8 @@ impl ApiError {
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
-            | Self::ConcurrentModification(_) => 409,
+            | Self::ConcurrentModification(_)
+            | Self::DuplicateCertificate(_) => 409,
             Self::MalformedPolicyDocument(_)
             | Self::InvalidInput(_)
             | Self::Validation(_)
@@ -100,7 +116,13 @@ impl ApiError {
             | Self::PackedPolicyTooLarge(_)
             | Self::InvalidAuthorizationMessage(_)
             | Self::InvalidQueryParameter(_)
-            | Self::Throttling => 400,
+            | Self::Throttling
+            | Self::DuplicateSSHPublicKey(_)
+            | Self::InvalidPublicKey(_)
+            | Self::UnrecognizedPublicKeyEncoding(_)
+            | Self::MalformedCertificate(_)
+            | Self::InvalidCertificate(_)
+            | Self::KeyPairMismatch(_) => 400,
             Self::AccessDenied(_)
             | Self::InvalidAuthenticationCode(_)
             | Self::MissingAuthenticationToken(_)
@@ -148,7 +170,14 @@ impl ApiError {
             | Self::InvalidQueryParameter(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::InvalidAuthorizationMessage(m)
-            | Self::Authentication { message: m, .. } => m,
+            | Self::Authentication { message: m, .. }
+            | Self::DuplicateSSHPublicKey(m)
+            | Self::InvalidPublicKey(m)
+            | Self::UnrecognizedPublicKeyEncoding(m)
+            | Self::MalformedCertificate(m)
+            | Self::InvalidCertificate(m)
+            | Self::DuplicateCertificate(m)
+            | Self::KeyPairMismatch(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

@@ -43,6 +43,12 @@ pub fn access_key_id() -> String {
     format!("AKIA{}", random_from(ID_CHARS, 16))
 }
 
+/// A 20-character SSH public key id: `APKA` and 16 characters (UploadSSHPublicKey's example,
+/// `APKAEIBAERJR2EXAMPLE`).
+pub fn ssh_public_key_id() -> String {
+    format!("APKA{}", random_from(ID_CHARS, 16))
+}
+
 /// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
 /// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
 pub fn session_access_key_id(account: &str) -> String {

@@ -26,6 +26,7 @@ mod passwords;
 mod qr;
 mod session;
 mod signin;
+mod sshkey;
 mod state;
 mod totp;
 mod validate;

@@ -242,6 +242,47 @@ impl MfaDevice {
     }
 }
 
+/// The credentials of one user besides its password, access keys and MFA devices: SSH public
+/// keys, signing certificates, service-specific credentials. One record per user, keyed by the
+/// user's unique id (`usercreds/ACCOUNT/ID`), so a rename carries them along and a later user
+/// of the same name does not inherit them; absent while the user has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCredentials {
+    pub account: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub ssh_public_keys: Vec<SshPublicKey>,
+    #[serde(default)]
+    pub signing_certificates: Vec<SigningCertificate>,
+}
+
+impl UserCredentials {
+    pub fn is_empty(&self) -> bool {
+        self.ssh_public_keys.is_empty() && self.signing_certificates.is_empty()
+    }
+}
+
+/// An SSH public key (UploadSSHPublicKey), kept as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshPublicKey {
+    /// `APKA…`, 20 characters.
+    pub id: String,
+    pub body: String,
+    /// MD5 of the key in SSH wire form, colon-separated hex.
+    pub fingerprint: String,
+    pub status: KeyStatus,
+    pub uploaded: i64,
+}
+
+/// A signing certificate (UploadSigningCertificate): the PEM body as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningCertificate {
+    pub id: String,
+    pub body: String,
+    pub status: KeyStatus,
+    pub uploaded: i64,
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -254,6 +295,7 @@ pub enum Record {
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
     MfaDevice(MfaDevice),
+    UserCredentials(UserCredentials),
 }
 
 impl Record {
@@ -268,6 +310,7 @@ impl Record {
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
+            Self::UserCredentials(c) => entity_key("usercreds", &c.account, &c.user_id),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, User};
+use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, User, UserCredentials};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -32,6 +32,8 @@ pub struct State {
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
     /// Virtual MFA devices by (account, lowercase path + name).
     pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
+    /// SSH keys and certificates of users, by (account, lowercase user id).
+    pub user_credentials: BTreeMap<NameKey, UserCredentials>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -80,6 +82,7 @@ impl State {
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
             ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
+            ("usercreds", Some(n)) => Record::UserCredentials(self.user_credentials.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -174,6 +177,9 @@ impl State {
             Record::MfaDevice(d) => {
                 self.mfa_devices.remove(&name_key(&d.account, &format!("{}{}", d.path, d.name)));
             }
+            Record::UserCredentials(c) => {
+                self.user_credentials.remove(&name_key(&c.account, &c.user_id));
+            }
         }
     }
 
@@ -217,6 +223,9 @@ impl State {
             }
             Record::MfaDevice(d) => {
                 self.mfa_devices.insert(name_key(&d.account, &format!("{}{}", d.path, d.name)), d);
+            }
+            Record::UserCredentials(c) => {
+                self.user_credentials.insert(name_key(&c.account, &c.user_id), c);
             }
         }
     }
@@ -269,6 +278,11 @@ impl State {
         let start = (account.to_owned(), String::new());
         let account = account.to_owned();
         self.mfa_devices.range(start..).take_while(move |((a, _), _)| *a == account).map(|(_, d)| d)
+    }
+
+    /// The SSH keys and certificates of the user with unique id `user_id`, if it has any.
+    pub fn credentials_of(&self, account: &str, user_id: &str) -> Option<&UserCredentials> {
+        self.user_credentials.get(&name_key(account, user_id))
     }
 
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {

@@ -302,7 +302,17 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::UntagMFADevice
         }
         Request::ListMFADeviceTags(r) => Response::ListMFADeviceTags(mfa::list_tags(iam, a, r)?),
-        // Credentials Castellan cannot issue yet: every user has none.
+        // SSH public keys, signing certificates, service-specific credentials
+        Request::UploadSSHPublicKey(r) => Response::UploadSSHPublicKey(credentials::upload_ssh_public_key(iam, caller, &r)?),
+        Request::GetSSHPublicKey(r) => Response::GetSSHPublicKey(credentials::get_ssh_public_key(iam, caller, &r)?),
+        Request::UpdateSSHPublicKey(r) => {
+            credentials::update_ssh_public_key(iam, caller, &r)?;
+            Response::UpdateSSHPublicKey
+        }
+        Request::DeleteSSHPublicKey(r) => {
+            credentials::delete_ssh_public_key(iam, caller, &r)?;
+            Response::DeleteSSHPublicKey
+        }
         Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
