@@ -49,6 +49,12 @@ pub fn ssh_public_key_id() -> String {
     format!("APKA{}", random_from(ID_CHARS, 16))
 }
 
+/// A 28-character signing certificate id (UploadSigningCertificate's example,
+/// `TA7SMP42TDN5Z26OBPJE7EXAMPLE`: upper-case base32).
+pub fn signing_certificate_id() -> String {
+    random_from(ID_CHARS, 28)
+}
+
 /// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
 /// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
 pub fn session_access_key_id(account: &str) -> String {

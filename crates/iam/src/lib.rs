@@ -26,7 +26,6 @@ mod passwords;
 mod qr;
 mod session;
 mod signin;
-mod sshkey;
 mod state;
 mod totp;
 mod validate;

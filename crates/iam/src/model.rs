@@ -243,9 +243,10 @@ impl MfaDevice {
 }
 
 /// The credentials of one user besides its password, access keys and MFA devices: SSH public
-/// keys, signing certificates, service-specific credentials. One record per user, keyed by the
-/// user's unique id (`usercreds/ACCOUNT/ID`), so a rename carries them along and a later user
-/// of the same name does not inherit them; absent while the user has none.
+/// keys and signing certificates. One record per user, keyed by the user's unique id
+/// (`usercreds/ACCOUNT/ID`; the root user's signing certificates under the account id), so a
+/// rename carries them along and a later user of the same name does not inherit them; absent
+/// while the user has none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCredentials {
     pub account: String,
@@ -279,6 +280,8 @@ pub struct SshPublicKey {
 pub struct SigningCertificate {
     pub id: String,
     pub body: String,
+    /// SHA-1 of the certificate's DER: a certificate is held by one user of the account.
+    pub thumbprint: String,
     pub status: KeyStatus,
     pub uploaded: i64,
 }

@@ -1,31 +1,39 @@
 //! The other credentials a user may have on AWS: SSH public keys (for CodeCommit) and signing
-//! certificates, kept in one `UserCredentials` record per user keyed by the user's unique id
-//! (so a rename carries them along), and service-specific credentials, whose listing is
-//! answered truthfully (a user has none) until they are built.
+//! certificates (X.509, for the SOAP-era services; the root user may have them too), kept in
+//! one `UserCredentials` record per user keyed by the user's unique id (so a rename carries them
+//! along), and service-specific credentials, whose listing is answered truthfully (a user has
+//! none) until they are built.
 //!
 //! Errors follow the IAM model's error shapes (code, HTTP status); where AWS's exact message is
 //! not published, the message is the model's description of the error (`msg`).
 
 use castellan_api::iam;
+use castellan_pki::cert;
+use castellan_pki::sshkey::{self, KeyError};
 
 use super::keys::subject;
 use super::{no_such_user, ts};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::model::{Change, KeyStatus, Record, SshPublicKey, User, UserCredentials};
+use crate::model::{Change, KeyStatus, Record, SigningCertificate, SshPublicKey, User, UserCredentials};
 use crate::paginate::page_slice;
-use crate::sshkey::{self, KeyError};
 use crate::state::State;
 use crate::{Caller, Iam};
 
-/// Quotas (IAM User Guide, "IAM and AWS STS quotas": "SSH public keys per IAM user: 5").
+/// Quotas (IAM User Guide, "IAM and AWS STS quotas": SSH public keys per IAM user, 5;
+/// signing certificates assigned per IAM user, 2).
 pub const SSH_PUBLIC_KEYS_PER_USER: usize = 5;
+pub const SIGNING_CERTIFICATES_PER_USER: usize = 2;
 
 /// Messages: the IAM model's descriptions of these errors (botocore, iam-2010-05-08.json).
 mod msg {
     pub const DUPLICATE_SSH: &str = "The SSH public key is already associated with the specified IAM user.";
     pub const INVALID_KEY: &str = "The public key is malformed or otherwise invalid.";
     pub const UNRECOGNIZED_KEY: &str = "The public key encoding format is unsupported or unrecognized.";
+    pub const DUPLICATE_CERT: &str = "The same certificate is associated with an IAM user in the account.";
+    // Believed AWS wording (MalformedCertificate: "the certificate was malformed or expired").
+    pub const MALFORMED_CERT: &str = "Unable to parse certificate. Please ensure the certificate is in PEM format.";
+    pub const EXPIRED_CERT: &str = "The certificate is expired.";
 }
 
 fn status_out(s: KeyStatus) -> iam::StatusType {
@@ -44,22 +52,48 @@ fn status_in(s: &iam::StatusType) -> ApiResult<KeyStatus> {
     }
 }
 
-/// The user named (or the caller), and its credentials record (empty when it has none).
-fn user_and_credentials<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Option<(&'a User, UserCredentials)>> {
-    let Some(name) = subject(st, caller, user_name)? else { return Ok(None) };
-    let user = st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?;
-    let creds = st.credentials_of(&caller.account, &user.id).cloned().unwrap_or_else(|| UserCredentials {
+/// Whose credentials a request is about: a user, or (for signing certificates) the root user.
+struct Owner<'a> {
+    /// The user, `None` for the root user.
+    user: Option<&'a User>,
+    /// The name responses show: the user's, or the account id for the root user (as
+    /// ListAccessKeys shows it).
+    name: String,
+    /// Its credentials record (empty when it has none).
+    creds: UserCredentials,
+}
+
+impl Owner<'_> {
+    /// The record whose revision guards the owner's existence: rewritten with an upload, so
+    /// a DeleteUser racing it on another node conflicts.
+    fn guard(&self, st: &State) -> ApiResult<Record> {
+        match self.user {
+            Some(u) => Ok(Record::User(u.clone())),
+            None => Ok(Record::Account(st.accounts.get(&self.creds.account).ok_or(ApiError::ServiceFailure)?.clone())),
+        }
+    }
+}
+
+/// The user named (or the caller; the root user when the caller is root).
+fn owner<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Owner<'a>> {
+    let user = match subject(st, caller, user_name)? {
+        Some(name) => Some(st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?),
+        None => None,
+    };
+    let id = user.map_or(caller.account.as_str(), |u| u.id.as_str());
+    let creds = st.credentials_of(&caller.account, id).cloned().unwrap_or_else(|| UserCredentials {
         account: caller.account.clone(),
-        user_id: user.id.clone(),
+        user_id: id.to_owned(),
         ssh_public_keys: Vec::new(),
         signing_certificates: Vec::new(),
     });
-    Ok(Some((user, creds)))
+    Ok(Owner { user, name: user.map_or_else(|| caller.account.clone(), |u| u.name.clone()), creds })
 }
 
 /// The user a request names, which must exist.
 fn named<'a>(st: &'a State, caller: &Caller, user_name: &str) -> ApiResult<(&'a User, UserCredentials)> {
-    user_and_credentials(st, caller, Some(user_name))?.ok_or_else(|| no_such_user(user_name))
+    let o = owner(st, caller, Some(user_name))?;
+    Ok((o.user.ok_or_else(|| no_such_user(user_name))?, o.creds))
 }
 
 /// The changes that save `creds`: deleted when it holds nothing any more.
@@ -112,7 +146,8 @@ pub fn upload_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UploadSSHPubli
         creds.ssh_public_keys.push(k);
         // The user's record is rewritten too: its revision guards against a DeleteUser racing
         // this upload on another node.
-        Ok((vec![Change::Put(Record::UserCredentials(creds)), Change::Put(Record::User(user.clone()))], iam::UploadSSHPublicKeyResponse { ssh_public_key: Some(out) }))
+        let guard = Record::User(user.clone());
+        Ok((vec![Change::Put(Record::UserCredentials(creds)), Change::Put(guard)], iam::UploadSSHPublicKeyResponse { ssh_public_key: Some(out) }))
     })
 }
 
@@ -133,19 +168,18 @@ pub fn get_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::GetSSHPublicKeyRe
 pub fn list_ssh_public_keys(iam: &Iam, caller: &Caller, r: &iam::ListSSHPublicKeysRequest) -> ApiResult<iam::ListSSHPublicKeysResponse> {
     let st = iam.read();
     // The root user (no UserName) has no SSH keys.
-    let all: Vec<iam::SSHPublicKeyMetadata> = match user_and_credentials(&st, caller, r.user_name.as_deref())? {
-        Some((user, creds)) => creds
-            .ssh_public_keys
-            .iter()
-            .map(|k| iam::SSHPublicKeyMetadata {
-                user_name: user.name.clone(),
-                ssh_public_key_id: k.id.clone(),
-                status: status_out(k.status),
-                upload_date: ts(k.uploaded),
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+    let o = owner(&st, caller, r.user_name.as_deref())?;
+    let all: Vec<iam::SSHPublicKeyMetadata> = o
+        .creds
+        .ssh_public_keys
+        .iter()
+        .map(|k| iam::SSHPublicKeyMetadata {
+            user_name: o.name.clone(),
+            ssh_public_key_id: k.id.clone(),
+            status: status_out(k.status),
+            upload_date: ts(k.uploaded),
+        })
+        .collect();
     let p = page_slice(&all, r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListSSHPublicKeysResponse { ssh_public_keys: Some(p.items), is_truncated: Some(p.next_marker.is_some()), marker: p.next_marker })
 }
@@ -184,13 +218,86 @@ pub fn delete_user_conflict(st: &State, user: &User) -> Option<&'static str> {
     }
 }
 
+fn no_such_certificate(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Certificate with id {id} cannot be found."))
+}
+
+fn certificate_out(owner: &str, c: &SigningCertificate) -> iam::SigningCertificate {
+    iam::SigningCertificate {
+        user_name: owner.to_owned(),
+        certificate_id: c.id.clone(),
+        certificate_body: c.body.clone(),
+        status: status_out(c.status),
+        upload_date: Some(ts(c.uploaded)),
+    }
+}
+
+pub fn upload_signing_certificate(
+    iam: &Iam,
+    caller: &Caller,
+    r: &iam::UploadSigningCertificateRequest,
+) -> ApiResult<iam::UploadSigningCertificateResponse> {
+    let now = iam.now();
+    let parsed = cert::parse(&r.certificate_body).map_err(|_| ApiError::MalformedCertificate(msg::MALFORMED_CERT.into()))?;
+    if parsed.not_after < now {
+        return Err(ApiError::MalformedCertificate(msg::EXPIRED_CERT.into()));
+    }
+    iam.mutate(|st| {
+        let mut o = owner(st, caller, r.user_name.as_deref())?;
+        let account = caller.account.as_str();
+        let start = (account.to_owned(), String::new());
+        let held = st.user_credentials.range(start..).take_while(|((a, _), _)| a == account).any(|(_, c)| c.signing_certificates.iter().any(|s| s.thumbprint == parsed.thumbprint));
+        if held {
+            return Err(ApiError::DuplicateCertificate(msg::DUPLICATE_CERT.into()));
+        }
+        if o.creds.signing_certificates.len() >= SIGNING_CERTIFICATES_PER_USER {
+            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for SigningCertificatesPerUser: {SIGNING_CERTIFICATES_PER_USER}")));
+        }
+        let c = SigningCertificate {
+            id: ids::signing_certificate_id(),
+            body: r.certificate_body.trim().to_owned(),
+            thumbprint: parsed.thumbprint.clone(),
+            status: KeyStatus::Active,
+            uploaded: now,
+        };
+        let out = certificate_out(&o.name, &c);
+        let guard = o.guard(st)?;
+        o.creds.signing_certificates.push(c);
+        Ok((vec![Change::Put(Record::UserCredentials(o.creds)), Change::Put(guard)], iam::UploadSigningCertificateResponse { certificate: out }))
+    })
+}
+
 pub fn list_signing_certificates(
     iam: &Iam,
     caller: &Caller,
     r: &iam::ListSigningCertificatesRequest,
 ) -> ApiResult<iam::ListSigningCertificatesResponse> {
-    subject(&iam.read(), caller, r.user_name.as_deref())?;
-    Ok(iam::ListSigningCertificatesResponse { certificates: Vec::new(), is_truncated: Some(false), marker: None })
+    let st = iam.read();
+    let o = owner(&st, caller, r.user_name.as_deref())?;
+    let all: Vec<iam::SigningCertificate> = o.creds.signing_certificates.iter().map(|c| certificate_out(&o.name, c)).collect();
+    let p = page_slice(&all, r.marker.as_deref(), r.max_items)?;
+    Ok(iam::ListSigningCertificatesResponse { certificates: p.items, is_truncated: Some(p.next_marker.is_some()), marker: p.next_marker })
+}
+
+pub fn update_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::UpdateSigningCertificateRequest) -> ApiResult<()> {
+    iam.mutate(|st| {
+        let mut o = owner(st, caller, r.user_name.as_deref())?;
+        let c = o.creds.signing_certificates.iter_mut().find(|c| c.id == r.certificate_id).ok_or_else(|| no_such_certificate(&r.certificate_id))?;
+        c.status = status_in(&r.status)?;
+        Ok((vec![save(o.creds)], ()))
+    })
+}
+
+pub fn delete_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::DeleteSigningCertificateRequest) -> ApiResult<()> {
+    iam.mutate(|st| {
+        let mut o = owner(st, caller, r.user_name.as_deref())?;
+        let before = o.creds.signing_certificates.len();
+        o.creds.signing_certificates.retain(|c| c.id != r.certificate_id);
+        if o.creds.signing_certificates.len() == before {
+            return Err(no_such_certificate(&r.certificate_id));
+        }
+        Ok((vec![save(o.creds)], ()))
+    })
 }
 
 pub fn list_service_specific_credentials(

@@ -314,6 +314,17 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::DeleteSSHPublicKey
         }
         Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
+        Request::UploadSigningCertificate(r) => {
+            Response::UploadSigningCertificate(credentials::upload_signing_certificate(iam, caller, &r)?)
+        }
+        Request::UpdateSigningCertificate(r) => {
+            credentials::update_signing_certificate(iam, caller, &r)?;
+            Response::UpdateSigningCertificate
+        }
+        Request::DeleteSigningCertificate(r) => {
+            credentials::delete_signing_certificate(iam, caller, &r)?;
+            Response::DeleteSigningCertificate
+        }
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
         }
