@@ -55,6 +55,12 @@ pub fn signing_certificate_id() -> String {
     random_from(ID_CHARS, 28)
 }
 
+/// A 21-character server certificate id: `ASCA` and 17 characters (UploadServerCertificate's
+/// example, `ASCACKCEVSQ6C2EXAMPLE`).
+pub fn server_certificate_id() -> String {
+    format!("ASCA{}", random_from(ID_CHARS, 17))
+}
+
 /// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
 /// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
 pub fn session_access_key_id(account: &str) -> String {

@@ -286,6 +286,34 @@ pub struct SigningCertificate {
     pub uploaded: i64,
 }
 
+/// A server certificate (UploadServerCertificate): `servercert/ACCOUNT/NAME`, names unique per
+/// account case-insensitively. ARN `arn:aws:iam::ACCOUNT:server-certificate{path}{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCertificate {
+    pub account: String,
+    pub name: String,
+    /// `ASCA…`, 21 characters.
+    pub id: String,
+    pub path: String,
+    pub uploaded: i64,
+    /// The certificate's notAfter (Unix seconds): ServerCertificateMetadata's Expiration.
+    pub expiration: i64,
+    pub body: String,
+    #[serde(default)]
+    pub chain: Option<String>,
+    /// The private key, sealed under the master key (bound to the certificate id); never
+    /// returned by any operation.
+    pub sealed_private_key: String,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl ServerCertificate {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:server-certificate{}{}", self.account, self.path, self.name)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -299,6 +327,7 @@ pub enum Record {
     InstanceProfile(InstanceProfile),
     MfaDevice(MfaDevice),
     UserCredentials(UserCredentials),
+    ServerCertificate(ServerCertificate),
 }
 
 impl Record {
@@ -314,6 +343,7 @@ impl Record {
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
             Self::UserCredentials(c) => entity_key("usercreds", &c.account, &c.user_id),
+            Self::ServerCertificate(c) => entity_key("servercert", &c.account, &c.name),
         }
     }
 }

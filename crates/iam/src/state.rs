@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, User, UserCredentials};
+use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, ServerCertificate, User, UserCredentials};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -34,6 +34,7 @@ pub struct State {
     pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
     /// SSH keys and certificates of users, by (account, lowercase user id).
     pub user_credentials: BTreeMap<NameKey, UserCredentials>,
+    pub server_certificates: BTreeMap<NameKey, ServerCertificate>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -83,6 +84,7 @@ impl State {
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
             ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
             ("usercreds", Some(n)) => Record::UserCredentials(self.user_credentials.get(&nk(n))?.clone()),
+            ("servercert", Some(n)) => Record::ServerCertificate(self.server_certificates.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -180,6 +182,9 @@ impl State {
             Record::UserCredentials(c) => {
                 self.user_credentials.remove(&name_key(&c.account, &c.user_id));
             }
+            Record::ServerCertificate(c) => {
+                self.server_certificates.remove(&name_key(&c.account, &c.name));
+            }
         }
     }
 
@@ -226,6 +231,9 @@ impl State {
             }
             Record::UserCredentials(c) => {
                 self.user_credentials.insert(name_key(&c.account, &c.user_id), c);
+            }
+            Record::ServerCertificate(c) => {
+                self.server_certificates.insert(name_key(&c.account, &c.name), c);
             }
         }
     }

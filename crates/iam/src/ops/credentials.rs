@@ -26,7 +26,7 @@ pub const SSH_PUBLIC_KEYS_PER_USER: usize = 5;
 pub const SIGNING_CERTIFICATES_PER_USER: usize = 2;
 
 /// Messages: the IAM model's descriptions of these errors (botocore, iam-2010-05-08.json).
-mod msg {
+pub(super) mod msg {
     pub const DUPLICATE_SSH: &str = "The SSH public key is already associated with the specified IAM user.";
     pub const INVALID_KEY: &str = "The public key is malformed or otherwise invalid.";
     pub const UNRECOGNIZED_KEY: &str = "The public key encoding format is unsupported or unrecognized.";
@@ -34,6 +34,10 @@ mod msg {
     // Believed AWS wording (MalformedCertificate: "the certificate was malformed or expired").
     pub const MALFORMED_CERT: &str = "Unable to parse certificate. Please ensure the certificate is in PEM format.";
     pub const EXPIRED_CERT: &str = "The certificate is expired.";
+    pub const MALFORMED_CHAIN: &str = "Unable to parse certificate chain. Please ensure the certificate chain is in PEM format.";
+    pub const MALFORMED_KEY: &str = "Unable to parse private key. Please ensure the private key is an unencrypted PEM RSA or EC key.";
+    // KeyPairMismatch: the model's description.
+    pub const KEY_MISMATCH: &str = "The public key certificate and the private key do not match.";
 }
 
 fn status_out(s: KeyStatus) -> iam::StatusType {

@@ -10,6 +10,7 @@ pub(crate) mod login;
 mod mfa;
 pub mod policies;
 mod roles;
+mod server_certificates;
 mod simulate;
 mod sts;
 mod users;
@@ -331,6 +332,27 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::ListServiceSpecificCredentials(r) => {
             Response::ListServiceSpecificCredentials(credentials::list_service_specific_credentials(iam, caller, &r)?)
         }
+        // Server certificates
+        Request::UploadServerCertificate(r) => Response::UploadServerCertificate(server_certificates::upload(iam, a, &r)?),
+        Request::GetServerCertificate(r) => Response::GetServerCertificate(server_certificates::get(iam, a, &r)?),
+        Request::ListServerCertificates(r) => Response::ListServerCertificates(server_certificates::list(iam, a, &r)?),
+        Request::UpdateServerCertificate(r) => {
+            server_certificates::update(iam, a, &r)?;
+            Response::UpdateServerCertificate
+        }
+        Request::DeleteServerCertificate(r) => {
+            server_certificates::delete(iam, a, &r)?;
+            Response::DeleteServerCertificate
+        }
+        Request::TagServerCertificate(r) => {
+            server_certificates::tag(iam, a, &r)?;
+            Response::TagServerCertificate
+        }
+        Request::UntagServerCertificate(r) => {
+            server_certificates::untag(iam, a, &r)?;
+            Response::UntagServerCertificate
+        }
+        Request::ListServerCertificateTags(r) => Response::ListServerCertificateTags(server_certificates::list_tags(iam, a, &r)?),
         // Login profiles and passwords
         Request::CreateLoginProfile(r) => Response::CreateLoginProfile(login::create(iam, caller, r)?),
         Request::GetLoginProfile(r) => Response::GetLoginProfile(login::get(iam, caller, r)?),

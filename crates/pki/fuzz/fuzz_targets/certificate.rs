@@ -16,4 +16,13 @@ fuzz_target!(|text: &str| {
     if let Ok(chain) = parse_chain(text) {
         assert!(!chain.is_empty() && chain.len() <= MAX_CHAIN);
     }
+    private_key(text);
 });
+
+/// The private key check (UploadServerCertificate's PrivateKey), against a real certificate.
+fn private_key(text: &str) {
+    const CERT: &str = include_str!("../../tests/data/cert.pem");
+    if let Ok(cert) = parse(CERT) {
+        let _ = castellan_pki::cert::check_private_key(text, &cert.public_key);
+    }
+}
