@@ -52,6 +52,8 @@ pub enum ApiError {
     InvalidCertificate(String),
     DuplicateCertificate(String),
     KeyPairMismatch(String),
+    /// ServiceNotSupportedException (service-specific credentials): HTTP 404.
+    NotSupportedService(String),
 }
 
 impl ApiError {
@@ -92,13 +94,14 @@ impl ApiError {
             Self::InvalidCertificate(_) => "InvalidCertificate",
             Self::DuplicateCertificate(_) => "DuplicateCertificate",
             Self::KeyPairMismatch(_) => "KeyPairMismatch",
+            Self::NotSupportedService(_) => "NotSupportedService",
         }
     }
 
     /// The HTTP status AWS answers with (the IAM model's `httpStatusCode` where it has one).
     pub fn status(&self) -> u16 {
         match self {
-            Self::NoSuchEntity(_) => 404,
+            Self::NoSuchEntity(_) | Self::NotSupportedService(_) => 404,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
@@ -177,7 +180,8 @@ impl ApiError {
             | Self::MalformedCertificate(m)
             | Self::InvalidCertificate(m)
             | Self::DuplicateCertificate(m)
-            | Self::KeyPairMismatch(m) => m,
+            | Self::KeyPairMismatch(m)
+            | Self::NotSupportedService(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

@@ -61,6 +61,20 @@ pub fn server_certificate_id() -> String {
     format!("ASCA{}", random_from(ID_CHARS, 17))
 }
 
+/// A 21-character service-specific credential id: `ACCA` and 17 characters
+/// (CreateServiceSpecificCredential's example, `ACCAQFODXMPL4YFHP7DZE`).
+pub fn service_credential_id() -> String {
+    format!("ACCA{}", random_from(ID_CHARS, 17))
+}
+
+/// A service-specific password: 32 random bytes in base64, 44 characters, as the passwords in
+/// CreateServiceSpecificCredential's example.
+pub fn service_password() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::thread_rng().gen();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
 /// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
 pub fn session_access_key_id(account: &str) -> String {

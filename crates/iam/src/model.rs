@@ -255,12 +255,32 @@ pub struct UserCredentials {
     pub ssh_public_keys: Vec<SshPublicKey>,
     #[serde(default)]
     pub signing_certificates: Vec<SigningCertificate>,
+    #[serde(default)]
+    pub service_credentials: Vec<ServiceCredential>,
 }
 
 impl UserCredentials {
     pub fn is_empty(&self) -> bool {
-        self.ssh_public_keys.is_empty() && self.signing_certificates.is_empty()
+        self.ssh_public_keys.is_empty() && self.signing_certificates.is_empty() && self.service_credentials.is_empty()
     }
+}
+
+/// A service-specific credential (CreateServiceSpecificCredential): a user name and password
+/// (CodeCommit, Amazon Keyspaces) or an API key alias and secret (Amazon Bedrock, CloudWatch
+/// Logs) for one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCredential {
+    /// `ACCA…`, 21 characters.
+    pub id: String,
+    pub service: String,
+    /// `USER-at-ACCOUNT` (ServiceUserName) or the API key's alias (ServiceCredentialAlias).
+    pub login: String,
+    /// The password or API key secret, sealed under the master key (bound to the id).
+    pub sealed_secret: String,
+    pub status: KeyStatus,
+    pub created: i64,
+    #[serde(default)]
+    pub expires: Option<i64>,
 }
 
 /// An SSH public key (UploadSSHPublicKey), kept as uploaded.

@@ -1,8 +1,7 @@
 //! The other credentials a user may have on AWS: SSH public keys (for CodeCommit) and signing
-//! certificates (X.509, for the SOAP-era services; the root user may have them too), kept in
-//! one `UserCredentials` record per user keyed by the user's unique id (so a rename carries them
-//! along), and service-specific credentials, whose listing is answered truthfully (a user has
-//! none) until they are built.
+//! certificates (X.509, for the SOAP-era services; the root user may have them too), kept with
+//! the service-specific credentials (`service_credentials`) in one `UserCredentials` record per
+//! user keyed by the user's unique id, so a rename carries them along.
 //!
 //! Errors follow the IAM model's error shapes (code, HTTP status); where AWS's exact message is
 //! not published, the message is the model's description of the error (`msg`).
@@ -40,7 +39,7 @@ pub(super) mod msg {
     pub const KEY_MISMATCH: &str = "The public key certificate and the private key do not match.";
 }
 
-fn status_out(s: KeyStatus) -> iam::StatusType {
+pub(super) fn status_out(s: KeyStatus) -> iam::StatusType {
     match s {
         KeyStatus::Active => iam::StatusType::Active,
         KeyStatus::Inactive => iam::StatusType::Inactive,
@@ -48,7 +47,7 @@ fn status_out(s: KeyStatus) -> iam::StatusType {
 }
 
 /// A status a request sets: `Expired` is one AWS reports, never one a client sets.
-fn status_in(s: &iam::StatusType) -> ApiResult<KeyStatus> {
+pub(super) fn status_in(s: &iam::StatusType) -> ApiResult<KeyStatus> {
     match s {
         iam::StatusType::Active => Ok(KeyStatus::Active),
         iam::StatusType::Inactive => Ok(KeyStatus::Inactive),
@@ -57,20 +56,20 @@ fn status_in(s: &iam::StatusType) -> ApiResult<KeyStatus> {
 }
 
 /// Whose credentials a request is about: a user, or (for signing certificates) the root user.
-struct Owner<'a> {
+pub(super) struct Owner<'a> {
     /// The user, `None` for the root user.
-    user: Option<&'a User>,
+    pub(super) user: Option<&'a User>,
     /// The name responses show: the user's, or the account id for the root user (as
     /// ListAccessKeys shows it).
-    name: String,
+    pub(super) name: String,
     /// Its credentials record (empty when it has none).
-    creds: UserCredentials,
+    pub(super) creds: UserCredentials,
 }
 
 impl Owner<'_> {
     /// The record whose revision guards the owner's existence: rewritten with an upload, so
     /// a DeleteUser racing it on another node conflicts.
-    fn guard(&self, st: &State) -> ApiResult<Record> {
+    pub(super) fn guard(&self, st: &State) -> ApiResult<Record> {
         match self.user {
             Some(u) => Ok(Record::User(u.clone())),
             None => Ok(Record::Account(st.accounts.get(&self.creds.account).ok_or(ApiError::ServiceFailure)?.clone())),
@@ -79,7 +78,7 @@ impl Owner<'_> {
 }
 
 /// The user named (or the caller; the root user when the caller is root).
-fn owner<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Owner<'a>> {
+pub(super) fn owner<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiResult<Owner<'a>> {
     let user = match subject(st, caller, user_name)? {
         Some(name) => Some(st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?),
         None => None,
@@ -90,6 +89,7 @@ fn owner<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiResu
         user_id: id.to_owned(),
         ssh_public_keys: Vec::new(),
         signing_certificates: Vec::new(),
+        service_credentials: Vec::new(),
     });
     Ok(Owner { user, name: user.map_or_else(|| caller.account.clone(), |u| u.name.clone()), creds })
 }
@@ -101,12 +101,22 @@ fn named<'a>(st: &'a State, caller: &Caller, user_name: &str) -> ApiResult<(&'a 
 }
 
 /// The changes that save `creds`: deleted when it holds nothing any more.
-fn save(creds: UserCredentials) -> Change {
+pub(super) fn save(creds: UserCredentials) -> Change {
     if creds.is_empty() {
         Change::Delete(Record::UserCredentials(creds))
     } else {
         Change::Put(Record::UserCredentials(creds))
     }
+}
+
+/// Removes the item `matches` picks from one of the owner's lists, or answers `missing()`.
+pub(super) fn remove<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, missing: impl FnOnce() -> ApiError) -> ApiResult<()> {
+    let before = items.len();
+    items.retain(|x| !matches(x));
+    if items.len() == before {
+        return Err(missing());
+    }
+    Ok(())
 }
 
 fn no_such_ssh_key(id: &str) -> ApiError {
@@ -200,23 +210,21 @@ pub fn update_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UpdateSSHPubli
 pub fn delete_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::DeleteSSHPublicKeyRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let (_, mut creds) = named(st, caller, &r.user_name)?;
-        let before = creds.ssh_public_keys.len();
-        creds.ssh_public_keys.retain(|k| k.id != r.ssh_public_key_id);
-        if creds.ssh_public_keys.len() == before {
-            return Err(no_such_ssh_key(&r.ssh_public_key_id));
-        }
+        remove(&mut creds.ssh_public_keys, |k| k.id == r.ssh_public_key_id, || no_such_ssh_key(&r.ssh_public_key_id))?;
         Ok((vec![save(creds)], ()))
     })
 }
 
-/// What DeleteUser must refuse while the user still has SSH keys or certificates: the
-/// DeleteConflict message's "must … first" part.
+/// What DeleteUser must refuse while the user still has SSH keys, certificates or
+/// service-specific credentials: the DeleteConflict message's "must … first" part.
 pub fn delete_user_conflict(st: &State, user: &User) -> Option<&'static str> {
     let creds = st.credentials_of(&user.account, &user.id)?;
     if !creds.ssh_public_keys.is_empty() {
         Some("delete SSH public keys")
     } else if !creds.signing_certificates.is_empty() {
         Some("delete signing certificates")
+    } else if !creds.service_credentials.is_empty() {
+        Some("delete service specific credentials")
     } else {
         None
     }
@@ -295,22 +303,7 @@ pub fn update_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::UpdateSig
 pub fn delete_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::DeleteSigningCertificateRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
-        let before = o.creds.signing_certificates.len();
-        o.creds.signing_certificates.retain(|c| c.id != r.certificate_id);
-        if o.creds.signing_certificates.len() == before {
-            return Err(no_such_certificate(&r.certificate_id));
-        }
+        remove(&mut o.creds.signing_certificates, |c| c.id == r.certificate_id, || no_such_certificate(&r.certificate_id))?;
         Ok((vec![save(o.creds)], ()))
     })
-}
-
-pub fn list_service_specific_credentials(
-    iam: &Iam,
-    caller: &Caller,
-    r: &iam::ListServiceSpecificCredentialsRequest,
-) -> ApiResult<iam::ListServiceSpecificCredentialsResponse> {
-    if !r.all_users.unwrap_or(false) {
-        subject(&iam.read(), caller, r.user_name.as_deref())?;
-    }
-    Ok(iam::ListServiceSpecificCredentialsResponse { service_specific_credentials: Some(Vec::new()), marker: None, is_truncated: Some(false) })
 }

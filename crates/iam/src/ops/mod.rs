@@ -11,6 +11,7 @@ mod mfa;
 pub mod policies;
 mod roles;
 mod server_certificates;
+mod service_credentials;
 mod simulate;
 mod sts;
 mod users;
@@ -329,9 +330,19 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
         }
-        Request::ListServiceSpecificCredentials(r) => {
-            Response::ListServiceSpecificCredentials(credentials::list_service_specific_credentials(iam, caller, &r)?)
+        Request::CreateServiceSpecificCredential(r) => {
+            Response::CreateServiceSpecificCredential(service_credentials::create(iam, caller, &r)?)
         }
+        Request::ResetServiceSpecificCredential(r) => Response::ResetServiceSpecificCredential(service_credentials::reset(iam, caller, &r)?),
+        Request::UpdateServiceSpecificCredential(r) => {
+            service_credentials::update(iam, caller, &r)?;
+            Response::UpdateServiceSpecificCredential
+        }
+        Request::DeleteServiceSpecificCredential(r) => {
+            service_credentials::delete(iam, caller, &r)?;
+            Response::DeleteServiceSpecificCredential
+        }
+        Request::ListServiceSpecificCredentials(r) => Response::ListServiceSpecificCredentials(service_credentials::list(iam, caller, &r)?),
         // Server certificates
         Request::UploadServerCertificate(r) => Response::UploadServerCertificate(server_certificates::upload(iam, a, &r)?),
         Request::GetServerCertificate(r) => Response::GetServerCertificate(server_certificates::get(iam, a, &r)?),
