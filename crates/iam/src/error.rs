@@ -54,6 +54,10 @@ pub enum ApiError {
     KeyPairMismatch(String),
     /// ServiceNotSupportedException (service-specific credentials): HTTP 404.
     NotSupportedService(String),
+    // The credential report's states (IAM model: 410, 404, 410).
+    ReportNotPresent(String),
+    ReportInProgress(String),
+    ReportExpired(String),
 }
 
 impl ApiError {
@@ -95,13 +99,17 @@ impl ApiError {
             Self::DuplicateCertificate(_) => "DuplicateCertificate",
             Self::KeyPairMismatch(_) => "KeyPairMismatch",
             Self::NotSupportedService(_) => "NotSupportedService",
+            Self::ReportNotPresent(_) => "ReportNotPresent",
+            Self::ReportInProgress(_) => "ReportInProgress",
+            Self::ReportExpired(_) => "ReportExpired",
         }
     }
 
     /// The HTTP status AWS answers with (the IAM model's `httpStatusCode` where it has one).
     pub fn status(&self) -> u16 {
         match self {
-            Self::NoSuchEntity(_) | Self::NotSupportedService(_) => 404,
+            Self::NoSuchEntity(_) | Self::NotSupportedService(_) | Self::ReportInProgress(_) => 404,
+            Self::ReportNotPresent(_) | Self::ReportExpired(_) => 410,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
@@ -181,7 +189,10 @@ impl ApiError {
             | Self::InvalidCertificate(m)
             | Self::DuplicateCertificate(m)
             | Self::KeyPairMismatch(m)
-            | Self::NotSupportedService(m) => m,
+            | Self::NotSupportedService(m)
+            | Self::ReportNotPresent(m)
+            | Self::ReportInProgress(m)
+            | Self::ReportExpired(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

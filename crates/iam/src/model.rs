@@ -334,6 +334,15 @@ impl ServerCertificate {
     }
 }
 
+/// An account's latest credential report (GenerateCredentialReport): the CSV as generated, kept
+/// so every node answers GetCredentialReport alike. `credreport/ACCOUNT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialReport {
+    pub account: String,
+    pub generated: i64,
+    pub content: String,
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -348,6 +357,7 @@ pub enum Record {
     MfaDevice(MfaDevice),
     UserCredentials(UserCredentials),
     ServerCertificate(ServerCertificate),
+    CredentialReport(CredentialReport),
 }
 
 impl Record {
@@ -364,6 +374,7 @@ impl Record {
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
             Self::UserCredentials(c) => entity_key("usercreds", &c.account, &c.user_id),
             Self::ServerCertificate(c) => entity_key("servercert", &c.account, &c.name),
+            Self::CredentialReport(r) => format!("credreport/{}", r.account),
         }
     }
 }

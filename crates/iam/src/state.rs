@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, ServerCertificate, User, UserCredentials};
+use crate::model::{AccessKey, Account, Change, CredentialReport, Group, InstanceProfile, ManagedPolicy, MfaDevice, Record, Role, ServerCertificate, User, UserCredentials};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -35,6 +35,8 @@ pub struct State {
     /// SSH keys and certificates of users, by (account, lowercase user id).
     pub user_credentials: BTreeMap<NameKey, UserCredentials>,
     pub server_certificates: BTreeMap<NameKey, ServerCertificate>,
+    /// Each account's latest credential report, by account id.
+    pub credential_reports: BTreeMap<String, CredentialReport>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -77,6 +79,7 @@ impl State {
         Some(match (kind, rest) {
             ("account", None) => Record::Account(self.accounts.get(first)?.clone()),
             ("accesskey", None) => Record::AccessKey(self.access_keys.get(first)?.clone()),
+            ("credreport", None) => Record::CredentialReport(self.credential_reports.get(first)?.clone()),
             ("user", Some(n)) => Record::User(self.users.get(&nk(n))?.clone()),
             ("group", Some(n)) => Record::Group(self.groups.get(&nk(n))?.clone()),
             ("role", Some(n)) => Record::Role(self.roles.get(&nk(n))?.clone()),
@@ -185,6 +188,9 @@ impl State {
             Record::ServerCertificate(c) => {
                 self.server_certificates.remove(&name_key(&c.account, &c.name));
             }
+            Record::CredentialReport(r) => {
+                self.credential_reports.remove(&r.account);
+            }
         }
     }
 
@@ -234,6 +240,9 @@ impl State {
             }
             Record::ServerCertificate(c) => {
                 self.server_certificates.insert(name_key(&c.account, &c.name), c);
+            }
+            Record::CredentialReport(r) => {
+                self.credential_reports.insert(r.account.clone(), r);
             }
         }
     }

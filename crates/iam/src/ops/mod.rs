@@ -1,6 +1,7 @@
 //! One function per operation, and the one `match` that routes a request to it.
 
 mod account;
+mod credential_report;
 mod credentials;
 mod groups;
 mod inline;
@@ -343,6 +344,9 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::DeleteServiceSpecificCredential
         }
         Request::ListServiceSpecificCredentials(r) => Response::ListServiceSpecificCredentials(service_credentials::list(iam, caller, &r)?),
+        // The credential report
+        Request::GenerateCredentialReport => Response::GenerateCredentialReport(credential_report::generate(iam, a)?),
+        Request::GetCredentialReport => Response::GetCredentialReport(credential_report::get(iam, a)?),
         // Server certificates
         Request::UploadServerCertificate(r) => Response::UploadServerCertificate(server_certificates::upload(iam, a, &r)?),
         Request::GetServerCertificate(r) => Response::GetServerCertificate(server_certificates::get(iam, a, &r)?),
@@ -455,6 +459,12 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             )))
         }
     })
+}
+
+/// How long a new credential report is in progress (for the domain tests).
+#[cfg(test)]
+pub fn credential_report_in_progress_secs() -> i64 {
+    credential_report::IN_PROGRESS_SECS
 }
 
 pub fn ts(secs: i64) -> Timestamp {

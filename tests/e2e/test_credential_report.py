@@ -1,0 +1,119 @@
+"""The credential report (GenerateCredentialReport, GetCredentialReport), through boto3 and the
+aws CLI.
+
+AWS documentation these tests follow:
+  * IAM User Guide, "Generate credential reports for your AWS account": the CSV columns and
+    their order (user … cert_2_last_rotated), the root user's row (<root_account>, password
+    columns not_supported), N/A and no_information, true/false, dates in ISO 8601; a report is
+    reused for four hours.
+  * IAM API Reference: GenerateCredentialReport (State STARTED | INPROGRESS | COMPLETE),
+    GetCredentialReport (Content, ReportFormat text/csv, GeneratedTime; errors ReportNotPresent
+    410, ReportInProgress 404, ReportExpired 410 in the IAM model).
+  * AWS Tools for PowerShell, Request-IAMCredentialReport example: the description "No report
+    exists. Starting a new report generation task" with State STARTED.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from castellan_e2e import ACCOUNT_ID, assert_error, unique
+from test_signing_certificates import make_cert
+
+COLUMNS = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,"
+    "mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,"
+    "access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,"
+    "cert_2_last_rotated"
+).split(",")
+
+
+def wait_complete(iam) -> None:
+    for _ in range(120):
+        if iam.generate_credential_report()["State"] == "COMPLETE":
+            return
+        time.sleep(0.5)
+    raise AssertionError("the credential report never completed")
+
+
+def rows(iam) -> dict[str, dict[str, str]]:
+    r = iam.get_credential_report()
+    assert r["ReportFormat"] == "text/csv" and "GeneratedTime" in r
+    reader = csv.DictReader(io.StringIO(r["Content"].decode()))
+    assert reader.fieldnames == COLUMNS
+    return {row["user"]: row for row in reader}
+
+
+def test_states_and_contents(fresh_server):
+    iam = fresh_server.iam()
+    with pytest.raises(ClientError) as e:
+        iam.get_credential_report()
+    assert_error(e, "ReportNotPresent", 410)
+
+    plain, rich = unique("plain"), unique("rich")
+    iam.create_user(UserName=plain)
+    iam.create_user(UserName=rich, Path="/team/")
+    iam.create_login_profile(UserName=rich, Password="Correct-Horse-9")
+    k1 = iam.create_access_key(UserName=rich)["AccessKey"]
+    k2 = iam.create_access_key(UserName=rich)["AccessKey"]
+    iam.update_access_key(UserName=rich, AccessKeyId=k2["AccessKeyId"], Status="Inactive")
+    # Use the first key once, so its last use is known.
+    iam.attach_user_policy(UserName=rich, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    fresh_server.iam(access_key=k1["AccessKeyId"], secret_key=k1["SecretAccessKey"]).get_user()
+    iam.upload_signing_certificate(UserName=rich, CertificateBody=make_cert())
+    iam.update_account_password_policy(MaxPasswordAge=90)
+
+    first = iam.generate_credential_report()
+    assert first["State"] == "STARTED"
+    assert first["Description"] == "No report exists. Starting a new report generation task"
+    wait_complete(iam)
+    report = rows(iam)
+
+    root = report["<root_account>"]
+    assert root["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+    assert (root["password_enabled"], root["password_last_changed"], root["password_next_rotation"]) == ("not_supported",) * 3
+    assert root["access_key_1_active"] == "true"  # the root key the suite signs with
+
+    p = report[plain]
+    assert p["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{plain}"
+    assert p["user_creation_time"].endswith("+00:00")
+    assert (p["password_enabled"], p["password_last_used"], p["password_last_changed"], p["password_next_rotation"]) == ("false", "N/A", "N/A", "N/A")
+    assert p["mfa_active"] == "false"
+    for n in ("1", "2"):
+        assert p[f"access_key_{n}_active"] == "false"
+        for col in ("last_rotated", "last_used_date", "last_used_region", "last_used_service"):
+            assert p[f"access_key_{n}_{col}"] == "N/A"
+        assert (p[f"cert_{n}_active"], p[f"cert_{n}_last_rotated"]) == ("false", "N/A")
+
+    r = report[rich]
+    assert r["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/team/{rich}"
+    assert r["password_enabled"] == "true" and r["password_last_used"] == "no_information"
+    assert r["password_last_changed"].endswith("+00:00") and r["password_next_rotation"].endswith("+00:00")
+    assert r["access_key_1_active"] == "true" and r["access_key_1_last_used_service"] == "iam"
+    assert r["access_key_1_last_used_region"] == "us-east-1" and r["access_key_1_last_used_date"].endswith("+00:00")
+    assert r["access_key_2_active"] == "false" and r["access_key_2_last_rotated"].endswith("+00:00")
+    assert r["access_key_2_last_used_date"] == "N/A"
+    assert r["cert_1_active"] == "true" and r["cert_1_last_rotated"].endswith("+00:00")
+    assert r["cert_2_active"] == "false"
+
+    # Within four hours the same report is served: a new user is not in it.
+    iam.create_user(UserName=unique("late"))
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    assert set(rows(iam)) == set(report)
+
+
+def test_aws_cli(fresh_server):
+    out = fresh_server.aws("iam", "generate-credential-report")
+    assert out["State"] in ("STARTED", "INPROGRESS", "COMPLETE")
+    wait_complete(fresh_server.iam())
+    got = fresh_server.aws("iam", "get-credential-report")
+    assert got["ReportFormat"] == "text/csv"
+    text = base64.b64decode(got["Content"]).decode()
+    assert text.splitlines()[0].split(",") == COLUMNS
