@@ -58,6 +58,9 @@ pub enum ApiError {
     ReportNotPresent(String),
     ReportInProgress(String),
     ReportExpired(String),
+    /// OrganizationNotFoundException (the IAM model gives it no code of its own: the shape
+    /// name is the code, HTTP 400).
+    OrganizationNotFound(String),
 }
 
 impl ApiError {
@@ -102,6 +105,7 @@ impl ApiError {
             Self::ReportNotPresent(_) => "ReportNotPresent",
             Self::ReportInProgress(_) => "ReportInProgress",
             Self::ReportExpired(_) => "ReportExpired",
+            Self::OrganizationNotFound(_) => "OrganizationNotFoundException",
         }
     }
 
@@ -133,7 +137,8 @@ impl ApiError {
             | Self::UnrecognizedPublicKeyEncoding(_)
             | Self::MalformedCertificate(_)
             | Self::InvalidCertificate(_)
-            | Self::KeyPairMismatch(_) => 400,
+            | Self::KeyPairMismatch(_)
+            | Self::OrganizationNotFound(_) => 400,
             Self::AccessDenied(_)
             | Self::InvalidAuthenticationCode(_)
             | Self::MissingAuthenticationToken(_)
@@ -192,7 +197,8 @@ impl ApiError {
             | Self::NotSupportedService(m)
             | Self::ReportNotPresent(m)
             | Self::ReportInProgress(m)
-            | Self::ReportExpired(m) => m,
+            | Self::ReportExpired(m)
+            | Self::OrganizationNotFound(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

@@ -10,6 +10,7 @@ mod keys;
 pub(crate) mod login;
 mod mfa;
 pub mod policies;
+mod policy_info;
 mod roles;
 mod server_certificates;
 mod service_credentials;
@@ -344,6 +345,21 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::DeleteServiceSpecificCredential
         }
         Request::ListServiceSpecificCredentials(r) => Response::ListServiceSpecificCredentials(service_credentials::list(iam, caller, &r)?),
+        // Context keys, policies granting service access, Organizations
+        Request::GetContextKeysForCustomPolicy(r) => Response::GetContextKeysForCustomPolicy(policy_info::context_keys_for_custom(&r)?),
+        Request::GetContextKeysForPrincipalPolicy(r) => {
+            Response::GetContextKeysForPrincipalPolicy(policy_info::context_keys_for_principal(iam, caller, &r)?)
+        }
+        Request::ListPoliciesGrantingServiceAccess(r) => {
+            Response::ListPoliciesGrantingServiceAccess(policy_info::policies_granting_service_access(iam, caller, &r)?)
+        }
+        Request::ListOrganizationsFeatures(_)
+        | Request::EnableOrganizationsRootCredentialsManagement(_)
+        | Request::DisableOrganizationsRootCredentialsManagement(_)
+        | Request::EnableOrganizationsRootSessions(_)
+        | Request::DisableOrganizationsRootSessions(_)
+        | Request::GenerateOrganizationsAccessReport(_) => return Err(policy_info::no_organization()),
+        Request::GetOrganizationsAccessReport(r) => return Err(policy_info::organizations_access_report(&r)),
         // The credential report
         Request::GenerateCredentialReport => Response::GenerateCredentialReport(credential_report::generate(iam, a)?),
         Request::GetCredentialReport => Response::GetCredentialReport(credential_report::get(iam, a)?),
