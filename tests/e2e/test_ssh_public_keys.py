@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -182,3 +183,31 @@ def test_aws_cli_round_trip_and_error(server, iam, user, tmp_path):
     server.aws("iam", "delete-ssh-public-key", "--user-name", user, "--ssh-public-key-id", kid)
     res = server.aws_run("iam", "upload-ssh-public-key", "--user-name", user, "--ssh-public-key-body", "ssh-ed25519 AAAA")
     assert res.returncode != 0 and "UnrecognizedPublicKeyEncoding" in res.stderr
+
+
+# IAM User Guide, "AWS: Allows MFA-authenticated IAM users to manage their own credentials on
+# the Security credentials page" (the AllowManageOwnSSHPublicKeys statement, here without the
+# MFA part): a user manages its own SSH keys and no one else's.
+def test_users_manage_their_own_keys_only(server, iam, user):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowManageOwnSSHPublicKeys",
+                "Effect": "Allow",
+                "Action": ["iam:DeleteSSHPublicKey", "iam:GetSSHPublicKey", "iam:ListSSHPublicKeys", "iam:UpdateSSHPublicKey", "iam:UploadSSHPublicKey"],
+                "Resource": "arn:aws:iam::*:user/${aws:username}",
+            }
+        ],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="own-ssh-keys", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    own = server.iam(access_key=k["AccessKeyId"], secret_key=k["SecretAccessKey"])
+    kid = own.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=openssh(rsa_key()))["SSHPublicKey"]["SSHPublicKeyId"]
+    # No UserName: the caller's own keys.
+    assert [x["SSHPublicKeyId"] for x in own.list_ssh_public_keys()["SSHPublicKeys"]] == [kid]
+    other = unique("sshu")
+    iam.create_user(UserName=other)
+    with pytest.raises(ClientError) as e:
+        own.upload_ssh_public_key(UserName=other, SSHPublicKeyBody=openssh(rsa_key()))
+    assert_error(e, "AccessDenied", 403, contains=["iam:UploadSSHPublicKey", f"user/{other}"])
