@@ -9,6 +9,8 @@ AWS documentation these tests follow:
   * IAM API Reference: GenerateCredentialReport (State STARTED | INPROGRESS | COMPLETE),
     GetCredentialReport (Content, ReportFormat text/csv, GeneratedTime; errors ReportNotPresent
     410, ReportInProgress 404, ReportExpired 410 in the IAM model).
+  * (mfa_active: "When a multi-factor authentication (MFA) device has been enabled for the
+    user, this value is TRUE".)
   * AWS Tools for PowerShell, Request-IAMCredentialReport example: the description "No report
     exists. Starting a new report generation task" with State STARTED.
 The last test runs the README's walk-through of these operations as written.
@@ -28,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from castellan_e2e import ACCOUNT_ID, assert_error, unique
+from test_mfa import enabled_device
 from test_server_certificates import key_pem, make
 from test_signing_certificates import make_cert
 
@@ -74,6 +77,7 @@ def test_states_and_contents(fresh_server):
     fresh_server.iam(access_key=k1["AccessKeyId"], secret_key=k1["SecretAccessKey"]).get_user()
     iam.upload_signing_certificate(UserName=rich, CertificateBody=make_cert())
     iam.update_account_password_policy(MaxPasswordAge=90)
+    enabled_device(iam, rich)  # a virtual MFA device with real TOTP codes (test_mfa.py)
 
     first = iam.generate_credential_report()
     assert first["State"] == "STARTED"
@@ -98,6 +102,7 @@ def test_states_and_contents(fresh_server):
         assert (p[f"cert_{n}_active"], p[f"cert_{n}_last_rotated"]) == ("false", "N/A")
 
     r = report[rich]
+    assert r["mfa_active"] == "true"
     assert r["arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/team/{rich}"
     assert r["password_enabled"] == "true" and r["password_last_used"] == "no_information"
     assert r["password_last_changed"].endswith("+00:00") and r["password_next_rotation"].endswith("+00:00")
