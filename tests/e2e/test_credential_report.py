@@ -123,6 +123,8 @@ def test_states_and_contents(fresh_server):
 
 
 def test_aws_cli(fresh_server):
+    res = fresh_server.aws_run("iam", "get-credential-report")
+    assert res.returncode != 0 and "ReportNotPresent" in res.stderr
     out = fresh_server.aws("iam", "generate-credential-report")
     assert out["State"] in ("STARTED", "INPROGRESS", "COMPLETE")
     wait_complete(fresh_server.iam())
