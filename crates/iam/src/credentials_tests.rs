@@ -100,3 +100,42 @@ fn credential_report_states_follow_aws() {
     assert_eq!(get(&iam).unwrap_err().code(), "ReportExpired");
     assert_eq!(generate(&iam), iam::ReportStateType::Started);
 }
+
+/// Two nodes on one store uploading SSH keys for the same user: the credentials record's
+/// revision guards the quota of five, so the node that planned on stale state catches up and
+/// is refused, never a sixth key.
+#[test]
+fn two_nodes_cannot_exceed_the_ssh_key_quota_together() {
+    let (store, bytes, first, root) = setup();
+    let second = Iam::open(Box::new(store), MasterKey::from_bytes(&bytes), clock).unwrap();
+    let keys: Vec<String> = (0..7)
+        .map(|i| {
+            // Distinct keys: the test key with low bits of its modulus flipped (bit 0 kept, so
+            // the modulus stays odd; any odd 2048-bit modulus parses).
+            let key = castellan_pki::sshkey::parse(SSH_KEY).unwrap();
+            let mut n = key.n.clone();
+            let last = n.len() - 1;
+            n[last] ^= (i as u8 + 1) << 1;
+            castellan_pki::sshkey::RsaKey { n, e: key.e }.to_ssh()
+        })
+        .collect();
+    let mut accepted = 0;
+    let mut refused = Vec::new();
+    for (i, body) in keys.iter().enumerate() {
+        let node = if i % 2 == 0 { &first } else { &second };
+        let r = iam::UploadSSHPublicKeyRequest { user_name: "alice".into(), ssh_public_key_body: body.clone() };
+        match call(node, &root, Request::UploadSSHPublicKey(r)) {
+            Ok(_) => accepted += 1,
+            Err(e) => refused.push(e.code()),
+        }
+    }
+    assert_eq!(accepted, 5);
+    assert_eq!(refused, vec!["LimitExceeded", "LimitExceeded"]);
+    first.sync().unwrap();
+    second.sync().unwrap();
+    for node in [&first, &second] {
+        let st = node.read();
+        let user = st.user("123456789012", "alice").unwrap();
+        assert_eq!(st.credentials_of("123456789012", &user.id).unwrap().ssh_public_keys.len(), 5);
+    }
+}
