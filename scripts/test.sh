@@ -52,7 +52,7 @@ e2e_python() {
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv --system-site-packages "$venv"
   fi
-  if ! "$venv/bin/python" -c "import boto3, pytest, awscli, pyotp, playwright" 2>/dev/null; then
+  if ! "$venv/bin/python" -c "import boto3, pytest, awscli, pyotp, playwright, jwt, cryptography" 2>/dev/null; then
     "$venv/bin/python" -m pip install --quiet -r tests/e2e/requirements.txt
   fi
 }
@@ -63,7 +63,8 @@ step "end-to-end (aws CLI, boto3)" e2e
 
 # A workspace of its own, so the default build stays light.
 sdk_rust() {
-  (cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
+  # web_identity.rs runs the e2e suite's OIDC issuer (tests/e2e/oidc_issuer.py) with its Python.
+  e2e_python && (cd tests/sdk-rust && CASTELLAN_BIN="$target/debug/castellan" CARGO_TARGET_DIR="$target" cargo test --locked)
 }
 step "end-to-end (AWS SDK for Rust)" sdk_rust
 

@@ -62,6 +62,81 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Hand workloads their role's credentials: an instance profile through an
+    /// IMDSv2-compatible metadata service, a task role through the container credentials
+    /// endpoint (Castellan acting as EC2 or ECS).
+    Workload {
+        #[command(subcommand)]
+        command: WorkloadCommand,
+    },
+}
+
+/// How `castellan workload` finds the server and its own credentials.
+const WORKLOAD_ENVIRONMENT: &str = "\
+The server and the credentials that register the workload are found as an AWS client finds
+them: --endpoint-url, AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL or the profile's endpoint_url;
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the profile (--profile,
+AWS_PROFILE, default) in ~/.aws/credentials or ~/.aws/config; AWS_REGION or AWS_DEFAULT_REGION.
+Registering needs iam:PassRole on the role (as RunInstances and RunTask do).";
+
+#[derive(Debug, clap::Args)]
+struct WorkloadCommon {
+    /// The Castellan server (http://HOST:PORT).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// The profile whose credentials register the workload.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Lifetime in seconds of each set of credentials (60 to 21600; 21600 by default, as
+    /// EC2's); new ones are served an hour before expiry, or halfway through shorter ones.
+    /// botocore (boto3, aws CLI) keeps instance credentials expiring within 25 minutes past
+    /// their expiry: give instances at least 3600 for long-running botocore clients.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(60..=21_600))]
+    duration_seconds: Option<u32>,
+    /// The IP hop limit (TTL) of the metadata service's answers, as EC2's
+    /// HttpPutResponseHopLimit (1 to 64).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    hop_limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkloadCommand {
+    /// Run COMMAND as an instance with an instance profile, or as a task with a task role: its
+    /// only AWS credentials are the role's, from a metadata service or container endpoint on
+    /// loopback. Exits with COMMAND's status.
+    #[command(after_help = WORKLOAD_ENVIRONMENT)]
+    Run {
+        #[arg(long, conflicts_with = "task_role", required_unless_present = "task_role")]
+        instance_profile: Option<String>,
+        #[arg(long)]
+        task_role: Option<String>,
+        #[command(flatten)]
+        common: WorkloadCommon,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Serve many workloads until interrupted (a host for its guests): each instance gets a
+    /// metadata service on a port of its own; the tasks share one container endpoint and are
+    /// told apart by their tokens. Prints one JSON line per workload: the variables its guest needs.
+    #[command(after_help = WORKLOAD_ENVIRONMENT)]
+    Serve {
+        /// An instance to serve (repeat for more).
+        #[arg(long = "instance-profile")]
+        instance_profiles: Vec<String>,
+        /// A task to serve (repeat for more).
+        #[arg(long = "task-role")]
+        task_roles: Vec<String>,
+        /// The address to listen on. SDKs fetch container credentials over plain HTTP only
+        /// from loopback (and ECS's and EKS's link-local addresses).
+        #[arg(long, default_value = "127.0.0.1")]
+        listen_ip: std::net::IpAddr,
+        /// Directory for the tasks' token files (default: a private temporary directory).
+        #[arg(long)]
+        token_dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: WorkloadCommon,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +175,14 @@ struct ServeArgs {
     /// Serve the console on this address instead of on `--listen`'s.
     #[arg(long, env = "CASTELLAN_CONSOLE_LISTEN")]
     console_listen: Option<String>,
+    /// A PEM file of certificate authorities trusted, beside the system's, for the HTTPS
+    /// calls to OIDC issuers (AssumeRoleWithWebIdentity): a private issuer's CA.
+    #[arg(long, value_name = "PEM_FILE", env = "CASTELLAN_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+    /// Where OIDC verifiers reach this server (`https://iam.example.internal`): the base of
+    /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
+    #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
+    issuer_url: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -235,6 +318,7 @@ fn main() -> ExitCode {
         }
         Command::Policy { command: PolicyCommand::Validate { file, kind } } => policy_validate(&file, kind),
         Command::Policy { command: PolicyCommand::Evaluate(args) } => policy_evaluate(&args),
+        Command::Workload { command } => workload(command),
     };
     match result {
         Ok(code) => code,
@@ -356,6 +440,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
+    castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {
@@ -406,6 +492,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        // The issuer URLs of outbound identity federation: where verifiers reach this server.
+        match args.issuer_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => iam.set_issuer_base(url),
+            None => iam.set_issuer_base(&format!("http://{addr}")),
+        }
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
@@ -580,6 +671,30 @@ fn policy_evaluate(args: &EvaluateArgs) -> Result<ExitCode, String> {
     println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
     let allowed = out.get("decision").and_then(serde_json::Value::as_str) == Some("Allow");
     Ok(if allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn workload_common(c: WorkloadCommon) -> castellan_workload::run::Common {
+    castellan_workload::run::Common { endpoint_url: c.endpoint_url, profile: c.profile, duration: c.duration_seconds, hop_limit: c.hop_limit }
+}
+
+/// `castellan workload run|serve`.
+fn workload(command: WorkloadCommand) -> Result<ExitCode, String> {
+    use castellan_workload::run;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| e.to_string())?;
+    let code = runtime.block_on(async {
+        match command {
+            WorkloadCommand::Run { instance_profile, task_role, common, command } => {
+                run::run(run::RunOptions { common: workload_common(common), instance_profile, task_role, command }).await
+            }
+            WorkloadCommand::Serve { instance_profiles, task_roles, listen_ip, token_dir, common } => {
+                if instance_profiles.is_empty() && task_roles.is_empty() {
+                    return Err("nothing to serve: give --instance-profile or --task-role".to_owned());
+                }
+                run::serve(run::ServeOptions { common: workload_common(common), instance_profiles, task_roles, listen_ip, token_dir }).await
+            }
+        }
+    })?;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
 #[cfg(test)]

@@ -236,6 +236,23 @@ pub struct MfaDevice {
     pub tags: Tags,
 }
 
+/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
+/// without `https://`, which is also the last part of its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account: String,
+    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
+    pub resource: String,
+    pub created: i64,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
 impl MfaDevice {
     pub fn serial(&self) -> String {
         format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
@@ -343,6 +360,60 @@ pub struct CredentialReport {
     pub content: String,
 }
 
+impl OidcProvider {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    }
+}
+
+/// Outbound identity federation of an account (EnableOutboundWebIdentityFederation): its
+/// issuer and the keys that sign the tokens GetWebIdentityToken issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFederation {
+    pub account: String,
+    pub enabled: bool,
+    /// The random part of the issuer URL; kept when the feature is disabled and enabled again.
+    pub issuer_id: String,
+    /// Signing keys, oldest first: the newest of an algorithm signs, all are published.
+    #[serde(default)]
+    pub keys: Vec<SealedSigningKey>,
+}
+
+/// A signing key, its private part (PKCS#8, base64) sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSigningKey {
+    pub kid: String,
+    /// `RS256` or `ES384`.
+    pub alg: String,
+    pub created: i64,
+    pub sealed_pkcs8: String,
+}
+
+/// A service-linked role's deletion task (DeleteServiceLinkedRole), kept so that
+/// GetServiceLinkedRoleDeletionStatus can answer for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionTask {
+    pub account: String,
+    /// `task/aws-service-role/PRINCIPAL/ROLE/UUID`.
+    pub id: String,
+    pub role_name: String,
+    /// AWS's DeletionTaskStatusType value: SUCCEEDED, IN_PROGRESS, FAILED, NOT_STARTED.
+    pub status: String,
+    /// Why a FAILED task failed, and the resources (ARNs) still using the role.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+    pub created: i64,
+}
+
+impl DeletionTask {
+    /// The last segment of the task id, which keys the record.
+    pub fn uuid(id: &str) -> &str {
+        id.rsplit('/').next().unwrap_or(id)
+    }
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -358,6 +429,10 @@ pub enum Record {
     UserCredentials(UserCredentials),
     ServerCertificate(ServerCertificate),
     CredentialReport(CredentialReport),
+    OidcProvider(OidcProvider),
+    OutboundFederation(OutboundFederation),
+    // Service-linked roles (ops/service_linked.rs).
+    DeletionTask(DeletionTask),
 }
 
 impl Record {
@@ -375,6 +450,9 @@ impl Record {
             Self::UserCredentials(c) => entity_key("usercreds", &c.account, &c.user_id),
             Self::ServerCertificate(c) => entity_key("servercert", &c.account, &c.name),
             Self::CredentialReport(r) => format!("credreport/{}", r.account),
+            Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
+            Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
+            Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),
         }
     }
 }

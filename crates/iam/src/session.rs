@@ -36,6 +36,18 @@ pub enum SessionKind {
     },
 }
 
+impl SessionKind {
+    /// A session of `role` named `session_name`.
+    pub fn assumed_role(role: &crate::model::Role, session_name: &str) -> SessionKind {
+        SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: session_name.to_owned(),
+        }
+    }
+}
+
 /// A session, exactly as its token carries it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -71,6 +83,13 @@ pub struct Session {
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// AssumeRoleWithWebIdentity: the OIDC provider's ARN (aws:FederatedProvider).
+    #[serde(default)]
+    pub federated_provider: Option<String>,
+    /// Condition keys the issuing service set for the session's requests (a workload's
+    /// `ec2:SourceInstanceARN`, `ec2:RoleDelivery`: `workload.rs`).
+    #[serde(default)]
+    pub service_context: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -107,6 +126,8 @@ impl Session {
             mfa_time: None,
             console: false,
             chained: false,
+            federated_provider: None,
+            service_context: Vec::new(),
         }
     }
 

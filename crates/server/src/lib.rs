@@ -9,7 +9,9 @@
 //! Architecture invariant: no IAM semantics live here; this crate only translates between
 //! HTTP and the domain.
 
+mod oidc_fetch;
 mod tombstones;
+mod workload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -113,7 +115,13 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    let api = Router::new().fallback(entry).with_state(shared);
+    let api = Router::new()
+        // Outbound identity federation: each account's issuer documents, unauthenticated as
+        // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
+        .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
+        .route("/oidc/{issuer}/.well-known/jwks.json", axum::routing::get(oidc_jwks))
+        .fallback(entry)
+        .with_state(shared);
     match console {
         Some(console) => console.merge(api),
         None => api,
@@ -127,11 +135,44 @@ pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, con
     conn::accept_loop(listener, app, config, shutdown_signal()).await
 }
 
+/// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
+/// trusting the system store and the PEM file `ca_bundle` (`--ca-bundle`,
+/// `CASTELLAN_CA_BUNDLE`). Call it before serving; an unreadable or empty bundle is an error
+/// (the server should not start).
+pub fn install_oidc_fetcher(iam: &Iam, ca_bundle: Option<&std::path::Path>) -> Result<(), String> {
+    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::new(ca_bundle)?));
+    Ok(())
+}
+
+async fn oidc_discovery(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_discovery(&issuer))
+}
+
+async fn oidc_jwks(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_jwks(&issuer))
+}
+
+/// A public issuer document as JSON, or 404 for an issuer no account has.
+fn issuer_document(doc: Option<String>) -> Response {
+    match doc {
+        Some(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("max-age=300"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "{}").into_response(),
+    }
+}
+
 /// How often recorded access-key use is written to the store.
 const KEY_USAGE_FLUSH: Duration = Duration::from_secs(10);
 
 /// How often a node applies the changes other nodes committed (the cross-node delay bound).
 const SYNC_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often a node decides pending service-linked role deletion tasks.
+const DELETION_TASK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
@@ -175,10 +216,28 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
+    // Service-linked role deletion tasks (castellan_iam's ops/service_linked.rs).
+    let deleter = {
+        let iam = Arc::clone(&iam);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(DELETION_TASK_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if iam.has_pending_deletion_tasks() {
+                    let running = Arc::clone(&iam);
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || running.run_deletion_tasks()).await {
+                        tracing::warn!(error = %e.message(), "service-linked role deletion tasks will be retried");
+                    }
+                }
+            }
+        })
+    };
     let app = router(Arc::clone(&iam), config);
     let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
     flusher.abort();
     follower.abort();
+    deleter.abort();
     flush(&iam).await;
     result
 }
@@ -260,11 +319,23 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         _ => Service::Iam,
     };
     let result = async {
+        // AssumeRoleWithWebIdentity and AssumeRoleWithSAML are made without a signature on
+        // AWS (the token or assertion they carry is the authentication): the only unsigned
+        // requests served. Any signature they carry is not looked at.
+        if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
+            return unsigned(shared, http, &params).await.map(|r| r.to_xml(request_id));
+        }
         let (caller, region) = authenticate(shared, http, service)?;
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
+        // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
+        if service == Service::Iam {
+            if let Some(result) = workload::handle(iam, &caller, &info, action, &params, request_id) {
+                return result;
+            }
+        }
         let op = Operation::from_name(service, action).ok_or_else(|| {
             ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
         })?;
@@ -278,10 +349,22 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
-        Ok(response)
+        Ok(response.to_xml(request_id))
     }
     .await;
-    (service, result.map(|r| r.to_xml(request_id)))
+    (service, result)
+}
+
+/// An unsigned STS request (AssumeRoleWithWebIdentity): decoded as any other, then handed to
+/// the domain on a blocking thread, as it may wait on the issuer's HTTPS endpoints.
+async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams) -> Result<castellan_api::Response, ApiError> {
+    let action = params.get("Action").unwrap_or_default();
+    let op = Operation::from_name(Service::Sts, action)
+        .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
+    let request = Request::parse(op, params)?;
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region: IAM_REGION.to_owned() };
+    let iam = Arc::clone(&shared.iam);
+    tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)?
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
@@ -346,7 +429,8 @@ fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str
 /// so it runs on blocking threads too.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")
+    // GetWebIdentityToken may make (and store) a signing key.
+    (op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")) && op != Operation::GetWebIdentityToken
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {

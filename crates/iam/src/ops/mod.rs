@@ -9,14 +9,18 @@ mod instance_profiles;
 mod keys;
 pub(crate) mod login;
 mod mfa;
+pub mod oidc;
+pub mod outbound;
 pub mod policies;
 mod policy_info;
 mod roles;
 mod server_certificates;
 mod service_credentials;
+pub mod service_linked;
 mod simulate;
 mod sts;
 mod users;
+pub mod web_identity;
 
 use castellan_api::iam;
 use castellan_api::types::Timestamp;
@@ -29,6 +33,7 @@ use crate::{Caller, Iam};
 /// Runs the operation. `Authorized` is the policy engine's proof that the caller may.
 pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller, request: Request) -> ApiResult<Response> {
     let a = caller.account.as_str();
+    service_linked::guard(iam, a, &request)?;
     Ok(match request {
         // Users
         Request::CreateUser(r) => Response::CreateUser(users::create(iam, a, r)?),
@@ -113,6 +118,12 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::DeleteRolePermissionsBoundary(r) => {
             roles::delete_boundary(iam, a, r)?;
             Response::DeleteRolePermissionsBoundary
+        }
+        // Service-linked roles
+        Request::CreateServiceLinkedRole(r) => Response::CreateServiceLinkedRole(service_linked::create(iam, a, r)?),
+        Request::DeleteServiceLinkedRole(r) => Response::DeleteServiceLinkedRole(service_linked::delete(iam, a, r)?),
+        Request::GetServiceLinkedRoleDeletionStatus(r) => {
+            Response::GetServiceLinkedRoleDeletionStatus(service_linked::status(iam, a, &r)?)
         }
         // Managed policies
         Request::CreatePolicy(r) => Response::CreatePolicy(policies::create(iam, a, r)?),
@@ -437,6 +448,46 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         }
         Request::ListInstanceProfileTags(r) => {
             Response::ListInstanceProfileTags(instance_profiles::list_tags(iam, a, r)?)
+        }
+        // OpenID Connect providers
+        Request::CreateOpenIDConnectProvider(r) => Response::CreateOpenIDConnectProvider(oidc::create(iam, a, r)?),
+        Request::GetOpenIDConnectProvider(r) => Response::GetOpenIDConnectProvider(oidc::get(iam, a, r)?),
+        Request::ListOpenIDConnectProviders(_) => Response::ListOpenIDConnectProviders(oidc::list(iam, a)),
+        Request::DeleteOpenIDConnectProvider(r) => {
+            oidc::delete(iam, a, r)?;
+            Response::DeleteOpenIDConnectProvider
+        }
+        Request::AddClientIDToOpenIDConnectProvider(r) => {
+            oidc::add_client_id(iam, a, r)?;
+            Response::AddClientIDToOpenIDConnectProvider
+        }
+        Request::RemoveClientIDFromOpenIDConnectProvider(r) => {
+            oidc::remove_client_id(iam, a, r)?;
+            Response::RemoveClientIDFromOpenIDConnectProvider
+        }
+        Request::UpdateOpenIDConnectProviderThumbprint(r) => {
+            oidc::update_thumbprints(iam, a, r)?;
+            Response::UpdateOpenIDConnectProviderThumbprint
+        }
+        Request::TagOpenIDConnectProvider(r) => {
+            oidc::tag(iam, a, r)?;
+            Response::TagOpenIDConnectProvider
+        }
+        Request::UntagOpenIDConnectProvider(r) => {
+            oidc::untag(iam, a, r)?;
+            Response::UntagOpenIDConnectProvider
+        }
+        Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
+        // Outbound identity federation (GetWebIdentityToken is routed by `Iam::handle`)
+        Request::EnableOutboundWebIdentityFederation => {
+            Response::EnableOutboundWebIdentityFederation(outbound::enable(iam, a)?)
+        }
+        Request::DisableOutboundWebIdentityFederation => {
+            outbound::disable(iam, a)?;
+            Response::DisableOutboundWebIdentityFederation
+        }
+        Request::GetOutboundWebIdentityFederationInfo => {
+            Response::GetOutboundWebIdentityFederationInfo(outbound::info(iam, a)?)
         }
         // Account
         Request::CreateAccountAlias(r) => {
