@@ -56,7 +56,7 @@ ROOT_ARN = f"arn:aws:iam::{ACCOUNT_ID}:root"
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 STARTUP_TIMEOUT_S = float(os.environ.get("CASTELLAN_E2E_STARTUP_TIMEOUT", "30"))
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+LISTEN_RE = re.compile(r"listening on https?://127\.0\.0\.1:(\d+)")
 
 EXTERNAL_ENDPOINT = os.environ.get("CASTELLAN_E2E_ENDPOINT") or None
 

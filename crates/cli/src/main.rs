@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use castellan_iam::{system_clock, Iam, MasterKey, RootCredentials};
 use castellan_store::{MemoryStore, PostgresStore, SqliteStore, Store};
+use castellan_server::TimedStore;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// The default listen address. Port 4260 clashes with neither LocalStack (4566) nor moto (5000).
@@ -37,7 +38,9 @@ Environment:
   CASTELLAN_ROOT_PASSWORD             The console password of that account's root user, set at start
   CASTELLAN_MASTER_KEY                Base64 of 32 bytes: the key sealing secrets at rest, instead of
                                       DATA_DIR/master.key (every node sharing a database needs the same)
-  CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`
+  CASTELLAN_LOG                       Log filter, e.g. `info` (the default), `debug`, `castellan_server=debug`;
+                                      `info,castellan::request=warn` drops the line logged per request
+  CASTELLAN_LOG_FORMAT                `json`: one JSON object per log line (default: text)
 Every option above can also be set by the variable shown next to it.";
 
 /// Environment variables `account create` reads beyond those its options name.
@@ -185,6 +188,42 @@ struct ServeArgs {
     issuer_url: Option<String>,
     #[command(flatten)]
     storage: StorageArgs,
+    #[command(flatten)]
+    tls: TlsArgs,
+    #[command(flatten)]
+    audit: AuditArgs,
+}
+
+/// The audit trail.
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Record no audit trail (every request is recorded by default: DATA_DIR/audit/, or in
+    /// memory with --in-memory).
+    #[arg(long, env = "CASTELLAN_NO_AUDIT")]
+    no_audit: bool,
+    /// Begin a new audit file past this size, in MiB (and at each new UTC day).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), env = "CASTELLAN_AUDIT_MAX_FILE_MB")]
+    audit_max_file_mb: u64,
+    /// Delete audit files older than this many days (CloudTrail's LookupEvents covers 90).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=36_500), env = "CASTELLAN_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: u64,
+}
+
+/// HTTPS.
+#[derive(Debug, clap::Args)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs --tls-key.
+    #[arg(long, value_name = "FILE", env = "CASTELLAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", env = "CASTELLAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed development certificate for localhost, 127.0.0.1, ::1
+    /// (and the --listen host), made on first start and kept at --tls-cert/--tls-key
+    /// (default DATA_DIR/tls-cert.pem and DATA_DIR/tls-key.pem); clients trust it with
+    /// `--ca-bundle FILE` or AWS_CA_BUNDLE=FILE.
+    #[arg(long, env = "CASTELLAN_TLS_SELF_SIGNED")]
+    tls_self_signed: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -299,14 +338,7 @@ enum PolicyCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a terminal: never in a log file or a journal.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(&args),
@@ -326,6 +358,20 @@ fn main() -> ExitCode {
             eprintln!("castellan: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr, filtered by `CASTELLAN_LOG` (default `info`); `CASTELLAN_LOG_FORMAT=json`
+/// writes one JSON object per line (each request's line carries its `request_id`).
+fn init_logging() {
+    let filter = || tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG").unwrap_or_else(|_| "info".into());
+    let json = std::env::var("CASTELLAN_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).with_current_span(false).init();
+    } else {
+        // Colour codes only for a terminal: never in a log file or a journal.
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
     }
 }
 
@@ -381,7 +427,7 @@ fn master_key(data_dir: Option<&Path>, has_data: bool) -> Result<MasterKey, Stri
 
 fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
     let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
-        (Box::new(MemoryStore::new()), None)
+        (Box::new(TimedStore(MemoryStore::new())), None)
     } else {
         if !storage.data_dir.exists() {
             std::fs::create_dir_all(&storage.data_dir)
@@ -398,9 +444,10 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
             std::fs::write(storage.data_dir.join(".gitignore"), "# Castellan's data: secrets, never commit.\n*\n")
                 .map_err(|e| format!("cannot write {}: {e}", storage.data_dir.join(".gitignore").display()))?;
         }
+        // Commits are timed for `/metrics`.
         let db: Box<dyn Store> = match &storage.database_url {
-            Some(url) => Box::new(PostgresStore::open(url).map_err(|e| e.to_string())?),
-            None => Box::new(SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?),
+            Some(url) => Box::new(TimedStore(PostgresStore::open(url).map_err(|e| e.to_string())?)),
+            None => Box::new(TimedStore(SqliteStore::open(&storage.data_dir.join(DB_FILE)).map_err(|e| e.to_string())?)),
         };
         (db, Some(storage.data_dir.as_path()))
     };
@@ -492,12 +539,14 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let tls = tls_settings(args)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // The issuer URLs of outbound identity federation: where verifiers reach this server.
         match args.issuer_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => iam.set_issuer_base(url),
-            None => iam.set_issuer_base(&format!("http://{addr}")),
+            None => iam.set_issuer_base(&format!("{scheme}://{addr}")),
         }
-        println!("castellan listening on http://{addr}");
+        println!("castellan listening on {scheme}://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");
         let config = castellan_server::Config {
@@ -512,13 +561,60 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
         if let Some(console_addr) = &args.console_listen {
             let console = tokio::net::TcpListener::bind(console_addr).await.map_err(|e| format!("cannot listen on {console_addr}: {e}"))?;
             let addr = console.local_addr().map_err(|e| e.to_string())?;
-            println!("castellan console on http://{addr}/console/");
+            println!("castellan console on {scheme}://{addr}/console/");
             std::io::stdout().flush().ok();
-            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config));
+            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config, tls.clone()));
         }
-        castellan_server::serve(listener, iam, config).await.map_err(|e| e.to_string())
+        let audit = if args.audit.no_audit {
+            None
+        } else {
+            let dir = (!args.storage.in_memory).then(|| args.storage.data_dir.join("audit"));
+            // On PostgreSQL the nodes share the trail, in a table, over a connection of its own.
+            let postgres = match &args.storage.database_url {
+                Some(url) => Some(PostgresStore::open(url).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            Some(castellan_server::Audit::start(castellan_server::AuditConfig {
+                dir,
+                postgres,
+                max_file_bytes: args.audit.audit_max_file_mb.saturating_mul(1 << 20),
+                retention: Duration::from_secs(args.audit.audit_retention_days.saturating_mul(86_400)),
+            })?)
+        };
+        let options = castellan_server::ServeOptions { tls, audit };
+        castellan_server::serve_with(listener, iam, config, options).await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The TLS settings `serve` was given: none (plain HTTP), the given certificate and key, or a
+/// self-signed certificate, made and saved when its files do not exist yet.
+fn tls_settings(args: &ServeArgs) -> Result<Option<castellan_server::Tls>, String> {
+    let t = &args.tls;
+    if !t.tls_self_signed {
+        return match (&t.tls_cert, &t.tls_key) {
+            (Some(cert), Some(key)) => castellan_server::Tls::from_pem_files(cert, key).map(Some),
+            _ => Ok(None),
+        };
+    }
+    let (cert, key) = match (&t.tls_cert, &t.tls_key) {
+        (Some(cert), Some(key)) => (cert.clone(), key.clone()),
+        _ if args.storage.in_memory => {
+            return Err("--tls-self-signed with --in-memory: give --tls-cert FILE and --tls-key FILE, where the certificate is to be kept".into())
+        }
+        _ => (args.storage.data_dir.join("tls-cert.pem"), args.storage.data_dir.join("tls-key.pem")),
+    };
+    if !(cert.exists() && key.exists()) {
+        let host = args.listen.rsplit_once(':').map_or("", |(h, _)| h.trim_start_matches('[').trim_end_matches(']'));
+        let names: Vec<String> = [host].iter().filter(|h| !["", "0.0.0.0", "::"].contains(h)).map(|h| (*h).to_owned()).collect();
+        let (cert_pem, key_pem) = castellan_server::self_signed(&names)?;
+        write_private(&key, key_pem.as_bytes(), false)?;
+        std::fs::write(&cert, cert_pem).map_err(|e| format!("cannot write {}: {e}", cert.display()))?;
+        println!("Made a self-signed TLS certificate: {} (clients: --ca-bundle or AWS_CA_BUNDLE)", cert.display());
+    } else {
+        println!("TLS certificate: {} (clients: --ca-bundle or AWS_CA_BUNDLE)", cert.display());
+    }
+    castellan_server::Tls::from_pem_files(&cert, &key).map(Some)
 }
 
 /// Prints newly created root credentials once and saves them in the data directory.

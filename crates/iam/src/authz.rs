@@ -49,7 +49,7 @@ pub struct RequestInfo {
     pub region: String,
 }
 
-static SAR: &[u8] = include_bytes!("../../../data/aws-service-authorization.json.gz");
+pub(crate) static SAR: &[u8] = include_bytes!("../../../data/aws-service-authorization.json.gz");
 
 /// An action's entry in the Service Authorization Reference.
 #[derive(Debug, Default)]
@@ -63,26 +63,39 @@ struct ActionSpec {
 static ACTIONS: LazyLock<HashMap<Operation, ActionSpec>> = LazyLock::new(load_actions);
 
 fn load_actions() -> HashMap<Operation, ActionSpec> {
+    // Only IAM's and STS's actions are read into memory; the other services' are skipped as
+    // they are parsed (a whole `serde_json::Value` of the reference held tens of MB at start).
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        iam: Option<ServiceActions>,
+        sts: Option<ServiceActions>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ServiceActions {
+        #[serde(default)]
+        actions: HashMap<String, ActionRef>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ActionRef {
+        #[serde(default)]
+        resource_types: Vec<ResourceTypeRef>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ResourceTypeRef {
+        #[serde(default)]
+        resource_type: Option<String>,
+    }
     let mut text = String::new();
     if GzDecoder::new(SAR).read_to_string(&mut text).is_err() {
         tracing::error!("the service authorization data is corrupt");
         return HashMap::new();
     }
-    let Ok(all) = serde_json::from_str::<serde_json::Value>(&text) else { return HashMap::new() };
+    let Ok(all) = serde_json::from_str::<Reference>(&text) else { return HashMap::new() };
+    drop(text);
     let mut by_name = HashMap::new();
-    for service in ["iam", "sts"] {
-        let Some(actions) = all.get(service).and_then(|s| s.get("actions")).and_then(|a| a.as_object()) else {
-            continue;
-        };
-        for (name, spec) in actions {
-            let resource_type = spec
-                .get("resource_types")
-                .and_then(|r| r.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.get("resource_type").and_then(|t| t.as_str()))
-                .find(|t| !t.is_empty())
-                .map(str::to_owned);
+    for (service, actions) in [("iam", all.iam), ("sts", all.sts)] {
+        for (name, spec) in actions.map(|a| a.actions).unwrap_or_default() {
+            let resource_type = spec.resource_types.into_iter().filter_map(|r| r.resource_type).find(|t| !t.is_empty());
             by_name.insert(format!("{service}:{}", name.to_lowercase()), ActionSpec { resource_type });
         }
     }
@@ -849,5 +862,31 @@ impl Iam {
         }
         entries.insert(key, (generation, set.clone()));
         set
+    }
+}
+
+// --- Actions of other services served beside IAM and STS (issue 16: CloudTrail's
+// LookupEvents on the same endpoint) ---
+
+/// Decides `action` (e.g. `cloudtrail:LookupEvents`) on `resource` for the caller with its
+/// identity policies, as any non-IAM action is decided: the root user with its long-term keys
+/// may; anyone else needs an Allow and no Deny. The context is the request's (principal,
+/// time, session, transport, source IP, region), with no IAM request members.
+pub fn authorize_action(iam: &Iam, caller: &Caller, info: &RequestInfo, action: &str, resource: &str) -> ApiResult<()> {
+    if matches!(caller.principal, Principal::Root) && caller.session.is_none() {
+        return Ok(());
+    }
+    let st = iam.read();
+    // A request with no members: the context gets only what every request has.
+    let none = Request::GetCallerIdentity(castellan_api::sts::GetCallerIdentityRequest::default());
+    let ctx = context_on(iam, &st, caller, info, &none, action, Resource { arn: resource.to_owned(), tags: Tags::default() });
+    let Some(set) = caller_policy_set(iam, &st, caller) else {
+        return Err(denied(caller, action, resource));
+    };
+    let evaluation = set.evaluate(&ctx);
+    if evaluation.is_allowed() {
+        Ok(())
+    } else {
+        Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()))
     }
 }

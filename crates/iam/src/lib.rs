@@ -12,11 +12,13 @@
 //! - secret access keys exist in plaintext only in the CreateAccessKey response and, briefly,
 //!   when a signature is checked.
 
+mod advisor;
 mod arn;
 mod authz;
 mod crypto;
 mod error;
 mod ids;
+mod last_used;
 mod managed;
 mod mfa;
 mod model;
@@ -40,6 +42,7 @@ use castellan_api::{Request, Response};
 use castellan_store::{Expect, Store, StoreError, Write};
 
 pub use crate::authz::RequestInfo;
+pub use crate::authz::authorize_action;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
@@ -146,6 +149,10 @@ pub struct Iam {
     /// Where this server is reached from outside: the base of the issuer URLs of outbound
     /// identity federation (`ops::outbound`).
     issuer_base: std::sync::OnceLock<String>,
+    /// Role use not yet written (RoleLastUsed).
+    role_usage: last_used::RoleUsage,
+    /// Service and action last accessed data, and the reports made of it.
+    access_log: advisor::AccessLog,
 }
 
 impl Iam {
@@ -153,9 +160,9 @@ impl Iam {
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
         let snapshot = store.load()?;
         let (state, upgraded) = state_from(snapshot.items)?;
-        // Load the managed-policy catalogue and the authorization reference now, not on the
-        // first request.
-        let _ = managed::AWS_MANAGED.by_name.len();
+        // The AWS managed policies (about 1,450 documents) are loaded on first use, not here:
+        // an empty server starts sooner and stays small (issue 16). The authorization
+        // reference, which nearly every request needs, is loaded now.
         authz::preload();
         let iam = Self {
             state: RwLock::new(state),
@@ -170,6 +177,8 @@ impl Iam {
             passwords: passwords::Passwords::default(),
             oidc_keys: oidc_keys::KeyCache::default(),
             issuer_base: std::sync::OnceLock::new(),
+            role_usage: last_used::RoleUsage::default(),
+            access_log: advisor::AccessLog::default(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -472,29 +481,11 @@ impl Iam {
 
     /// Persists the access-key use recorded since the last flush, in one commit.
     pub fn flush_key_usage(&self) -> ApiResult<()> {
-        let pending = std::mem::take(&mut *self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let result = self.mutate(|st| {
-            let changes = pending
-                .iter()
-                .filter_map(|(id, used)| {
-                    let mut key = st.access_keys.get(id)?.clone();
-                    key.last_used = Some(used.clone());
-                    Some(Change::Put(Record::AccessKey(key)))
-                })
-                .collect();
-            Ok((changes, ()))
-        });
-        if result.is_err() {
-            // Keep what could not be written for the next flush, unless a newer use replaced it.
-            let mut usage = self.key_usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (id, used) in pending {
-                usage.entry(id).or_insert(used);
-            }
-        }
-        result
+        last_used::flush_pending(self, &self.key_usage, |st, id, used| {
+            let mut key = st.access_keys.get(id)?.clone();
+            key.last_used = Some(used.clone());
+            Some(Change::Put(Record::AccessKey(key)))
+        })
     }
 
     /// The caller of a request signed with temporary credentials, and the session's secret.
@@ -561,6 +552,8 @@ impl Iam {
     /// Handles one decoded request for an authenticated caller: the policy engine decides
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        // Service last accessed data counts every attempt, allowed or not.
+        self.record_access(caller, request.operation().iam_action(), &info.region);
         let authorized = authz::authorize(self, caller, info, &request)?;
         // GetWebIdentityToken needs the region the request was made to (its token's
         // source_region claim), which no other operation does.

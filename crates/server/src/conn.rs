@@ -41,6 +41,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::Config;
+use tokio_rustls::TlsAcceptor;
 
 /// File descriptors kept free below the process's limit when capping connections: the
 /// listener, the store's files, standard streams, connections being refused, and slack.
@@ -140,6 +141,7 @@ pub(crate) async fn accept_loop(
     listener: TcpListener,
     router: Router,
     config: Config,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let cap = connection_cap(config.max_connections);
@@ -169,25 +171,34 @@ pub(crate) async fn accept_loop(
         let _ = stream.set_nodelay(true);
         match Arc::clone(&open).try_acquire_owned() {
             Ok(permit) => {
-                let connection = Connection { service: service.clone(), peer, config, permit, registry: Arc::clone(&registry) };
+                let connection =
+                    Connection { service: service.clone(), peer, config, permit, registry: Arc::clone(&registry), tls: tls.clone() };
                 tokio::spawn(connection.run(stream, stopped.clone()));
             }
             // Full: close the connection that has waited longest without a request and take
             // its slot; if every connection is handling a request, refuse.
             Err(_) => match Arc::clone(&refusing).try_acquire_owned() {
                 Ok(refusal) => {
-                    let (open, registry, service, stopped) =
-                        (Arc::clone(&open), Arc::clone(&registry), service.clone(), stopped.clone());
+                    let (open, registry, service, stopped, tls) =
+                        (Arc::clone(&open), Arc::clone(&registry), service.clone(), stopped.clone(), tls.clone());
                     tokio::spawn(async move {
                         let evicted = registry.evict_longest_waiting();
                         tracing::debug!(%peer, evicted, "at the connection cap: making room");
                         // A slot may also free up by itself (a connection closing just now).
                         if let Ok(Ok(permit)) = tokio::time::timeout(EVICT_WAIT, open.acquire_owned()).await {
                             drop(refusal);
-                            let connection = Connection { service, peer, config, permit, registry };
+                            let connection = Connection { service, peer, config, permit, registry, tls };
                             return connection.run(stream, stopped).await;
                         }
-                        refuse(stream, refusal).await;
+                        match tls {
+                            None => refuse(stream, refusal).await,
+                            // The answer goes over TLS: the client speaks nothing else.
+                            Some(acceptor) => {
+                                if let Ok(Ok(stream)) = tokio::time::timeout(REFUSE_LINGER, acceptor.accept(stream)).await {
+                                    refuse(stream, refusal).await;
+                                }
+                            }
+                        }
                     });
                 }
                 Err(_) => drop(stream),
@@ -203,7 +214,7 @@ pub(crate) async fn accept_loop(
 }
 
 /// Answers a connection over the cap with a 503 in AWS's error envelope and closes it.
-async fn refuse(mut stream: TcpStream, _permit: OwnedSemaphorePermit) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, _permit: OwnedSemaphorePermit) {
     let request_id = castellan_iam::request_id();
     let xml = crate::error_xml(
         castellan_api::Service::Iam,
@@ -237,63 +248,93 @@ struct Connection {
     /// Returned to the cap when the connection closes.
     permit: OwnedSemaphorePermit,
     registry: Arc<Registry>,
+    /// Set when the server speaks HTTPS.
+    tls: Option<TlsAcceptor>,
 }
 
 impl Connection {
-    /// Serves HTTP/1.1 requests until the client closes, a phase deadline passes, or the
-    /// server shuts down.
+    /// Serves HTTP/1.1 requests (after the TLS handshake, when the server speaks HTTPS) until
+    /// the client closes, a phase deadline passes, or the server shuts down.
     async fn run(self, stream: TcpStream, mut stopped: watch::Receiver<()>) {
-        let Self { service, peer, config, permit: _permit, registry } = self;
+        let Self { service, peer, config, permit: _permit, registry, tls } = self;
         let activity = Arc::new(Activity::new());
         let _registered = registry.add(Arc::clone(&activity));
-        let mut evicted = pin!(activity.wake.notified());
-        let mut woken = false;
-        let io = TokioIo::new(WatchedIo { inner: stream, activity: Arc::clone(&activity) });
-        let service = WatchedService { inner: service, peer, activity: Arc::clone(&activity) };
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        // The header deadline is ours (it must not also run while a connection is idle).
-        builder.keep_alive(true).header_read_timeout(None);
-        let mut conn = pin!(builder.serve_connection(io, service));
-        let mut stop = pin!(async move {
-            let _ = stopped.changed().await;
-        });
-        let mut stopping = false;
-        let mut deadline = pin!(tokio::time::sleep_until((Instant::now() + config.header_read_timeout).into()));
-        std::future::poll_fn(|cx| {
-            if !stopping && stop.as_mut().poll(cx).is_ready() {
-                stopping = true;
-                conn.as_mut().graceful_shutdown();
-            }
-            if conn.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(());
-            }
-            // Shutting down: a request not yet (fully) received is not waited for.
-            if stopping && activity.phase.load(Ordering::Relaxed) == AWAITING_HEAD {
-                return Poll::Ready(());
-            }
-            // Asked to make room for a new connection: close once no request is in hand.
-            if !woken && evicted.as_mut().poll(cx).is_ready() {
-                woken = true;
-            }
-            if activity.evict.load(Ordering::Relaxed) && activity.phase.load(Ordering::Relaxed) != HANDLING {
-                tracing::debug!(%peer, phase = activity.phase_name(), "closing a waiting connection to make room");
-                return Poll::Ready(());
-            }
-            // The phase may have changed while the connection ran: follow its deadline.
-            let Some(due) = activity.deadline(&config).map(tokio::time::Instant::from) else {
-                return Poll::Pending;
-            };
-            if deadline.deadline() != due {
-                deadline.as_mut().reset(due);
-            }
-            if deadline.as_mut().poll(cx).is_ready() {
-                tracing::debug!(%peer, phase = activity.phase_name(), "closing a connection past its deadline");
-                return Poll::Ready(());
-            }
-            Poll::Pending
-        })
-        .await;
+        let Some(acceptor) = tls else {
+            return serve_connection(stream, false, service, peer, config, &activity, stopped).await;
+        };
+        // The handshake is part of awaiting the request head: bounded by the header timeout,
+        // and a connection still in it may be closed to make room, or at shutdown.
+        let handshake = tokio::time::timeout(config.header_read_timeout, acceptor.accept(stream));
+        let evicted = activity.wake.notified();
+        tokio::select! {
+            done = handshake => match done {
+                Ok(Ok(stream)) => serve_connection(stream, true, service, peer, config, &activity, stopped).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "closing a connection whose TLS handshake did not finish in time"),
+            },
+            () = evicted => tracing::debug!(%peer, "closing a connection in its TLS handshake to make room"),
+            _ = stopped.changed() => {}
+        }
     }
+}
+
+/// Serves HTTP/1.1 on one connection's byte stream (plain TCP, or TLS over it).
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
+    secure: bool,
+    service: TowerToHyperService<Router>,
+    peer: SocketAddr,
+    config: Config,
+    activity: &Arc<Activity>,
+    mut stopped: watch::Receiver<()>,
+) {
+    let mut evicted = pin!(activity.wake.notified());
+    let mut woken = false;
+    let io = TokioIo::new(WatchedIo { inner: stream, activity: Arc::clone(activity) });
+    let service = WatchedService { inner: service, peer, secure, activity: Arc::clone(activity) };
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // The header deadline is ours (it must not also run while a connection is idle).
+    builder.keep_alive(true).header_read_timeout(None);
+    let mut conn = pin!(builder.serve_connection(io, service));
+    let mut stop = pin!(async move {
+        let _ = stopped.changed().await;
+    });
+    let mut stopping = false;
+    let mut deadline = pin!(tokio::time::sleep_until((Instant::now() + config.header_read_timeout).into()));
+    std::future::poll_fn(|cx| {
+        if !stopping && stop.as_mut().poll(cx).is_ready() {
+            stopping = true;
+            conn.as_mut().graceful_shutdown();
+        }
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        // Shutting down: a request not yet (fully) received is not waited for.
+        if stopping && activity.phase.load(Ordering::Relaxed) == AWAITING_HEAD {
+            return Poll::Ready(());
+        }
+        // Asked to make room for a new connection: close once no request is in hand.
+        if !woken && evicted.as_mut().poll(cx).is_ready() {
+            woken = true;
+        }
+        if activity.evict.load(Ordering::Relaxed) && activity.phase.load(Ordering::Relaxed) != HANDLING {
+            tracing::debug!(%peer, phase = activity.phase_name(), "closing a waiting connection to make room");
+            return Poll::Ready(());
+        }
+        // The phase may have changed while the connection ran: follow its deadline.
+        let Some(due) = activity.deadline(&config).map(tokio::time::Instant::from) else {
+            return Poll::Pending;
+        };
+        if deadline.deadline() != due {
+            deadline.as_mut().reset(due);
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            tracing::debug!(%peer, phase = activity.phase_name(), "closing a connection past its deadline");
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    })
+    .await;
 }
 
 /// Awaiting a request head (since accept, or since its first byte).
@@ -360,12 +401,12 @@ impl Activity {
 }
 
 /// The socket, noting the first byte of a request that arrives on an idle connection.
-struct WatchedIo {
-    inner: TcpStream,
+struct WatchedIo<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for WatchedIo {
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedIo<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let read = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -376,7 +417,7 @@ impl AsyncRead for WatchedIo {
     }
 }
 
-impl AsyncWrite for WatchedIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedIo<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
@@ -403,6 +444,8 @@ impl AsyncWrite for WatchedIo {
 struct WatchedService {
     inner: TowerToHyperService<Router>,
     peer: SocketAddr,
+    /// The connection is TLS (`aws:SecureTransport`).
+    secure: bool,
     activity: Arc<Activity>,
 }
 
@@ -413,6 +456,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for WatchedService {
 
     fn call(&self, mut request: hyper::Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(ConnectInfo(self.peer));
+        request.extensions_mut().insert(crate::tls::Secure(self.secure));
         self.activity.enter(HANDLING);
         let response = self.inner.call(request);
         let activity = Arc::clone(&self.activity);

@@ -28,6 +28,15 @@ use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
 use http_body_util::BodyExt as _;
 
 mod conn;
+pub mod metrics;
+mod ops_http;
+pub mod tls;
+pub mod audit;
+mod cloudtrail;
+
+pub use metrics::{TimedStore, METRICS};
+pub use tls::{self_signed, Tls};
+pub use audit::{Audit, AuditConfig};
 
 /// The largest request body accepted: policy documents are at most a few KiB.
 const MAX_BODY: usize = 1 << 20;
@@ -74,6 +83,8 @@ struct Shared {
     config: Config,
     /// Derived SigV4 signing keys, per (key, date, region, service).
     signing_keys: castellan_sigv4::SigningKeyCache,
+    /// The audit trail, unless turned off.
+    audit: Option<Arc<Audit>>,
 }
 
 /// Signing keys kept: one per active access key and day, and then some.
@@ -111,11 +122,18 @@ fn requested_region(service: Service, signed_region: &str) -> String {
     }
 }
 
-/// The router serving IAM and STS on `/`.
+/// The router serving IAM and STS on `/` (and the console, unless it has a listener of its own).
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
-    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
-    let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    let api = Router::new()
+    router_with(iam, config, None, false)
+}
+
+/// The router, recording every request in `audit`; `secure`: served over HTTPS (the console's
+/// cookies are then `Secure`).
+pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, secure: bool) -> Router {
+    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options { secure_cookies: secure }));
+    let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
+    let shared = Arc::new(Shared { iam, config, signing_keys, audit });
+    let api = ops_http::routes(Router::new())
         // Outbound identity federation: each account's issuer documents, unauthenticated as
         // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
         .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
@@ -129,10 +147,10 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 }
 
 /// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
-/// same connection limits, until shutdown.
-pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
-    let app = castellan_console::router(iam, castellan_console::Options::default());
-    conn::accept_loop(listener, app, config, shutdown_signal()).await
+/// same connection limits (and HTTPS with `tls`), until shutdown.
+pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config, tls: Option<Tls>) -> std::io::Result<()> {
+    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some() });
+    conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await
 }
 
 /// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
@@ -174,8 +192,31 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(200);
 /// How often a node decides pending service-linked role deletion tasks.
 const DELETION_TASK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Serves until SIGINT or SIGTERM, then writes what is pending and returns.
+/// Serves plain HTTP until SIGINT or SIGTERM, then writes what is pending and returns.
 pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
+    serve_with(listener, iam, config, ServeOptions::default()).await
+}
+
+/// What a server may have beyond plain HTTP.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    /// Serve HTTPS.
+    pub tls: Option<Tls>,
+    /// Record every request.
+    pub audit: Option<Arc<Audit>>,
+}
+
+/// Serves (HTTPS with `options.tls`), until SIGINT or SIGTERM.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    iam: Arc<Iam>,
+    config: Config,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let ServeOptions { tls, audit } = options;
+    // The state was just loaded from the store: it was reachable.
+    METRICS.mark_started();
+    METRICS.feed_synced(true, iam.seen_revision());
     let flusher = {
         let iam = Arc::clone(&iam);
         tokio::spawn(async move {
@@ -197,6 +238,7 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
                 tick.tick().await;
                 let syncing = Arc::clone(&iam);
                 let ok = matches!(tokio::task::spawn_blocking(move || syncing.sync()).await, Ok(Ok(())));
+                METRICS.feed_synced(ok, iam.seen_revision());
                 if let Some(horizon) = collector.due(std::time::Instant::now(), iam.seen_revision()) {
                     let collecting = Arc::clone(&iam);
                     match tokio::task::spawn_blocking(move || collecting.collect_tombstones(horizon)).await {
@@ -233,18 +275,21 @@ pub async fn serve(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Con
             }
         })
     };
-    let app = router(Arc::clone(&iam), config);
-    let result = conn::accept_loop(listener, app, config, shutdown_signal()).await;
+    let app = router_with(Arc::clone(&iam), config, audit.clone(), tls.is_some());
+    let result = conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await;
     flusher.abort();
     follower.abort();
     deleter.abort();
     flush(&iam).await;
+    if let Some(audit) = audit {
+        let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
+    }
     result
 }
 
 async fn flush(iam: &Arc<Iam>) {
     let iam = Arc::clone(iam);
-    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage()).await;
+    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage().and(iam.flush_role_usage())).await;
     if !matches!(done, Ok(Ok(()))) {
         tracing::warn!("could not persist access key usage; it will be retried");
     }
@@ -275,30 +320,83 @@ async fn shutdown_signal() {
 async fn entry(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    secure: Option<axum::Extension<tls::Secure>>,
     method: Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let started_ms = audit::now_ms();
     let request_id = request_id();
-    let body = match read_body(&headers, body, shared.config.body_read_timeout).await {
-        Ok(body) => body,
-        Err(e) => return e.response(&request_id),
+    let mut seen = Observed { trail: true, ..Observed::default() };
+    let response = match read_body(&headers, body, shared.config.body_read_timeout).await {
+        Ok(body) => {
+            let secure = secure.is_some_and(|s| s.0 .0);
+            let http = HttpRequest { peer, secure, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
+            if let Some(target) = cloudtrail::target(&headers) {
+                seen.trail = false;
+                cloudtrail::handle(&shared, &http, target, &request_id, &mut seen).await
+            } else if let Some(e) = signed_for_another_service(&http) {
+                seen.failed(&e);
+                other_service_response(&http, &e, &request_id)
+            } else {
+                let (service, result) = handle(&shared, &http, &request_id, &mut seen).await;
+                match result {
+                    Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
+                    Err(e) => {
+                        seen.failed(&e);
+                        error_response(service, &e, &request_id)
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            seen.code = Some(e.code());
+            e.response(&request_id)
+        }
     };
-    let http = HttpRequest { peer, method: &method, path: uri.path(), query: uri.query(), headers: &headers, body: &body };
-    if let Some(e) = signed_for_another_service(&http) {
-        return other_service_response(&http, &e, &request_id);
+    ops_http::finish(&seen, &request_id, peer, response.status().as_u16(), started.elapsed());
+    if let (Some(audit), true) = (&shared.audit, seen.trail) {
+        let mut event = seen.event;
+        event.time_ms = started_ms;
+        event.request_id = request_id;
+        event.source_ip = Some(peer.ip());
+        event.user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(1024).collect());
+        if event.error.is_none() {
+            event.error = seen.code.map(|c| (c, String::new()));
+        }
+        audit.record(event);
     }
-    let (service, result) = handle(&shared, &http, &request_id).await;
-    match result {
-        Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
-        Err(e) => error_response(service, &e, &request_id),
+    response
+}
+
+/// What the request path learned about a request, for the metrics, the request log and
+/// the audit trail.
+#[derive(Debug, Default)]
+struct Observed {
+    /// The AWS error code answered, if the request failed.
+    code: Option<&'static str>,
+    /// The signature (or the credentials it names) was refused.
+    authentication_failed: bool,
+    /// Whether the request goes to the audit trail (CloudTrail's own LookupEvents does not).
+    trail: bool,
+    /// The event's contents: operation, caller, parameters, answer.
+    event: audit::Seen,
+}
+
+impl Observed {
+    fn failed(&mut self, e: &ApiError) {
+        self.code = Some(e.code());
+        self.event.error = Some((e.code(), e.message().to_owned()));
     }
 }
 
 /// The parts of the HTTP request the protocol reads.
 struct HttpRequest<'a> {
     peer: SocketAddr,
+    /// Arrived over TLS.
+    secure: bool,
     method: &'a Method,
     path: &'a str,
     query: Option<&'a str>,
@@ -308,7 +406,7 @@ struct HttpRequest<'a> {
 
 /// The whole request path. Returns the service (for the error namespace) and the XML body,
 /// or the error.
-async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (Service, Result<String, ApiError>) {
+async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen: &mut Observed) -> (Service, Result<String, ApiError>) {
     let iam = &shared.iam;
     let params = match read_params(http.method, http.query, http.headers, http.body) {
         Ok(p) => p,
@@ -318,6 +416,15 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         Some(v) if v == Service::Sts.api_version() => Service::Sts,
         _ => Service::Iam,
     };
+    // Known before authentication for the metrics, the log and the trail only; nothing acts
+    // on it yet.
+    let event = &mut seen.event;
+    event.service = Some(service);
+    event.op = params.get("Action").and_then(|a| Operation::from_name(service, a));
+    if event.op.is_none() {
+        event.action = params.get("Action").map(|a| a.chars().take(128).collect());
+    }
+    let audited = shared.audit.is_some();
     let result = async {
         // AssumeRoleWithWebIdentity and AssumeRoleWithSAML are made without a signature on
         // AWS (the token or assertion they carry is the authentication): the only unsigned
@@ -325,9 +432,18 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
             return unsigned(shared, http, &params).await.map(|r| r.to_xml(request_id));
         }
-        let (caller, region) = authenticate(shared, http, service)?;
-        // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
-        let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
+        let authenticated = authenticate_for(shared, http, service.signing_name(), &mut event.claimed_key);
+        let (caller, signed_region) = authenticated.inspect_err(|_| {
+            seen.authentication_failed = true;
+            // Whose key it was, when it is one this node knows (the trail's account).
+            let key = event.claimed_key.as_deref().unwrap_or_default();
+            event.claimed_account = iam.caller_for_access_key(key).map(|(c, _)| c.account);
+        })?;
+        let region = requested_region(service, &signed_region);
+        event.region = Some(region.clone());
+        event.caller = Some(caller.clone());
+        // Behind a TLS-terminating proxy this would come from it; Castellan knows its own.
+        let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
         let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
         let version = params.get("Version").unwrap_or_default();
         // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
@@ -349,9 +465,18 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
                 .await
                 .map_err(|_| ApiError::ServiceFailure)??
         };
+        ops_http::count_session(op, &response);
         Ok(response.to_xml(request_id))
     }
     .await;
+    if audited {
+        if let (Ok(xml), Some(op)) = (&result, seen.event.op) {
+            if audit::records_response(op) {
+                seen.event.response_xml = Some(xml.clone());
+            }
+        }
+        seen.event.params = Some(params);
+    }
     (service, result)
 }
 
@@ -362,9 +487,11 @@ async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams)
     let op = Operation::from_name(Service::Sts, action)
         .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
     let request = Request::parse(op, params)?;
-    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region: IAM_REGION.to_owned() };
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region: IAM_REGION.to_owned() };
     let iam = Arc::clone(&shared.iam);
-    tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)?
+    let response = tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)??;
+    ops_http::count_session(op, &response);
+    Ok(response)
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
@@ -449,11 +576,16 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
     QueryParams::from_urlencoded(query.unwrap_or_default().as_bytes()).map_err(ApiError::from)
 }
 
-/// Verifies the request's SigV4 signature (header or presigned query) against the secret of
-/// the access key it names, and returns the caller and the region the request was made to
-/// ([`requested_region`]).
-/// Nothing of the request is acted on before this succeeds.
-fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Result<(Caller, String), ApiError> {
+/// Verifies the request's SigV4 signature (header or presigned query), made for the service
+/// `signing_name`, against the secret of the access key it names, and returns the caller and
+/// the region the request was signed for. The key id claimed goes to `claimed` as soon as it
+/// is read. Nothing of the request is acted on before this succeeds.
+fn authenticate_for(
+    shared: &Shared,
+    http: &HttpRequest<'_>,
+    signing_name: &'static str,
+    claimed: &mut Option<String>,
+) -> Result<(Caller, String), ApiError> {
     let headers: Vec<(&str, &str)> = http
         .headers
         .iter()
@@ -471,6 +603,7 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
     let claim = castellan_sigv4::parse(&request).map_err(auth_error)?;
     let credential = claim.credential();
     let key_id = credential.access_key_id.as_str();
+    *claimed = Some(key_id.chars().take(128).collect());
     let iam = &shared.iam;
     let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
     let (caller, secret) = match claim.security_token() {
@@ -479,17 +612,22 @@ fn authenticate(shared: &Shared, http: &HttpRequest<'_>, service: Service) -> Re
         None => iam.caller_for_access_key(key_id).ok_or_else(invalid)?,
     };
     let expected = castellan_sigv4::Expected {
-        service: service.signing_name(),
+        service: signing_name,
         regions: REGIONS,
         max_skew_secs: shared.config.max_clock_skew_secs,
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
-    let region = requested_region(service, &credential.region);
-    if caller.session.is_none() {
-        iam.record_key_use(key_id, &credential.service, &region);
+    let region = match signing_name {
+        "iam" => requested_region(Service::Iam, &credential.region),
+        _ => credential.region.clone(),
+    };
+    match &caller.principal {
+        _ if caller.session.is_none() => iam.record_key_use(key_id, &credential.service, &region),
+        castellan_iam::Principal::AssumedRole { role_id, .. } => iam.record_role_use(role_id, &region),
+        _ => {}
     }
-    Ok((caller, region))
+    Ok((caller, credential.region.clone()))
 }
 
 fn auth_error(e: castellan_sigv4::AuthError) -> ApiError {

@@ -13,6 +13,9 @@
 
 mod memory;
 mod postgres;
+mod pgtls;
+mod audit_pg;
+pub use crate::audit_pg::AuditRow;
 mod sqlite;
 
 pub mod conformance;

@@ -80,8 +80,14 @@ impl PostgresStore {
     /// Connects to the database named by `url` (`postgres://user:password@host:port/db?…` or
     /// `host=… user=… dbname=…`) and brings its schema up to date.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        // TLS as `sslmode` asks (see `pgtls`); the rest is the client's to parse.
+        let (url, tls_mode) = crate::pgtls::split(url).map_err(StoreError::Unavailable)?;
+        let tls = crate::pgtls::connector(&tls_mode).map_err(StoreError::Unavailable)?;
         let mut config: postgres::Config =
             url.parse().map_err(|_| StoreError::Unavailable("the PostgreSQL connection string is malformed".into()))?;
+        if tls.is_some() {
+            config.ssl_mode(postgres::config::SslMode::Require);
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -96,7 +102,7 @@ impl PostgresStore {
         let worker = std::thread::Builder::new()
             .name("castellan-postgres".into())
             .spawn(move || {
-                let mut conn = Connection { config, client: None };
+                let mut conn = Connection { config, tls, client: None };
                 let ready = conn.start();
                 let ok = ready.is_ok();
                 let _ = ready_tx.send(ready);
@@ -114,7 +120,7 @@ impl PostgresStore {
     }
 
     /// Runs `f` on the connection's thread and waits for its answer.
-    fn call<T: Send + 'static>(
+    pub(crate) fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -161,13 +167,15 @@ impl Store for PostgresStore {
 }
 
 /// The connection, owned by the store's thread.
-struct Connection {
+pub(crate) struct Connection {
     config: postgres::Config,
+    /// Set when the connection string asks for TLS.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     client: Option<(Client, Statements)>,
 }
 
 /// Statements prepared once per connection.
-struct Statements {
+pub(crate) struct Statements {
     /// Takes the revision counter's row lock and returns the new revision.
     next_revision: Statement,
     /// The revisions of the live records among some keys.
@@ -224,7 +232,7 @@ impl Statements {
 }
 
 /// Why an attempt failed.
-enum Failure {
+pub(crate) enum Failure {
     /// A precondition did not hold; nothing was written.
     Conflict(String),
     /// Failed before anything could have taken effect: safe to try again.
@@ -244,9 +252,17 @@ impl From<postgres::Error> for Failure {
 }
 
 impl Connection {
+    /// A new connection, over TLS when the connection string asked for it.
+    fn connect(&self) -> Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        }
+    }
+
     /// First connection: applies the migrations, then prepares the statements.
     fn start(&mut self) -> Result<(), StoreError> {
-        let mut client = self.config.connect(NoTls).map_err(|e| unavailable(&e))?;
+        let mut client = self.connect().map_err(|e| unavailable(&e))?;
         migrate(&mut client)?;
         self.client = Some(prepared(client)?);
         Ok(())
@@ -255,7 +271,7 @@ impl Connection {
     /// Runs one operation, connecting first if there is no usable connection. An attempt
     /// that failed with the connection broken, before anything took effect, is tried once
     /// more on a new connection (PostgreSQL restarted since the last call).
-    fn run<T>(&mut self, mut op: impl FnMut(&mut Client, &Statements) -> Result<T, Failure>) -> Result<T, StoreError> {
+    pub(crate) fn run<T>(&mut self, mut op: impl FnMut(&mut Client, &Statements) -> Result<T, Failure>) -> Result<T, StoreError> {
         let mut retried = false;
         loop {
             if self.client.as_ref().is_some_and(|(c, _)| c.is_closed()) {
@@ -265,7 +281,7 @@ impl Connection {
             let (client, stmts) = match &mut self.client {
                 Some(c) => c,
                 None => {
-                    let client = self.config.connect(NoTls).map_err(|e| unavailable(&e))?;
+                    let client = self.connect().map_err(|e| unavailable(&e))?;
                     self.client.insert(prepared(client)?)
                 }
             };

@@ -503,6 +503,14 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::GetAccountAuthorizationDetails(r) => {
             Response::GetAccountAuthorizationDetails(account::authorization_details(iam, a, r)?)
         }
+        // Service last accessed reports (issue 16)
+        Request::GenerateServiceLastAccessedDetails(r) => {
+            Response::GenerateServiceLastAccessedDetails(crate::advisor::generate(iam, a, r)?)
+        }
+        Request::GetServiceLastAccessedDetails(r) => Response::GetServiceLastAccessedDetails(crate::advisor::get(iam, a, r)?),
+        Request::GetServiceLastAccessedDetailsWithEntities(r) => {
+            Response::GetServiceLastAccessedDetailsWithEntities(crate::advisor::get_with_entities(iam, a, r)?)
+        }
         // The policy simulator
         Request::SimulatePrincipalPolicy(r) => Response::SimulatePrincipalPolicy(simulate::simulate_principal(iam, caller, r)?),
         Request::SimulateCustomPolicy(r) => Response::SimulateCustomPolicy(simulate::simulate_custom(iam, caller, r)?),

@@ -79,7 +79,11 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<
 
 pub fn get(iam: &Iam, account: &str, r: iam::GetRoleRequest) -> ApiResult<iam::GetRoleResponse> {
     let st = iam.read();
-    Ok(iam::GetRoleResponse { role: shape(&st, role_of(&st, account, &r.role_name)?) })
+    let role = role_of(&st, account, &r.role_name)?;
+    // The last use may still be in memory, not yet written.
+    let last = iam.role_last_used(role);
+    let role_last_used = Some(iam::RoleLastUsed { last_used_date: last.as_ref().map(|(t, _)| ts(*t)), region: last.map(|(_, region)| region) });
+    Ok(iam::GetRoleResponse { role: iam::Role { role_last_used, ..shape(&st, role) } })
 }
 
 pub fn list(iam: &Iam, account: &str, r: iam::ListRolesRequest) -> ApiResult<iam::ListRolesResponse> {
