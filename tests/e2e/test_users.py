@@ -347,7 +347,7 @@ def test_unique_ids_are_not_reused(iam, name):
 
 
 # A new user has no MFA devices, SSH public keys, signing certificates or service-specific
-# credentials (the last three Castellan cannot issue yet), and the listings say so as AWS
+# credentials, and the listings say so as AWS
 # does (ListMFADevices, ListSSHPublicKeys, ListSigningCertificates,
 # ListServiceSpecificCredentials, ListVirtualMFADevices API references); an unknown user is
 # NoSuchEntity. Terraform's force_destroy walks exactly these before deleting a user.

@@ -221,10 +221,13 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         Some("oidc-provider") => crate::ops::oidc::authz_resource(st, account, member("OpenIDConnectProviderArn"), member("Url"))
             .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
-        Some("server-certificate") => member("ServerCertificateName").map_or_else(none, |n| Resource {
-            arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
-            tags: Vec::new(),
-        }),
+        Some("server-certificate") => match member("ServerCertificateName") {
+            Some(n) => match st.server_certificates.get(&crate::state::name_key(account, n)) {
+                Some(c) => Resource { arn: c.arn(), tags: c.tags.clone() },
+                None => Resource { arn: format!("arn:aws:iam::{account}:server-certificate{}{n}", path_or_root(member("Path"))), tags: Vec::new() },
+            },
+            None => none(),
+        },
         Some("federated-user") => member("Name").map_or_else(none, |n| Resource {
             arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
             tags: Vec::new(),

@@ -44,6 +44,23 @@ pub enum ApiError {
     Throttling,
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
+    // SSH public keys and certificates (codes and statuses: the IAM model's error shapes).
+    DuplicateSSHPublicKey(String),
+    InvalidPublicKey(String),
+    UnrecognizedPublicKeyEncoding(String),
+    MalformedCertificate(String),
+    InvalidCertificate(String),
+    DuplicateCertificate(String),
+    KeyPairMismatch(String),
+    /// ServiceNotSupportedException (service-specific credentials): HTTP 404.
+    NotSupportedService(String),
+    // The credential report's states (IAM model: 410, 404, 410).
+    ReportNotPresent(String),
+    ReportInProgress(String),
+    ReportExpired(String),
+    /// OrganizationNotFoundException (the IAM model gives it no code of its own: the shape
+    /// name is the code, HTTP 400).
+    OrganizationNotFound(String),
     // Web identity federation (STS model: AssumeRoleWithWebIdentity, GetWebIdentityToken;
     // IAM model: the outbound federation switches).
     /// The web identity token is not one AWS can validate (400).
@@ -96,6 +113,18 @@ impl ApiError {
             Self::Authentication { code, .. } => code,
             Self::Throttling => "Throttling",
             Self::ServiceFailure => "ServiceFailure",
+            Self::DuplicateSSHPublicKey(_) => "DuplicateSSHPublicKey",
+            Self::InvalidPublicKey(_) => "InvalidPublicKey",
+            Self::UnrecognizedPublicKeyEncoding(_) => "UnrecognizedPublicKeyEncoding",
+            Self::MalformedCertificate(_) => "MalformedCertificate",
+            Self::InvalidCertificate(_) => "InvalidCertificate",
+            Self::DuplicateCertificate(_) => "DuplicateCertificate",
+            Self::KeyPairMismatch(_) => "KeyPairMismatch",
+            Self::NotSupportedService(_) => "NotSupportedService",
+            Self::ReportNotPresent(_) => "ReportNotPresent",
+            Self::ReportInProgress(_) => "ReportInProgress",
+            Self::ReportExpired(_) => "ReportExpired",
+            Self::OrganizationNotFound(_) => "OrganizationNotFoundException",
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
             Self::IdpCommunicationError(_) => "IDPCommunicationError",
             Self::ExpiredIdentityToken(_) => "ExpiredTokenException",
@@ -110,11 +139,13 @@ impl ApiError {
     /// The HTTP status AWS answers with (the IAM model's `httpStatusCode` where it has one).
     pub fn status(&self) -> u16 {
         match self {
-            Self::NoSuchEntity(_) => 404,
+            Self::NoSuchEntity(_) | Self::NotSupportedService(_) | Self::ReportInProgress(_) => 404,
+            Self::ReportNotPresent(_) | Self::ReportExpired(_) => 410,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
-            | Self::ConcurrentModification(_) => 409,
+            | Self::ConcurrentModification(_)
+            | Self::DuplicateCertificate(_) => 409,
             Self::MalformedPolicyDocument(_)
             | Self::InvalidInput(_)
             | Self::Validation(_)
@@ -127,7 +158,14 @@ impl ApiError {
             | Self::PackedPolicyTooLarge(_)
             | Self::InvalidAuthorizationMessage(_)
             | Self::InvalidQueryParameter(_)
-            | Self::Throttling => 400,
+            | Self::Throttling
+            | Self::DuplicateSSHPublicKey(_)
+            | Self::InvalidPublicKey(_)
+            | Self::UnrecognizedPublicKeyEncoding(_)
+            | Self::MalformedCertificate(_)
+            | Self::InvalidCertificate(_)
+            | Self::KeyPairMismatch(_)
+            | Self::OrganizationNotFound(_) => 400,
             Self::AccessDenied(_)
             | Self::InvalidAuthenticationCode(_)
             | Self::MissingAuthenticationToken(_)
@@ -182,7 +220,19 @@ impl ApiError {
             | Self::InvalidQueryParameter(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::InvalidAuthorizationMessage(m)
-            | Self::Authentication { message: m, .. } => m,
+            | Self::Authentication { message: m, .. }
+            | Self::DuplicateSSHPublicKey(m)
+            | Self::InvalidPublicKey(m)
+            | Self::UnrecognizedPublicKeyEncoding(m)
+            | Self::MalformedCertificate(m)
+            | Self::InvalidCertificate(m)
+            | Self::DuplicateCertificate(m)
+            | Self::KeyPairMismatch(m)
+            | Self::NotSupportedService(m)
+            | Self::ReportNotPresent(m)
+            | Self::ReportInProgress(m)
+            | Self::ReportExpired(m)
+            | Self::OrganizationNotFound(m) => m,
             Self::InvalidIdentityToken(m)
             | Self::IdpCommunicationError(m)
             | Self::ExpiredIdentityToken(m)

@@ -43,6 +43,38 @@ pub fn access_key_id() -> String {
     format!("AKIA{}", random_from(ID_CHARS, 16))
 }
 
+/// A 20-character SSH public key id: `APKA` and 16 characters (UploadSSHPublicKey's example,
+/// `APKAEIBAERJR2EXAMPLE`).
+pub fn ssh_public_key_id() -> String {
+    format!("APKA{}", random_from(ID_CHARS, 16))
+}
+
+/// A 28-character signing certificate id (UploadSigningCertificate's example,
+/// `TA7SMP42TDN5Z26OBPJE7EXAMPLE`: upper-case base32).
+pub fn signing_certificate_id() -> String {
+    random_from(ID_CHARS, 28)
+}
+
+/// A 21-character server certificate id: `ASCA` and 17 characters (UploadServerCertificate's
+/// example, `ASCACKCEVSQ6C2EXAMPLE`).
+pub fn server_certificate_id() -> String {
+    format!("ASCA{}", random_from(ID_CHARS, 17))
+}
+
+/// A 21-character service-specific credential id: `ACCA` and 17 characters
+/// (CreateServiceSpecificCredential's example, `ACCAQFODXMPL4YFHP7DZE`).
+pub fn service_credential_id() -> String {
+    format!("ACCA{}", random_from(ID_CHARS, 17))
+}
+
+/// A service-specific password: 32 random bytes in base64, 44 characters, as the passwords in
+/// CreateServiceSpecificCredential's example.
+pub fn service_password() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::thread_rng().gen();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// A 20-character temporary access key id: `ASIA`, the account id in 8 base32 characters
 /// (so GetAccessKeyInfo can name the account of any session key), and 8 random ones.
 pub fn session_access_key_id(account: &str) -> String {

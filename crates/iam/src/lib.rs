@@ -585,6 +585,9 @@ fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<(State, Vec<String
 mod tombstone_tests;
 
 #[cfg(test)]
+mod credentials_tests;
+
+#[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use std::sync::atomic::AtomicI64;

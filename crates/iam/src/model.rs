@@ -259,6 +259,107 @@ impl MfaDevice {
     }
 }
 
+/// The credentials of one user besides its password, access keys and MFA devices: SSH public
+/// keys and signing certificates. One record per user, keyed by the user's unique id
+/// (`usercreds/ACCOUNT/ID`; the root user's signing certificates under the account id), so a
+/// rename carries them along and a later user of the same name does not inherit them; absent
+/// while the user has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCredentials {
+    pub account: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub ssh_public_keys: Vec<SshPublicKey>,
+    #[serde(default)]
+    pub signing_certificates: Vec<SigningCertificate>,
+    #[serde(default)]
+    pub service_credentials: Vec<ServiceCredential>,
+}
+
+impl UserCredentials {
+    pub fn is_empty(&self) -> bool {
+        self.ssh_public_keys.is_empty() && self.signing_certificates.is_empty() && self.service_credentials.is_empty()
+    }
+}
+
+/// A service-specific credential (CreateServiceSpecificCredential): a user name and password
+/// (CodeCommit, Amazon Keyspaces) or an API key alias and secret (Amazon Bedrock, CloudWatch
+/// Logs) for one service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCredential {
+    /// `ACCA…`, 21 characters.
+    pub id: String,
+    pub service: String,
+    /// `USER-at-ACCOUNT` (ServiceUserName) or the API key's alias (ServiceCredentialAlias).
+    pub login: String,
+    /// The password or API key secret, sealed under the master key (bound to the id).
+    pub sealed_secret: String,
+    pub status: KeyStatus,
+    pub created: i64,
+    #[serde(default)]
+    pub expires: Option<i64>,
+}
+
+/// An SSH public key (UploadSSHPublicKey), kept as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshPublicKey {
+    /// `APKA…`, 20 characters.
+    pub id: String,
+    pub body: String,
+    /// MD5 of the key in SSH wire form, colon-separated hex.
+    pub fingerprint: String,
+    pub status: KeyStatus,
+    pub uploaded: i64,
+}
+
+/// A signing certificate (UploadSigningCertificate): the PEM body as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningCertificate {
+    pub id: String,
+    pub body: String,
+    /// SHA-1 of the certificate's DER: a certificate is held by one user of the account.
+    pub thumbprint: String,
+    pub status: KeyStatus,
+    pub uploaded: i64,
+}
+
+/// A server certificate (UploadServerCertificate): `servercert/ACCOUNT/NAME`, names unique per
+/// account case-insensitively. ARN `arn:aws:iam::ACCOUNT:server-certificate{path}{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCertificate {
+    pub account: String,
+    pub name: String,
+    /// `ASCA…`, 21 characters.
+    pub id: String,
+    pub path: String,
+    pub uploaded: i64,
+    /// The certificate's notAfter (Unix seconds): ServerCertificateMetadata's Expiration.
+    pub expiration: i64,
+    pub body: String,
+    #[serde(default)]
+    pub chain: Option<String>,
+    /// The private key, sealed under the master key (bound to the certificate id); never
+    /// returned by any operation.
+    pub sealed_private_key: String,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl ServerCertificate {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:server-certificate{}{}", self.account, self.path, self.name)
+    }
+}
+
+/// An account's latest credential report (GenerateCredentialReport): the CSV as generated, kept
+/// so every node answers GetCredentialReport alike. `credreport/ACCOUNT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialReport {
+    pub account: String,
+    pub generated: i64,
+    pub content: String,
+}
+
 impl OidcProvider {
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
@@ -329,6 +430,9 @@ pub enum Record {
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
     MfaDevice(MfaDevice),
+    UserCredentials(UserCredentials),
+    ServerCertificate(ServerCertificate),
+    CredentialReport(CredentialReport),
     OidcProvider(OidcProvider),
     OutboundFederation(OutboundFederation),
     // Service-linked roles (ops/service_linked.rs).
@@ -347,6 +451,9 @@ impl Record {
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
+            Self::UserCredentials(c) => entity_key("usercreds", &c.account, &c.user_id),
+            Self::ServerCertificate(c) => entity_key("servercert", &c.account, &c.name),
+            Self::CredentialReport(r) => format!("credreport/{}", r.account),
             Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
             Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
             Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),

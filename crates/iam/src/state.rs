@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::model::{AccessKey, Account, Change, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record, Role, User};
+use crate::model::{
+    AccessKey, Account, Change, CredentialReport, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record,
+    Role, ServerCertificate, User, UserCredentials,
+};
 
 /// (account id, lowercase name): the order every listing walks.
 pub type NameKey = (String, String);
@@ -32,6 +35,11 @@ pub struct State {
     pub instance_profiles: BTreeMap<NameKey, InstanceProfile>,
     /// Virtual MFA devices by (account, lowercase path + name).
     pub mfa_devices: BTreeMap<NameKey, MfaDevice>,
+    /// SSH keys and certificates of users, by (account, lowercase user id).
+    pub user_credentials: BTreeMap<NameKey, UserCredentials>,
+    pub server_certificates: BTreeMap<NameKey, ServerCertificate>,
+    /// Each account's latest credential report, by account id.
+    pub credential_reports: BTreeMap<String, CredentialReport>,
     /// (account, URL without `https://`, as registered) → OIDC provider.
     pub oidc_providers: BTreeMap<(String, String), OidcProvider>,
     /// Account → its outbound identity federation (issuer and signing keys).
@@ -80,6 +88,7 @@ impl State {
         Some(match (kind, rest) {
             ("account", None) => Record::Account(self.accounts.get(first)?.clone()),
             ("accesskey", None) => Record::AccessKey(self.access_keys.get(first)?.clone()),
+            ("credreport", None) => Record::CredentialReport(self.credential_reports.get(first)?.clone()),
             ("outboundfederation", None) => Record::OutboundFederation(self.outbound.get(first)?.clone()),
             ("user", Some(n)) => Record::User(self.users.get(&nk(n))?.clone()),
             ("group", Some(n)) => Record::Group(self.groups.get(&nk(n))?.clone()),
@@ -87,6 +96,8 @@ impl State {
             ("policy", Some(n)) => Record::Policy(self.policies.get(&nk(n))?.clone()),
             ("instanceprofile", Some(n)) => Record::InstanceProfile(self.instance_profiles.get(&nk(n))?.clone()),
             ("mfa", Some(n)) => Record::MfaDevice(self.mfa_devices.get(&nk(n))?.clone()),
+            ("usercreds", Some(n)) => Record::UserCredentials(self.user_credentials.get(&nk(n))?.clone()),
+            ("servercert", Some(n)) => Record::ServerCertificate(self.server_certificates.get(&nk(n))?.clone()),
             ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
             ("deletiontask", Some(n)) => Record::DeletionTask(self.deletion_tasks.get(&nk(n))?.clone()),
             _ => return None,
@@ -189,6 +200,15 @@ impl State {
             Record::MfaDevice(d) => {
                 self.mfa_devices.remove(&name_key(&d.account, &format!("{}{}", d.path, d.name)));
             }
+            Record::UserCredentials(c) => {
+                self.user_credentials.remove(&name_key(&c.account, &c.user_id));
+            }
+            Record::ServerCertificate(c) => {
+                self.server_certificates.remove(&name_key(&c.account, &c.name));
+            }
+            Record::CredentialReport(r) => {
+                self.credential_reports.remove(&r.account);
+            }
             Record::DeletionTask(t) => {
                 self.deletion_tasks.remove(&name_key(&t.account, DeletionTask::uuid(&t.id)));
             }
@@ -241,6 +261,15 @@ impl State {
             }
             Record::MfaDevice(d) => {
                 self.mfa_devices.insert(name_key(&d.account, &format!("{}{}", d.path, d.name)), d);
+            }
+            Record::UserCredentials(c) => {
+                self.user_credentials.insert(name_key(&c.account, &c.user_id), c);
+            }
+            Record::ServerCertificate(c) => {
+                self.server_certificates.insert(name_key(&c.account, &c.name), c);
+            }
+            Record::CredentialReport(r) => {
+                self.credential_reports.insert(r.account.clone(), r);
             }
             Record::DeletionTask(t) => {
                 self.deletion_tasks.insert(name_key(&t.account, DeletionTask::uuid(&t.id)), t);
@@ -296,6 +325,11 @@ impl State {
         let start = (account.to_owned(), String::new());
         let account = account.to_owned();
         self.mfa_devices.range(start..).take_while(move |((a, _), _)| *a == account).map(|(_, d)| d)
+    }
+
+    /// The SSH keys and certificates of the user with unique id `user_id`, if it has any.
+    pub fn credentials_of(&self, account: &str, user_id: &str) -> Option<&UserCredentials> {
+        self.user_credentials.get(&name_key(account, user_id))
     }
 
     pub fn user(&self, account: &str, name: &str) -> Option<&User> {

@@ -1,6 +1,7 @@
 //! One function per operation, and the one `match` that routes a request to it.
 
 mod account;
+mod credential_report;
 mod credentials;
 mod groups;
 mod inline;
@@ -11,7 +12,10 @@ mod mfa;
 pub mod oidc;
 pub mod outbound;
 pub mod policies;
+mod policy_info;
 mod roles;
+mod server_certificates;
+mod service_credentials;
 pub mod service_linked;
 mod simulate;
 mod sts;
@@ -313,14 +317,84 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::UntagMFADevice
         }
         Request::ListMFADeviceTags(r) => Response::ListMFADeviceTags(mfa::list_tags(iam, a, r)?),
-        // Credentials Castellan cannot issue yet: every user has none.
+        // SSH public keys, signing certificates, service-specific credentials
+        Request::UploadSSHPublicKey(r) => Response::UploadSSHPublicKey(credentials::upload_ssh_public_key(iam, caller, &r)?),
+        Request::GetSSHPublicKey(r) => Response::GetSSHPublicKey(credentials::get_ssh_public_key(iam, caller, &r)?),
+        Request::UpdateSSHPublicKey(r) => {
+            credentials::update_ssh_public_key(iam, caller, &r)?;
+            Response::UpdateSSHPublicKey
+        }
+        Request::DeleteSSHPublicKey(r) => {
+            credentials::delete_ssh_public_key(iam, caller, &r)?;
+            Response::DeleteSSHPublicKey
+        }
         Request::ListSSHPublicKeys(r) => Response::ListSSHPublicKeys(credentials::list_ssh_public_keys(iam, caller, &r)?),
+        Request::UploadSigningCertificate(r) => {
+            Response::UploadSigningCertificate(credentials::upload_signing_certificate(iam, caller, &r)?)
+        }
+        Request::UpdateSigningCertificate(r) => {
+            credentials::update_signing_certificate(iam, caller, &r)?;
+            Response::UpdateSigningCertificate
+        }
+        Request::DeleteSigningCertificate(r) => {
+            credentials::delete_signing_certificate(iam, caller, &r)?;
+            Response::DeleteSigningCertificate
+        }
         Request::ListSigningCertificates(r) => {
             Response::ListSigningCertificates(credentials::list_signing_certificates(iam, caller, &r)?)
         }
-        Request::ListServiceSpecificCredentials(r) => {
-            Response::ListServiceSpecificCredentials(credentials::list_service_specific_credentials(iam, caller, &r)?)
+        Request::CreateServiceSpecificCredential(r) => {
+            Response::CreateServiceSpecificCredential(service_credentials::create(iam, caller, &r)?)
         }
+        Request::ResetServiceSpecificCredential(r) => Response::ResetServiceSpecificCredential(service_credentials::reset(iam, caller, &r)?),
+        Request::UpdateServiceSpecificCredential(r) => {
+            service_credentials::update(iam, caller, &r)?;
+            Response::UpdateServiceSpecificCredential
+        }
+        Request::DeleteServiceSpecificCredential(r) => {
+            service_credentials::delete(iam, caller, &r)?;
+            Response::DeleteServiceSpecificCredential
+        }
+        Request::ListServiceSpecificCredentials(r) => Response::ListServiceSpecificCredentials(service_credentials::list(iam, caller, &r)?),
+        // Context keys, policies granting service access, Organizations
+        Request::GetContextKeysForCustomPolicy(r) => Response::GetContextKeysForCustomPolicy(policy_info::context_keys_for_custom(&r)?),
+        Request::GetContextKeysForPrincipalPolicy(r) => {
+            Response::GetContextKeysForPrincipalPolicy(policy_info::context_keys_for_principal(iam, caller, &r)?)
+        }
+        Request::ListPoliciesGrantingServiceAccess(r) => {
+            Response::ListPoliciesGrantingServiceAccess(policy_info::policies_granting_service_access(iam, caller, &r)?)
+        }
+        Request::ListOrganizationsFeatures(_)
+        | Request::EnableOrganizationsRootCredentialsManagement(_)
+        | Request::DisableOrganizationsRootCredentialsManagement(_)
+        | Request::EnableOrganizationsRootSessions(_)
+        | Request::DisableOrganizationsRootSessions(_)
+        | Request::GenerateOrganizationsAccessReport(_) => return Err(policy_info::no_organization()),
+        Request::GetOrganizationsAccessReport(r) => return Err(policy_info::organizations_access_report(&r)),
+        // The credential report
+        Request::GenerateCredentialReport => Response::GenerateCredentialReport(credential_report::generate(iam, a)?),
+        Request::GetCredentialReport => Response::GetCredentialReport(credential_report::get(iam, a)?),
+        // Server certificates
+        Request::UploadServerCertificate(r) => Response::UploadServerCertificate(server_certificates::upload(iam, a, &r)?),
+        Request::GetServerCertificate(r) => Response::GetServerCertificate(server_certificates::get(iam, a, &r)?),
+        Request::ListServerCertificates(r) => Response::ListServerCertificates(server_certificates::list(iam, a, &r)?),
+        Request::UpdateServerCertificate(r) => {
+            server_certificates::update(iam, a, &r)?;
+            Response::UpdateServerCertificate
+        }
+        Request::DeleteServerCertificate(r) => {
+            server_certificates::delete(iam, a, &r)?;
+            Response::DeleteServerCertificate
+        }
+        Request::TagServerCertificate(r) => {
+            server_certificates::tag(iam, a, &r)?;
+            Response::TagServerCertificate
+        }
+        Request::UntagServerCertificate(r) => {
+            server_certificates::untag(iam, a, &r)?;
+            Response::UntagServerCertificate
+        }
+        Request::ListServerCertificateTags(r) => Response::ListServerCertificateTags(server_certificates::list_tags(iam, a, &r)?),
         // Login profiles and passwords
         Request::CreateLoginProfile(r) => Response::CreateLoginProfile(login::create(iam, caller, r)?),
         Request::GetLoginProfile(r) => Response::GetLoginProfile(login::get(iam, caller, r)?),
@@ -460,6 +534,12 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             )))
         }
     })
+}
+
+/// How long a new credential report is in progress (for the domain tests).
+#[cfg(test)]
+pub fn credential_report_in_progress_secs() -> i64 {
+    credential_report::IN_PROGRESS_SECS
 }
 
 pub fn ts(secs: i64) -> Timestamp {

@@ -127,6 +127,9 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteUserRequest) -> ApiResult<
         if !st.mfa_devices_of(account, &user.id).is_empty() {
             return conflict("delete MFA device");
         }
+        if let Some(what) = super::credentials::delete_user_conflict(st, user) {
+            return conflict(what);
+        }
         if !user.inline_policies.is_empty() {
             return conflict("delete policies");
         }
