@@ -356,6 +356,8 @@ fn credentials_block(c: &RootCredentials) -> String {
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
     let iam = open_iam(&args.storage)?;
+    // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and CASTELLAN_CA_BUNDLE.
+    castellan_server::install_oidc_fetcher(&iam)?;
     let explicit = explicit_credentials()?;
     let from_env = explicit.is_some();
     if explicit.is_none() {
@@ -406,6 +408,11 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        // The issuer URLs of outbound identity federation: where verifiers reach this server.
+        match std::env::var("CASTELLAN_ISSUER_URL") {
+            Ok(url) if !url.is_empty() => iam.set_issuer_base(&url),
+            _ => iam.set_issuer_base(&format!("http://{addr}")),
+        }
         println!("castellan listening on http://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(%addr, "serving IAM and STS");

@@ -193,7 +193,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             },
             None => none(),
         },
-        Some("oidc-provider") => member("OpenIDConnectProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
+        Some("oidc-provider") => crate::ops::oidc::authz_resource(st, account, member("OpenIDConnectProviderArn"), member("Url"))
+            .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
         Some("server-certificate") => member("ServerCertificateName").map_or_else(none, |n| Resource {
             arn: format!("arn:aws:iam::{account}:server-certificate/{n}"),
@@ -299,6 +300,9 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::CreateVirtualMFADevice(r) => iam_tags(r.tags.as_deref()?),
         Request::TagMFADevice(r) => iam_tags(&r.tags),
         Request::AssumeRole(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
+        Request::GetWebIdentityToken(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
+        Request::TagOpenIDConnectProvider(r) => iam_tags(&r.tags),
         _ => return None,
     })
 }
@@ -376,6 +380,9 @@ fn context_on(
         if let Some(si) = &session.source_identity {
             ctx.set("aws:SourceIdentity", vec![si.clone()]);
         }
+        if let Some(fp) = &session.federated_provider {
+            ctx.set("aws:FederatedProvider", vec![fp.clone()]);
+        }
     }
     if let Request::AssumeRole(r) = request {
         ctx.set("sts:RoleSessionName", vec![r.role_session_name.clone()]);
@@ -389,13 +396,13 @@ fn context_on(
             ctx.set("sts:SourceIdentity", vec![si.clone()]);
         }
     }
-    ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
-    if let Some(ip) = info.source_ip {
-        ctx.set("aws:SourceIp", vec![ip.to_string()]);
+    if let Request::GetWebIdentityToken(r) = request {
+        // Service Authorization Reference, sts:GetWebIdentityToken's condition keys.
+        ctx.set("sts:IdentityTokenAudience", r.audience.clone());
+        ctx.set("sts:DurationSeconds", vec![r.duration_seconds.unwrap_or(300).to_string()]);
+        ctx.set("sts:SigningAlgorithm", vec![r.signing_algorithm.clone()]);
     }
-    if !info.region.is_empty() {
-        ctx.set("aws:RequestedRegion", vec![info.region.clone()]);
-    }
+    set_request_info(&mut ctx, info);
     for (k, v) in &resource.tags {
         ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
         ctx.set(&format!("iam:ResourceTag/{k}"), vec![v.clone()]);
@@ -424,6 +431,17 @@ fn context_on(
         ctx.set("iam:PassedToService", vec!["ec2.amazonaws.com".to_owned()]);
     }
     ctx
+}
+
+/// The condition keys the edge knows: aws:SecureTransport, aws:SourceIp, aws:RequestedRegion.
+fn set_request_info(ctx: &mut RequestContext, info: &RequestInfo) {
+    ctx.set("aws:SecureTransport", vec![info.secure_transport.to_string()]);
+    if let Some(ip) = info.source_ip {
+        ctx.set("aws:SourceIp", vec![ip.to_string()]);
+    }
+    if !info.region.is_empty() {
+        ctx.set("aws:RequestedRegion", vec![info.region.clone()]);
+    }
 }
 
 /// Adds an entity's inline and attached policies as identity-based policies (`owner` names
@@ -652,6 +670,85 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         }
     }
     ok()
+}
+
+/// What a verified web identity token brings to the evaluation of the role's trust policy.
+#[derive(Debug)]
+pub struct WebIdentity<'a> {
+    pub provider_arn: &'a str,
+    /// The provider's URL without `https://`: the prefix of its condition keys.
+    pub provider_key: &'a str,
+    pub role: &'a crate::model::Role,
+    pub session_name: &'a str,
+    /// The token's audience that is one of the provider's client ids.
+    pub audience: &'a str,
+    /// The token's other audiences.
+    pub other_audiences: Vec<String>,
+    pub subject: &'a str,
+    pub amr: Vec<String>,
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    pub source_identity: Option<&'a str>,
+}
+
+/// Decides AssumeRoleWithWebIdentity: the role's trust policy alone (a web identity has no
+/// identity-based policies), with the provider's ARN as the `Federated` principal and AWS's
+/// condition keys for OIDC federation (IAM User Guide, "Available keys for AWS OIDC
+/// federation": `<provider>:aud`, `:sub`, `:amr`, `:oaud`; `aws:FederatedProvider`;
+/// `sts:RoleSessionName`), plus sts:TagSession for session tags from the token and
+/// sts:SetSourceIdentity for its source identity.
+pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>) -> ApiResult<Authorized> {
+    let denied = || ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into());
+    let role = w.role;
+    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
+    let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref().ok_or_else(denied)?);
+    let role_arn = crate::arn::role_arn(&role.account, &role.path, &role.name);
+    let mut set = PolicySet::new();
+    set.add(format!("{role_arn}:trust"), trust);
+    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
+    if !w.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if w.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        let principal = RequestPrincipal::new(PrincipalType::WebIdentity, w.provider_arn, "", role.account.clone());
+        let mut ctx = RequestContext::new(principal, action, role_arn.clone())
+            .with_resource_account(role.account.clone())
+            .with_time(iam.now().saturating_mul(1000));
+        let key = |k: &str| format!("{}:{k}", w.provider_key);
+        ctx.set(&key("aud"), vec![w.audience.to_owned()]);
+        ctx.set(&key("sub"), vec![w.subject.to_owned()]);
+        if !w.amr.is_empty() {
+            ctx.set(&key("amr"), w.amr.clone());
+        }
+        if !w.other_audiences.is_empty() {
+            ctx.set(&key("oaud"), w.other_audiences.clone());
+        }
+        ctx.set("aws:FederatedProvider", vec![w.provider_arn.to_owned()]);
+        ctx.set("sts:RoleSessionName", vec![w.session_name.to_owned()]);
+        if let Some(si) = w.source_identity {
+            ctx.set("sts:SourceIdentity", vec![si.to_owned()]);
+        }
+        if !w.tags.is_empty() {
+            for (k, v) in w.tags {
+                ctx.set(&format!("aws:RequestTag/{k}"), vec![v.clone()]);
+            }
+            ctx.set("aws:TagKeys", w.tags.iter().map(|(k, _)| k.clone()).collect());
+        }
+        if !w.transitive_tag_keys.is_empty() {
+            ctx.set("sts:TransitiveTagKeys", w.transitive_tag_keys.to_vec());
+        }
+        set_request_info(&mut ctx, info);
+        for (k, v) in &role.tags {
+            ctx.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+        }
+        if !set.evaluate(&ctx).is_allowed() {
+            return Err(denied());
+        }
+    }
+    Ok(Authorized { mfa_time: None })
 }
 
 /// How many compiled policy sets a node keeps at most.

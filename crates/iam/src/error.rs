@@ -44,6 +44,25 @@ pub enum ApiError {
     Throttling,
     /// The store failed; the message is generic so that no internal detail leaks.
     ServiceFailure,
+    // Web identity federation (STS model: AssumeRoleWithWebIdentity, GetWebIdentityToken;
+    // IAM model: the outbound federation switches).
+    /// The web identity token is not one AWS can validate (400).
+    InvalidIdentityToken(String),
+    /// The identity provider could not be reached for its keys (400).
+    IdpCommunicationError(String),
+    /// The web identity token has expired: `ExpiredTokenException` (400), not the 403
+    /// `ExpiredToken` of an expired session.
+    ExpiredIdentityToken(String),
+    /// EnableOutboundWebIdentityFederation when it is enabled: `FeatureEnabled` (409).
+    FeatureEnabled(String),
+    /// The outbound federation information while it is disabled: `FeatureDisabled` (404).
+    FeatureDisabled(String),
+    /// GetWebIdentityToken while outbound federation is disabled (403).
+    OutboundFederationDisabled(String),
+    /// GetWebIdentityToken: the token would outlive the calling session (403).
+    SessionDurationEscalation(String),
+    /// GetWebIdentityToken: the payload is too large (400).
+    JwtPayloadSizeExceeded(String),
 }
 
 impl ApiError {
@@ -77,6 +96,14 @@ impl ApiError {
             Self::Authentication { code, .. } => code,
             Self::Throttling => "Throttling",
             Self::ServiceFailure => "ServiceFailure",
+            Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
+            Self::IdpCommunicationError(_) => "IDPCommunicationError",
+            Self::ExpiredIdentityToken(_) => "ExpiredTokenException",
+            Self::FeatureEnabled(_) => "FeatureEnabled",
+            Self::FeatureDisabled(_) => "FeatureDisabled",
+            Self::OutboundFederationDisabled(_) => "OutboundWebIdentityFederationDisabledException",
+            Self::SessionDurationEscalation(_) => "SessionDurationEscalationException",
+            Self::JwtPayloadSizeExceeded(_) => "JWTPayloadSizeExceededException",
         }
     }
 
@@ -108,6 +135,13 @@ impl ApiError {
             | Self::SignatureDoesNotMatch(_)
             | Self::ExpiredToken(_) => 403,
             Self::NotImplemented(_) => 501,
+            Self::InvalidIdentityToken(_)
+            | Self::IdpCommunicationError(_)
+            | Self::ExpiredIdentityToken(_)
+            | Self::JwtPayloadSizeExceeded(_) => 400,
+            Self::FeatureEnabled(_) => 409,
+            Self::FeatureDisabled(_) => 404,
+            Self::OutboundFederationDisabled(_) | Self::SessionDurationEscalation(_) => 403,
             Self::Authentication { status, .. } => *status,
             Self::ServiceFailure => 500,
         }
@@ -149,6 +183,14 @@ impl ApiError {
             | Self::PackedPolicyTooLarge(m)
             | Self::InvalidAuthorizationMessage(m)
             | Self::Authentication { message: m, .. } => m,
+            Self::InvalidIdentityToken(m)
+            | Self::IdpCommunicationError(m)
+            | Self::ExpiredIdentityToken(m)
+            | Self::FeatureEnabled(m)
+            | Self::FeatureDisabled(m)
+            | Self::OutboundFederationDisabled(m)
+            | Self::SessionDurationEscalation(m)
+            | Self::JwtPayloadSizeExceeded(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

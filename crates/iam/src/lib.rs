@@ -20,6 +20,7 @@ mod ids;
 mod managed;
 mod mfa;
 mod model;
+mod oidc_keys;
 mod ops;
 mod paginate;
 mod passwords;
@@ -41,6 +42,7 @@ pub use crate::authz::RequestInfo;
 pub use crate::crypto::MasterKey;
 pub use crate::error::{ApiError, ApiResult};
 pub use crate::ids::request_id;
+pub use crate::oidc_keys::{HttpsFetcher, MAX_DOCUMENT as MAX_OIDC_DOCUMENT};
 use crate::model::{AccessKey, AccessKeyLastUsed, Account, Change, KeyStatus, Record};
 pub use crate::session::{Session, SessionKind};
 pub use crate::signin::{ConsoleCredentials, SignIn, SignInError};
@@ -137,6 +139,11 @@ pub struct Iam {
     policy_cache: authz::PolicyCache,
     /// The argon2 pool and per-user password attempt limits.
     passwords: passwords::Passwords,
+    /// OIDC issuers' signing keys, for AssumeRoleWithWebIdentity.
+    oidc_keys: oidc_keys::KeyCache,
+    /// Where this server is reached from outside: the base of the issuer URLs of outbound
+    /// identity federation (`ops::outbound`).
+    issuer_base: std::sync::OnceLock<String>,
 }
 
 impl Iam {
@@ -159,6 +166,8 @@ impl Iam {
             seen_revision: AtomicU64::new(snapshot.revision),
             policy_cache: authz::PolicyCache::default(),
             passwords: passwords::Passwords::default(),
+            oidc_keys: oidc_keys::KeyCache::default(),
+            issuer_base: std::sync::OnceLock::new(),
         };
         // Records completed from what existed when they were loaded are written back once,
         // so a later restart does not resolve their names again (by then a name may belong to
@@ -525,10 +534,37 @@ impl Iam {
         Ok((caller, secret))
     }
 
+    /// Installs how OIDC issuers' discovery documents and key sets are fetched (the edge's
+    /// HTTPS client). Without it AssumeRoleWithWebIdentity fails with IDPCommunicationError.
+    pub fn set_https_fetcher(&self, fetcher: Arc<dyn HttpsFetcher>) {
+        self.oidc_keys.set_fetcher(fetcher);
+    }
+
+    /// Handles a request that carries no signature: only AssumeRoleWithWebIdentity and
+    /// AssumeRoleWithSAML are made that way on AWS (they authenticate with the token or
+    /// assertion they carry); anything else is refused as unsigned. May wait on the network
+    /// (an issuer's keys): call it from a blocking thread.
+    pub fn handle_unsigned(&self, info: &RequestInfo, request: Request) -> ApiResult<Response> {
+        match request {
+            Request::AssumeRoleWithWebIdentity(r) => {
+                Ok(Response::AssumeRoleWithWebIdentity(ops::web_identity::assume_role_with_web_identity(self, info, r)?))
+            }
+            other => Err(ApiError::NotImplemented(format!(
+                "The operation {} is not implemented by Castellan yet.",
+                other.operation().name()
+            ))),
+        }
+    }
+
     /// Handles one decoded request for an authenticated caller: the policy engine decides
     /// first, then the operation runs.
     pub fn handle(&self, caller: &Caller, info: &RequestInfo, request: Request) -> ApiResult<Response> {
         let authorized = authz::authorize(self, caller, info, &request)?;
+        // GetWebIdentityToken needs the region the request was made to (its token's
+        // source_region claim), which no other operation does.
+        if let Request::GetWebIdentityToken(r) = request {
+            return Ok(Response::GetWebIdentityToken(ops::outbound::get_web_identity_token(self, caller, &info.region, r)?));
+        }
         ops::dispatch(self, authorized, caller, request)
     }
 }

@@ -236,10 +236,56 @@ pub struct MfaDevice {
     pub tags: Tags,
 }
 
+/// An OpenID Connect identity provider (CreateOpenIDConnectProvider). Keyed by its URL
+/// without `https://`, which is also the last part of its ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub account: String,
+    /// The URL as registered, without the scheme: `token.actions.githubusercontent.com`.
+    pub resource: String,
+    pub created: i64,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Lowercase hex SHA-1 thumbprints.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
 impl MfaDevice {
     pub fn serial(&self) -> String {
         format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
     }
+}
+
+impl OidcProvider {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    }
+}
+
+/// Outbound identity federation of an account (EnableOutboundWebIdentityFederation): its
+/// issuer and the keys that sign the tokens GetWebIdentityToken issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundFederation {
+    pub account: String,
+    pub enabled: bool,
+    /// The random part of the issuer URL; kept when the feature is disabled and enabled again.
+    pub issuer_id: String,
+    /// Signing keys, oldest first: the newest of an algorithm signs, all are published.
+    #[serde(default)]
+    pub keys: Vec<SealedSigningKey>,
+}
+
+/// A signing key, its private part (PKCS#8, base64) sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedSigningKey {
+    pub kid: String,
+    /// `RS256` or `ES384`.
+    pub alg: String,
+    pub created: i64,
+    pub sealed_pkcs8: String,
 }
 
 /// One persisted record.
@@ -254,6 +300,8 @@ pub enum Record {
     AccessKey(AccessKey),
     InstanceProfile(InstanceProfile),
     MfaDevice(MfaDevice),
+    OidcProvider(OidcProvider),
+    OutboundFederation(OutboundFederation),
 }
 
 impl Record {
@@ -268,6 +316,8 @@ impl Record {
             Self::AccessKey(k) => format!("accesskey/{}", k.id),
             Self::InstanceProfile(p) => entity_key("instanceprofile", &p.account, &p.name),
             Self::MfaDevice(d) => entity_key("mfa", &d.account, &format!("{}{}", d.path, d.name)),
+            Self::OidcProvider(p) => format!("oidcprovider/{}/{}", p.account, p.resource),
+            Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
         }
     }
 }

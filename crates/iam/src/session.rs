@@ -36,6 +36,18 @@ pub enum SessionKind {
     },
 }
 
+impl SessionKind {
+    /// A session of `role` named `session_name`.
+    pub fn assumed_role(role: &crate::model::Role, session_name: &str) -> SessionKind {
+        SessionKind::AssumedRole {
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            role_path: role.path.clone(),
+            session_name: session_name.to_owned(),
+        }
+    }
+}
+
 /// A session, exactly as its token carries it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -71,6 +83,9 @@ pub struct Session {
     /// Made from another role session's credentials (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// AssumeRoleWithWebIdentity: the OIDC provider's ARN (aws:FederatedProvider).
+    #[serde(default)]
+    pub federated_provider: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -107,6 +122,7 @@ impl Session {
             mfa_time: None,
             console: false,
             chained: false,
+            federated_provider: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! Architecture invariant: no IAM semantics live here; this crate only translates between
 //! HTTP and the domain.
 
+mod oidc_fetch;
 mod tombstones;
 
 use std::net::SocketAddr;
@@ -113,7 +114,13 @@ fn requested_region(service: Service, signed_region: &str) -> String {
 pub fn router(iam: Arc<Iam>, config: Config) -> Router {
     let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options::default()));
     let shared = Arc::new(Shared { iam, config, signing_keys: castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE) });
-    let api = Router::new().fallback(entry).with_state(shared);
+    let api = Router::new()
+        // Outbound identity federation: each account's issuer documents, unauthenticated as
+        // OIDC discovery is (OpenID Connect Discovery 1.0 §4).
+        .route("/oidc/{issuer}/.well-known/openid-configuration", axum::routing::get(oidc_discovery))
+        .route("/oidc/{issuer}/.well-known/jwks.json", axum::routing::get(oidc_jwks))
+        .fallback(entry)
+        .with_state(shared);
     match console {
         Some(console) => console.merge(api),
         None => api,
@@ -125,6 +132,35 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config) -> std::io::Result<()> {
     let app = castellan_console::router(iam, castellan_console::Options::default());
     conn::accept_loop(listener, app, config, shutdown_signal()).await
+}
+
+/// Installs the HTTPS client that fetches OIDC issuers' keys (for AssumeRoleWithWebIdentity),
+/// trusting the system store and the PEM file named by `CASTELLAN_CA_BUNDLE`. Call it before
+/// serving; an unreadable or empty bundle is an error (the server should not start).
+pub fn install_oidc_fetcher(iam: &Iam) -> Result<(), String> {
+    iam.set_https_fetcher(Arc::new(oidc_fetch::Fetcher::from_env()?));
+    Ok(())
+}
+
+async fn oidc_discovery(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_discovery(&issuer))
+}
+
+async fn oidc_jwks(State(shared): State<Arc<Shared>>, axum::extract::Path(issuer): axum::extract::Path<String>) -> Response {
+    issuer_document(shared.iam.outbound_jwks(&issuer))
+}
+
+/// A public issuer document as JSON, or 404 for an issuer no account has.
+fn issuer_document(doc: Option<String>) -> Response {
+    match doc {
+        Some(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("max-age=300"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "{}").into_response(),
+    }
 }
 
 /// How often recorded access-key use is written to the store.
@@ -260,6 +296,12 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
         _ => Service::Iam,
     };
     let result = async {
+        // AssumeRoleWithWebIdentity and AssumeRoleWithSAML are made without a signature on
+        // AWS (the token or assertion they carry is the authentication): the only unsigned
+        // requests served. Any signature they carry is not looked at.
+        if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
+            return unsigned(shared, http, &params).await;
+        }
         let (caller, region) = authenticate(shared, http, service)?;
         // Castellan speaks plain HTTP; behind a TLS-terminating proxy this would come from it.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region };
@@ -282,6 +324,18 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str) -> (S
     }
     .await;
     (service, result.map(|r| r.to_xml(request_id)))
+}
+
+/// An unsigned STS request (AssumeRoleWithWebIdentity): decoded as any other, then handed to
+/// the domain on a blocking thread, as it may wait on the issuer's HTTPS endpoints.
+async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams) -> Result<castellan_api::Response, ApiError> {
+    let action = params.get("Action").unwrap_or_default();
+    let op = Operation::from_name(Service::Sts, action)
+        .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
+    let request = Request::parse(op, params)?;
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: false, region: IAM_REGION.to_owned() };
+    let iam = Arc::clone(&shared.iam);
+    tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)?
 }
 
 /// A request signed for a service other than IAM and STS (a client whose AWS_ENDPOINT_URL
@@ -346,7 +400,8 @@ fn other_service_response(http: &HttpRequest<'_>, e: &ApiError, request_id: &str
 /// so it runs on blocking threads too.
 fn is_read_only(op: Operation) -> bool {
     let n = op.name();
-    op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")
+    // GetWebIdentityToken may make (and store) a signing key.
+    (op.service() == Service::Sts || n.starts_with("Get") || n.starts_with("List")) && op != Operation::GetWebIdentityToken
 }
 
 fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<QueryParams, ApiError> {

@@ -8,11 +8,14 @@ mod instance_profiles;
 mod keys;
 pub(crate) mod login;
 mod mfa;
+pub mod oidc;
+pub mod outbound;
 pub mod policies;
 mod roles;
 mod simulate;
 mod sts;
 mod users;
+pub mod web_identity;
 
 use castellan_api::iam;
 use castellan_api::types::Timestamp;
@@ -363,6 +366,46 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         }
         Request::ListInstanceProfileTags(r) => {
             Response::ListInstanceProfileTags(instance_profiles::list_tags(iam, a, r)?)
+        }
+        // OpenID Connect providers
+        Request::CreateOpenIDConnectProvider(r) => Response::CreateOpenIDConnectProvider(oidc::create(iam, a, r)?),
+        Request::GetOpenIDConnectProvider(r) => Response::GetOpenIDConnectProvider(oidc::get(iam, a, r)?),
+        Request::ListOpenIDConnectProviders(_) => Response::ListOpenIDConnectProviders(oidc::list(iam, a)),
+        Request::DeleteOpenIDConnectProvider(r) => {
+            oidc::delete(iam, a, r)?;
+            Response::DeleteOpenIDConnectProvider
+        }
+        Request::AddClientIDToOpenIDConnectProvider(r) => {
+            oidc::add_client_id(iam, a, r)?;
+            Response::AddClientIDToOpenIDConnectProvider
+        }
+        Request::RemoveClientIDFromOpenIDConnectProvider(r) => {
+            oidc::remove_client_id(iam, a, r)?;
+            Response::RemoveClientIDFromOpenIDConnectProvider
+        }
+        Request::UpdateOpenIDConnectProviderThumbprint(r) => {
+            oidc::update_thumbprints(iam, a, r)?;
+            Response::UpdateOpenIDConnectProviderThumbprint
+        }
+        Request::TagOpenIDConnectProvider(r) => {
+            oidc::tag(iam, a, r)?;
+            Response::TagOpenIDConnectProvider
+        }
+        Request::UntagOpenIDConnectProvider(r) => {
+            oidc::untag(iam, a, r)?;
+            Response::UntagOpenIDConnectProvider
+        }
+        Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
+        // Outbound identity federation (GetWebIdentityToken is routed by `Iam::handle`)
+        Request::EnableOutboundWebIdentityFederation => {
+            Response::EnableOutboundWebIdentityFederation(outbound::enable(iam, a)?)
+        }
+        Request::DisableOutboundWebIdentityFederation => {
+            outbound::disable(iam, a)?;
+            Response::DisableOutboundWebIdentityFederation
+        }
+        Request::GetOutboundWebIdentityFederationInfo => {
+            Response::GetOutboundWebIdentityFederationInfo(outbound::info(iam, a)?)
         }
         // Account
         Request::CreateAccountAlias(r) => {

@@ -22,7 +22,7 @@ const PACKED_POLICY_BUDGET: usize = 2048;
 
 /// Session policies: the inline document (validated as a session policy) and the managed
 /// policy ARNs, which must exist. Returns their packed size in percent, if any were given.
-fn session_policies(
+pub(super) fn session_policies(
     iam: &Iam,
     caller_account: &str,
     policy: Option<&str>,
@@ -59,7 +59,7 @@ fn session_policies(
     Ok((policies, policy_arns, given.then_some(percent)))
 }
 
-fn credentials(iam: &Iam, session: &Session) -> ApiResult<sts::Credentials> {
+pub(super) fn credentials(iam: &Iam, session: &Session) -> ApiResult<sts::Credentials> {
     Ok(sts::Credentials {
         access_key_id: session.access_key_id.clone(),
         secret_access_key: session.secret_access_key.clone(),
