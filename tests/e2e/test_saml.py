@@ -27,24 +27,11 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from lxml import etree
 
-from castellan_e2e import ACCOUNT_ID, REGION, Server, assert_error, dumps, unique
+from castellan_e2e import ACCOUNT_ID, REGION, assert_error, dumps, unique
 from saml_idp import DS, SAML, Idp, b64
+from test_saml_providers import idp, private_key_pem, server  # noqa: F401 (fixtures)
 
 NOW = lambda: datetime.datetime.now(datetime.timezone.utc)  # noqa: E731
-
-
-@pytest.fixture(scope="module")
-def castellan():
-    srv = Server()
-    srv.start()
-    yield srv
-    srv.stop()
-    srv.cleanup_logs()
-
-
-@pytest.fixture(scope="module")
-def idp():
-    return Idp()
 
 
 def anonymous_sts(srv):
@@ -75,9 +62,9 @@ def signed(idp, role_arn, provider, **kw):
     return idp.response(idp.assertion(role_arn, provider, **kw))
 
 
-def test_sign_in_with_boto3(castellan, idp):
-    role_arn, provider, name = setup(castellan, idp)
-    out = assume(castellan, role_arn, provider, signed(idp, role_arn, provider))
+def test_sign_in_with_boto3(server, idp):
+    role_arn, provider, name = setup(server, idp)
+    out = assume(server, role_arn, provider, signed(idp, role_arn, provider))
     role_name = role_arn.split("/")[-1]
     assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/alice"
     assert out["Subject"] == "alice@example.com"
@@ -87,108 +74,108 @@ def test_sign_in_with_boto3(castellan, idp):
     expected = base64.b64encode(hashlib.sha1(f"{idp.entity_id}{ACCOUNT_ID}/{name}".encode()).digest()).decode()
     assert out["NameQualifier"] == expected
     creds = out["Credentials"]
-    sts = boto3.client("sts", endpoint_url=castellan.endpoint, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
+    sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
     assert sts.get_caller_identity()["Arn"] == out["AssumedRoleUser"]["Arn"]
 
 
-def test_signed_response_instead_of_assertion(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_signed_response_instead_of_assertion(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     xml = idp.response(idp.assertion(role_arn, provider), sign_assertion=False, sign_response=True)
-    assert assume(castellan, role_arn, provider, xml)["Subject"] == "alice@example.com"
+    assert assume(server, role_arn, provider, xml)["Subject"] == "alice@example.com"
 
 
-def test_sign_in_with_the_aws_cli(castellan, idp, tmp_path):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_sign_in_with_the_aws_cli(server, idp, tmp_path):
+    role_arn, provider, _ = setup(server, idp)
     f = tmp_path / "response.b64"
     f.write_text(b64(signed(idp, role_arn, provider, session_name="cli-user")))
-    out = castellan.aws("sts", "assume-role-with-saml", "--role-arn", role_arn, "--principal-arn", provider,
+    out = server.aws("sts", "assume-role-with-saml", "--role-arn", role_arn, "--principal-arn", provider,
                         "--saml-assertion", f"file://{f}", "--duration-seconds", "900")
     assert out["AssumedRoleUser"]["Arn"].endswith("/cli-user")
     assert out["Subject"] == "alice@example.com"
 
 
-def test_trust_policy_saml_keys(castellan, idp):
+def test_trust_policy_saml_keys(server, idp):
     cond = {"StringEquals": {"saml:sub": "bob@example.com", "saml:sub_type": "persistent", "saml:iss": idp.entity_id,
                              "saml:aud": "https://signin.aws.amazon.com/saml"},
             "StringLike": {"saml:doc": f"{ACCOUNT_ID}/*"}}
-    role_arn, provider, _ = setup(castellan, idp, conditions=cond)
-    assume(castellan, role_arn, provider, signed(idp, role_arn, provider, name_id="bob@example.com"))
+    role_arn, provider, _ = setup(server, idp, conditions=cond)
+    assume(server, role_arn, provider, signed(idp, role_arn, provider, name_id="bob@example.com"))
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider, name_id="alice@example.com"))
+        assume(server, role_arn, provider, signed(idp, role_arn, provider, name_id="alice@example.com"))
     assert_error(e, "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithSAML")
 
 
-def test_namequalifier_condition(castellan, idp):
-    iam = castellan.iam()
+def test_namequalifier_condition(server, idp):
+    iam = server.iam()
     name = unique("nq")
     provider = iam.create_saml_provider(Name=name, SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
     nq = base64.b64encode(hashlib.sha1(f"{idp.entity_id}{ACCOUNT_ID}/{name}".encode()).digest()).decode()
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider},
              "Action": "sts:AssumeRoleWithSAML", "Condition": {"StringEquals": {"saml:namequalifier": nq}}}]}
     role_arn = iam.create_role(RoleName=unique("nq"), AssumeRolePolicyDocument=dumps(trust))["Role"]["Arn"]
-    assert assume(castellan, role_arn, provider, signed(idp, role_arn, provider))["NameQualifier"] == nq
+    assert assume(server, role_arn, provider, signed(idp, role_arn, provider))["NameQualifier"] == nq
 
 
-def test_session_tags_and_source_identity(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp, actions=("sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"))
+def test_session_tags_and_source_identity(server, idp):
+    role_arn, provider, _ = setup(server, idp, actions=("sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"))
     attrs = {"https://aws.amazon.com/SAML/Attributes/PrincipalTag:Team": ["blue"],
              "https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys": ["Team"],
              "https://aws.amazon.com/SAML/Attributes/SourceIdentity": ["alice"]}
-    out = assume(castellan, role_arn, provider, signed(idp, role_arn, provider, attributes=attrs))
+    out = assume(server, role_arn, provider, signed(idp, role_arn, provider, attributes=attrs))
     assert out["SourceIdentity"] == "alice"
     # Without sts:TagSession in the trust policy, tags are refused.
-    role2, provider2, _ = setup(castellan, idp)
+    role2, provider2, _ = setup(server, idp)
     with pytest.raises(Exception) as e:
-        assume(castellan, role2, provider2, signed(idp, role2, provider2, attributes=attrs))
+        assume(server, role2, provider2, signed(idp, role2, provider2, attributes=attrs))
     assert_error(e, "AccessDenied", 403)
 
 
-def test_missing_session_name(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_missing_session_name(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     a = idp.assertion(role_arn, provider)
     for at in a.iter(f"{{{SAML}}}Attribute"):
         if at.get("Name").endswith("RoleSessionName"):
             at.getparent().remove(at)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, idp.response(a))
+        assume(server, role_arn, provider, idp.response(a))
     assert_error(e, "InvalidIdentityToken", 400, "RoleSessionName is required in AuthnResponse")
 
 
-def test_duration_and_session_policy(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_duration_and_session_policy(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider), DurationSeconds=43200)
+        assume(server, role_arn, provider, signed(idp, role_arn, provider), DurationSeconds=43200)
     assert_error(e, "ValidationError", 400)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider), Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}')
+        assume(server, role_arn, provider, signed(idp, role_arn, provider), Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}')
     assert_error(e, "MalformedPolicyDocument", 400)
 
 
 # --- attacks --------------------------------------------------------------------------------
 
 
-def test_unsigned_assertion(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_unsigned_assertion(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     xml = idp.response(idp.assertion(role_arn, provider), sign_assertion=False)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "InvalidIdentityToken", 400, "Response signature invalid")
 
 
-def test_tampered_assertion(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_tampered_assertion(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     xml = signed(idp, role_arn, provider).replace(">alice@example.com<", ">admin@example.com<")
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "InvalidIdentityToken", 400, "Response signature invalid")
 
 
-def test_certificate_not_in_metadata(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_certificate_not_in_metadata(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     stranger = Idp()  # same entity id, another key
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(stranger, role_arn, provider))
+        assume(server, role_arn, provider, signed(stranger, role_arn, provider))
     assert_error(e, "InvalidIdentityToken", 400, "Response signature invalid")
 
 
@@ -219,93 +206,84 @@ def _wrap(idp, role_arn, provider, how):
 
 
 @pytest.mark.parametrize("how", ["moved", "duplicated", "nested"])
-def test_signature_wrapping(castellan, idp, how):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_signature_wrapping(server, idp, how):
+    role_arn, provider, _ = setup(server, idp)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, _wrap(idp, role_arn, provider, how))
+        assume(server, role_arn, provider, _wrap(idp, role_arn, provider, how))
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_comment_in_name_id(castellan, idp):
+def test_comment_in_name_id(server, idp):
     # The IdP signed "admin@example.com.evil.test"; a comment splits it so a naive reader sees
     # "admin@example.com". The signature still verifies (comments are not canonicalized), and
     # the subject must be the whole signed value, which the trust policy does not allow.
     cond = {"StringEquals": {"saml:sub": "admin@example.com"}}
-    role_arn, provider, _ = setup(castellan, idp, conditions=cond)
+    role_arn, provider, _ = setup(server, idp, conditions=cond)
     xml = signed(idp, role_arn, provider, name_id="admin@example.com.evil.test")
     xml = xml.replace(">admin@example.com.evil.test<", ">admin@example.com<!---->.evil.test<")
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithSAML")
-    role2, provider2, _ = setup(castellan, idp)
+    role2, provider2, _ = setup(server, idp)
     xml = signed(idp, role2, provider2, name_id="admin@example.com.evil.test")
     xml = xml.replace(">admin@example.com.evil.test<", ">admin@example.com<!---->.evil.test<")
-    assert assume(castellan, role2, provider2, xml)["Subject"] == "admin@example.com.evil.test"
+    assert assume(server, role2, provider2, xml)["Subject"] == "admin@example.com.evil.test"
 
 
-def test_expired_assertion(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_expired_assertion(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     past = NOW() - datetime.timedelta(hours=1)
     xml = signed(idp, role_arn, provider, issue_instant=past - datetime.timedelta(minutes=5),
                  not_before=past - datetime.timedelta(minutes=5), not_on_or_after=past)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "ExpiredTokenException", 400)
 
 
-def test_future_assertion(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_future_assertion(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     later = NOW() + datetime.timedelta(hours=1)
     xml = signed(idp, role_arn, provider, issue_instant=later, not_before=later, not_on_or_after=later + datetime.timedelta(minutes=5))
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_wrong_audience(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+@pytest.mark.parametrize("claim", [
+    {"audience": "https://other-sp.example.com"},  # wrong audience
+    {"recipient": "https://evil.example.com/saml"},  # wrong recipient
+    {"issuer": "https://other.example.com"},  # an issuer that is not the provider's entity id
+], ids=["wrong-audience", "wrong-recipient", "issuer-of-another-idp"])
+def test_refused_claims(server, idp, claim):
+    role_arn, provider, _ = setup(server, idp)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider, audience="https://other-sp.example.com"))
+        assume(server, role_arn, provider, signed(idp, role_arn, provider, **claim))
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_wrong_recipient(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
-    with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider, recipient="https://evil.example.com/saml"))
-    assert_error(e, "InvalidIdentityToken", 400)
-
-
-def test_regional_recipient_and_audience(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp, conditions={})
-    out = assume(castellan, role_arn, provider, signed(idp, role_arn, provider, recipient="https://eu-west-1.signin.aws.amazon.com/saml"))
+def test_regional_recipient_and_audience(server, idp):
+    role_arn, provider, _ = setup(server, idp, conditions={})
+    out = assume(server, role_arn, provider, signed(idp, role_arn, provider, recipient="https://eu-west-1.signin.aws.amazon.com/saml"))
     assert out["Audience"] == "https://eu-west-1.signin.aws.amazon.com/saml"
 
 
-def test_role_pair_names_another_provider_or_account(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
-    other_role, other_provider, _ = setup(castellan, idp)
+def test_role_pair_names_another_provider_or_account(server, idp):
+    role_arn, provider, _ = setup(server, idp)
+    other_role, other_provider, _ = setup(server, idp)
     for value in [f"{role_arn},{other_provider}", f"{other_role},{provider}",
                   f"{role_arn.replace(ACCOUNT_ID, '111122223333')},{provider.replace(ACCOUNT_ID, '111122223333')}"]:
         with pytest.raises(Exception) as e:
-            assume(castellan, role_arn, provider, signed(idp, role_arn, provider, role_value=value))
+            assume(server, role_arn, provider, signed(idp, role_arn, provider, role_value=value))
         assert_error(e, "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithSAML")
     # The pair in the other order is accepted, as AWS does.
-    assume(castellan, role_arn, provider, signed(idp, role_arn, provider, role_value=f"{provider},{role_arn}"))
+    assume(server, role_arn, provider, signed(idp, role_arn, provider, role_value=f"{provider},{role_arn}"))
 
 
-def test_issuer_of_another_idp(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
-    with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider, issuer="https://other.example.com"))
-    assert_error(e, "InvalidIdentityToken", 400)
-
-
-def test_idp_reported_failure(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_idp_reported_failure(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     xml = idp.response(idp.assertion(role_arn, provider), status="urn:oasis:names:tc:SAML:2.0:status:Requester")
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "IDPRejectedClaim", 403)
 
 
@@ -313,50 +291,49 @@ def test_idp_reported_failure(castellan, idp):
     '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
     '<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',
 ])
-def test_entities_refused(castellan, idp, doctype):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_entities_refused(server, idp, doctype):
+    role_arn, provider, _ = setup(server, idp)
     xml = doctype + signed(idp, role_arn, provider)
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, xml)
+        assume(server, role_arn, provider, xml)
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_malformed_xml(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_malformed_xml(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     for xml in ["<samlp:Response", "not xml at all", "<a>" * 500 + "</a>" * 500]:
         with pytest.raises(Exception) as e:
-            assume(castellan, role_arn, provider, xml)
+            assume(server, role_arn, provider, xml)
         assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_oversized_response(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_oversized_response(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     xml = signed(idp, role_arn, provider).replace("</samlp:Response>", "<!--" + "x" * 80_000 + "--></samlp:Response>")
     # STS's model bounds SAMLAssertion to 100,000 characters (botocore checks it too, so raw).
-    r = castellan.raw({"Action": "AssumeRoleWithSAML", "Version": "2011-06-15", "RoleArn": role_arn,
+    r = server.raw({"Action": "AssumeRoleWithSAML", "Version": "2011-06-15", "RoleArn": role_arn,
                        "PrincipalArn": provider, "SAMLAssertion": b64(xml)}, service="sts", sign=False)
     assert r.status == 400 and r.find("Error/Code") == "ValidationError"
 
 
-def test_unknown_provider(castellan, idp):
-    role_arn, provider, _ = setup(castellan, idp)
+def test_unknown_provider(server, idp):
+    role_arn, provider, _ = setup(server, idp)
     missing = provider + "x"
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, missing, signed(idp, role_arn, missing))
+        assume(server, role_arn, missing, signed(idp, role_arn, missing))
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_required_encryption_refuses_plain_assertions(castellan, idp):
-    from test_saml_providers import private_key_pem
-    role_arn, provider, _ = setup(castellan, idp)
-    castellan.iam().update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=private_key_pem(), AssertionEncryptionMode="Required")
+def test_required_encryption_refuses_plain_assertions(server, idp):
+    role_arn, provider, _ = setup(server, idp)
+    server.iam().update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=private_key_pem(), AssertionEncryptionMode="Required")
     with pytest.raises(Exception) as e:
-        assume(castellan, role_arn, provider, signed(idp, role_arn, provider))
+        assume(server, role_arn, provider, signed(idp, role_arn, provider))
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_other_requests_still_need_a_signature(castellan):
+def test_other_requests_still_need_a_signature(server):
     # Only AssumeRoleWithSAML and AssumeRoleWithWebIdentity are served unsigned.
     with pytest.raises(Exception) as e:
-        anonymous_sts(castellan).get_caller_identity()
+        anonymous_sts(server).get_caller_identity()
     assert json.dumps(str(e.value))

@@ -16,7 +16,8 @@ use castellan_api::sts;
 use castellan_policy::PrincipalType;
 use castellan_saml::Assertion;
 
-use super::sts::{credentials, session_policies};
+use super::sts::credentials;
+use super::web_identity::{federated_role, FederatedRole};
 use crate::authz::{Federated, RequestInfo};
 use crate::error::{ApiError, ApiResult};
 use crate::session::{Session, SessionKind};
@@ -27,7 +28,6 @@ use crate::Iam;
 /// skew between the IdP and Castellan). NotOnOrAfter gets no tolerance.
 pub const CLOCK_SKEW: i64 = 300;
 const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
-const ONE_HOUR: i32 = 3600;
 
 /// IAM User Guide, "Configure SAML assertions for the authentication response": the
 /// SubjectConfirmationData Recipient (and Response Destination) is the AWS sign-in endpoint,
@@ -38,7 +38,7 @@ fn is_aws_signin(url: &str) -> bool {
     }
     url.strip_prefix("https://")
         .and_then(|r| r.strip_suffix(".signin.aws.amazon.com/saml"))
-        .is_some_and(|region| is_region(region))
+        .is_some_and(is_region)
 }
 
 fn is_region(s: &str) -> bool {
@@ -214,19 +214,15 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     }
     let session_name = session_name(&assertion)?;
     let (tags, transitive, source_identity) = session_attributes(&assertion)?;
-    let role = {
-        let st = iam.read();
-        crate::arn::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(not_authorized)?
-    };
-    let duration = match r.duration_seconds {
-        Some(d) if d > role.max_session_duration => {
-            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
-        }
-        Some(d) => d,
-        None => ONE_HOUR,
-    };
-    let (policies, policy_arns, packed) =
-        session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let FederatedRole { role, duration, policies, policy_arns, packed } = federated_role(
+        iam,
+        &r.role_arn,
+        r.duration_seconds,
+        r.policy.as_deref(),
+        r.policy_arns.as_deref().unwrap_or_default(),
+        &tags,
+        not_authorized,
+    )?;
     let name_qualifier = castellan_saml::name_qualifier(&assertion.issuer, &role.account, &provider.name);
     let sub_type = subject_type(assertion.name_id.format.as_deref());
     let mut keys: Vec<(String, Vec<String>)> = vec![

@@ -81,6 +81,40 @@ fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::mo
     Ok((out, transitive))
 }
 
+/// The role a federated AssumeRole* names, the session's duration (DurationSeconds, one hour
+/// by default, at most the role's MaxSessionDuration) and its session policies.
+pub(super) struct FederatedRole {
+    pub role: crate::model::Role,
+    pub duration: i32,
+    pub policies: Vec<String>,
+    pub policy_arns: Vec<String>,
+    pub packed: Option<i32>,
+}
+
+pub(super) fn federated_role(
+    iam: &Iam,
+    role_arn: &str,
+    duration_seconds: Option<i32>,
+    policy: Option<&str>,
+    policy_arns: &[sts::PolicyDescriptorType],
+    tags: &crate::model::Tags,
+    not_authorized: fn() -> ApiError,
+) -> ApiResult<FederatedRole> {
+    let role = {
+        let st = iam.read();
+        crate::arn::role_by_arn(&st, role_arn).cloned().ok_or_else(not_authorized)?
+    };
+    let duration = match duration_seconds {
+        Some(d) if d > role.max_session_duration => {
+            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
+        }
+        Some(d) => d,
+        None => ONE_HOUR,
+    };
+    let (policies, policy_arns, packed) = session_policies(iam, &role.account, policy, policy_arns, tags)?;
+    Ok(FederatedRole { role, duration, policies, policy_arns, packed })
+}
+
 pub fn assume_role_with_web_identity(
     iam: &Iam,
     info: &RequestInfo,
@@ -120,19 +154,15 @@ pub fn assume_role_with_web_identity(
         Some(Value::String(s)) if (2..=64).contains(&s.chars().count()) => Some(s.clone()),
         Some(_) => return Err(invalid("The web identity token's source identity claim is malformed.")),
     };
-    let role = {
-        let st = iam.read();
-        crate::arn::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(not_authorized)?
-    };
-    let duration = match r.duration_seconds {
-        Some(d) if d > role.max_session_duration => {
-            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
-        }
-        Some(d) => d,
-        None => ONE_HOUR,
-    };
-    let (policies, policy_arns, packed) =
-        session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let FederatedRole { role, duration, policies, policy_arns, packed } = federated_role(
+        iam,
+        &r.role_arn,
+        r.duration_seconds,
+        r.policy.as_deref(),
+        r.policy_arns.as_deref().unwrap_or_default(),
+        &tags,
+        not_authorized,
+    )?;
     let provider_arn = provider.arn();
     let web = WebIdentity {
         provider_arn: &provider_arn,
