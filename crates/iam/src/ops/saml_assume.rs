@@ -16,11 +16,9 @@ use castellan_api::sts;
 use castellan_policy::PrincipalType;
 use castellan_saml::Assertion;
 
-use super::sts::credentials;
-use super::web_identity::{federated_role, FederatedRole};
+use super::web_identity::federated_role;
 use crate::authz::{Federated, RequestInfo};
 use crate::error::{ApiError, ApiResult};
-use crate::session::{Session, SessionKind};
 use crate::state::name_key;
 use crate::Iam;
 
@@ -214,7 +212,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     }
     let session_name = session_name(&assertion)?;
     let (tags, transitive, source_identity) = session_attributes(&assertion)?;
-    let FederatedRole { role, duration, policies, policy_arns, packed } = federated_role(
+    let granted = federated_role(
         iam,
         &r.role_arn,
         r.duration_seconds,
@@ -223,7 +221,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         &tags,
         not_authorized,
     )?;
-    let name_qualifier = castellan_saml::name_qualifier(&assertion.issuer, &role.account, &provider.name);
+    let name_qualifier = castellan_saml::name_qualifier(&assertion.issuer, &granted.role.account, &provider.name);
     let sub_type = subject_type(assertion.name_id.format.as_deref());
     let mut keys: Vec<(String, Vec<String>)> = vec![
         ("saml:aud".into(), vec![recipient.clone()]),
@@ -231,7 +229,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         ("saml:sub".into(), vec![assertion.name_id.value.clone()]),
         ("saml:sub_type".into(), vec![sub_type.clone()]),
         ("saml:namequalifier".into(), vec![name_qualifier.clone()]),
-        ("saml:doc".into(), vec![format!("{}/{}", role.account, provider.name)]),
+        ("saml:doc".into(), vec![format!("{}/{}", granted.role.account, provider.name)]),
     ];
     for (oid, key) in ATTRIBUTE_KEYS {
         let values = assertion.attribute(oid);
@@ -243,29 +241,18 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         action: "sts:AssumeRoleWithSAML",
         principal_type: PrincipalType::Saml,
         provider_arn: &provider_arn,
-        role: &role,
+        role: &granted.role,
         session_name: &session_name,
         tags: &tags,
         transitive_tag_keys: &transitive,
         source_identity: source_identity.as_deref(),
     };
     crate::authz::authorize_saml(iam, info, &federated, &keys)?;
-    let kind = SessionKind::assumed_role(&role, &session_name);
-    let session = Session {
-        policies,
-        policy_arns,
-        tags,
-        transitive_tag_keys: transitive,
-        source_identity: source_identity.clone(),
-        federated_provider: Some(provider_arn),
-        ..Session::new(&role.account, kind, now, duration)
-    };
+    let packed = granted.packed;
+    let (creds, user) = granted.issue(iam, now, &session_name, (tags, transitive, source_identity.clone()), provider_arn)?;
     Ok(sts::AssumeRoleWithSAMLResponse {
-        credentials: Some(credentials(iam, &session)?),
-        assumed_role_user: Some(sts::AssumedRoleUser {
-            assumed_role_id: format!("{}:{session_name}", role.id),
-            arn: format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name),
-        }),
+        credentials: Some(creds),
+        assumed_role_user: Some(user),
         packed_policy_size: packed,
         subject: Some(assertion.name_id.value.clone()),
         subject_type: Some(sub_type),
