@@ -153,3 +153,40 @@ class Idp:
 
 def b64(xml):
     return base64.b64encode(xml.encode() if isinstance(xml, str) else xml).decode()
+
+
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+
+
+def encrypt_assertion(assertion, sp_public_key):
+    """An EncryptedAssertion holding `assertion` (an lxml element, signed or not): AES-256-GCM
+    content key wrapped with RSA-OAEP (MGF1-SHA1) to the service provider's public key, as Okta
+    and Entra ID send them, built by hand with `cryptography`."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    plaintext = etree.tostring(assertion)
+    key, iv = os.urandom(32), os.urandom(12)
+    cipher = iv + AESGCM(key).encrypt(iv, plaintext, None)
+    wrapped = sp_public_key.encrypt(key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+    e = lambda x: base64.b64encode(x).decode()  # noqa: E731
+    return etree.fromstring(
+        f'<saml:EncryptedAssertion xmlns:saml="{SAML}">'
+        f'<xenc:EncryptedData xmlns:xenc="{XENC}" Type="{XENC}Element">'
+        f'<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>'
+        f'<ds:KeyInfo xmlns:ds="{DS}"><xenc:EncryptedKey>'
+        f'<xenc:EncryptionMethod Algorithm="{XENC}rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="{DS}sha1"/></xenc:EncryptionMethod>'
+        f"<xenc:CipherData><xenc:CipherValue>{e(wrapped)}</xenc:CipherValue></xenc:CipherData>"
+        f"</xenc:EncryptedKey></ds:KeyInfo>"
+        f"<xenc:CipherData><xenc:CipherValue>{e(cipher)}</xenc:CipherValue></xenc:CipherData>"
+        f"</xenc:EncryptedData></saml:EncryptedAssertion>"
+    )
+
+
+def sp_key():
+    """A service provider's private key (the provider's AddPrivateKey) as (key, PEM text)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return key, pem

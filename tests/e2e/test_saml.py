@@ -28,8 +28,8 @@ from botocore.config import Config
 from lxml import etree
 
 from castellan_e2e import ACCOUNT_ID, REGION, assert_error, dumps, unique
-from saml_idp import DS, SAML, Idp, b64
-from test_saml_providers import idp, private_key_pem, server  # noqa: F401 (fixtures)
+from saml_idp import DS, SAML, Idp, b64, encrypt_assertion, sp_key
+from test_saml_providers import idp, server  # noqa: F401 (fixtures)
 
 NOW = lambda: datetime.datetime.now(datetime.timezone.utc)  # noqa: E731
 
@@ -324,11 +324,46 @@ def test_unknown_provider(server, idp):
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-def test_required_encryption_refuses_plain_assertions(server, idp):
+def test_encrypted_assertion(server, idp):
+    # The IdP signs the assertion, then encrypts it to the provider's private key (AddPrivateKey).
+    spk, pem = sp_key()
     role_arn, provider, _ = setup(server, idp)
-    server.iam().update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=private_key_pem(), AssertionEncryptionMode="Required")
+    server.iam().update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=pem, AssertionEncryptionMode="Required")
+    ea = encrypt_assertion(idp.sign(idp.assertion(role_arn, provider, name_id="carol@example.com")), spk.public_key())
+    out = assume(server, role_arn, provider, idp.response(ea, sign_assertion=False))
+    assert out["Subject"] == "carol@example.com"
+    # Required: a plain (signed) assertion is refused.
     with pytest.raises(Exception) as e:
         assume(server, role_arn, provider, signed(idp, role_arn, provider))
+    assert_error(e, "InvalidIdentityToken", 400)
+    # Encrypted to another key: cannot be decrypted.
+    other, _ = sp_key()
+    ea = encrypt_assertion(idp.sign(idp.assertion(role_arn, provider)), other.public_key())
+    with pytest.raises(Exception) as e:
+        assume(server, role_arn, provider, idp.response(ea, sign_assertion=False))
+    assert_error(e, "InvalidIdentityToken", 400)
+
+
+def test_encrypted_unsigned_assertion_is_refused(server, idp):
+    # Encryption is not authentication: an unsigned assertion encrypted to the provider's
+    # public key (which anyone may have) is refused unless the Response is signed.
+    spk, pem = sp_key()
+    role_arn, provider, _ = setup(server, idp)
+    server.iam().update_saml_provider(SAMLProviderArn=provider, AddPrivateKey=pem)
+    ea = encrypt_assertion(idp.assertion(role_arn, provider), spk.public_key())
+    with pytest.raises(Exception) as e:
+        assume(server, role_arn, provider, idp.response(ea, sign_assertion=False))
+    assert_error(e, "InvalidIdentityToken", 400, "Response signature invalid")
+    ea = encrypt_assertion(idp.assertion(role_arn, provider), spk.public_key())
+    assert assume(server, role_arn, provider, idp.response(ea, sign_assertion=False, sign_response=True))["Subject"] == "alice@example.com"
+
+
+def test_encrypted_assertion_without_a_private_key(server, idp):
+    spk, _ = sp_key()
+    role_arn, provider, _ = setup(server, idp)
+    ea = encrypt_assertion(idp.sign(idp.assertion(role_arn, provider)), spk.public_key())
+    with pytest.raises(Exception) as e:
+        assume(server, role_arn, provider, idp.response(ea, sign_assertion=False))
     assert_error(e, "InvalidIdentityToken", 400)
 
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from castellan_e2e import ACCOUNT_ID, Server, assert_error, unique
-from saml_idp import Idp
+from saml_idp import Idp, sp_key
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +37,7 @@ def idp():
 
 
 def private_key_pem():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return sp_key()[1]
 
 
 def test_create_get_list_delete(iam, idp):

@@ -292,6 +292,8 @@ pub struct Assertion {
     /// Attributes by `Name`, in document order, each with its values.
     pub attributes: Vec<(String, Vec<String>)>,
     pub destination: Option<String>,
+    /// It came encrypted (and was decrypted with one of the given private keys).
+    pub encrypted: bool,
 }
 
 impl Assertion {
@@ -345,34 +347,102 @@ fn check_signature_shape(doc: &Document<'_>, sig: NodeId) -> Result<(), Error> {
 /// Verifies a base64 `samlp:Response` (as AssumeRoleWithSAML's `SAMLAssertion` carries it)
 /// against the trusted signing certificates (DER) and returns its assertion.
 pub fn verify_response(b64: &str, certificates: &[Vec<u8>]) -> Result<Assertion, Error> {
+    verify_response_decrypting(b64, certificates, &[])
+}
+
+/// `verify_response`, decrypting an `EncryptedAssertion` with one of `private_keys` (PEM).
+pub fn verify_response_decrypting(b64: &str, certificates: &[Vec<u8>], private_keys: &[String]) -> Result<Assertion, Error> {
     let compact: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     if compact.len() > MAX_RESPONSE / 3 * 4 + 4 {
         return Err(malformed("The SAML response is too large."));
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| malformed("The SAML response is not base64."))?;
     let xml = String::from_utf8(bytes).map_err(|_| malformed("The SAML response is not UTF-8."))?;
-    verify_response_xml(&xml, certificates)
+    verify_response_xml_decrypting(&xml, certificates, private_keys)
 }
 
 /// `verify_response` on the decoded XML.
 pub fn verify_response_xml(xml: &str, certificates: &[Vec<u8>]) -> Result<Assertion, Error> {
+    verify_response_xml_decrypting(xml, certificates, &[])
+}
+
+/// `verify_response_decrypting` on the decoded XML. An encrypted assertion is handled so: the
+/// document holds exactly one `EncryptedAssertion`, the Response's child, and no plain one; a
+/// signature on the Response (over the ciphertext) is verified first; the assertion is
+/// decrypted (bergshamra-enc; no `CipherReference`, so nothing outside the document is read)
+/// and put in its place, the Response's signature dropped as already verified; the result is
+/// then verified as a plain response, the assertion counting as covered when the Response's
+/// signature was valid.
+pub fn verify_response_xml_decrypting(xml: &str, certificates: &[Vec<u8>], private_keys: &[String]) -> Result<Assertion, Error> {
     let doc = parse(xml, MAX_RESPONSE)?;
-    let response = doc.document_element().ok_or_else(|| malformed("Invalid SAML Response"))?;
-    if !is(&doc, response, SAMLP, "Response") {
-        return Err(malformed("Invalid SAML Response: the document element is not a samlp:Response."));
+    let response = response_of(&doc)?;
+    let encrypted = descendants_named(&doc, SAML, "EncryptedAssertion");
+    if encrypted.is_empty() {
+        return verify_plain(xml, certificates, false);
     }
-    if !descendants_named(&doc, SAML, "EncryptedAssertion").is_empty() {
+    if private_keys.is_empty() {
         return Err(Error::Encrypted);
     }
-    let assertions = descendants_named(&doc, SAML, "Assertion");
-    let [assertion] = assertions.as_slice() else {
-        return Err(malformed("Invalid SAML Response: it must hold exactly one Assertion."));
-    };
-    let assertion = *assertion;
-    if doc.parent(assertion) != Some(response) {
-        return Err(malformed("Invalid SAML Response: the Assertion is not a child of the Response."));
+    let [ea] = encrypted.as_slice() else { return Err(malformed("Invalid SAML Response: it must hold exactly one EncryptedAssertion.")) };
+    if doc.parent(*ea) != Some(response) || !descendants_named(&doc, SAML, "Assertion").is_empty() {
+        return Err(malformed("Invalid SAML Response: the EncryptedAssertion is not the Response's only assertion."));
     }
-    // Every ID is unique, so a reference resolves to one element only.
+    unique_ids(&doc)?;
+    let signatures = descendants_named(&doc, DS, "Signature");
+    if signatures.iter().any(|s| doc.parent(*s) != Some(response)) {
+        return Err(bad_signature());
+    }
+    let response_signed = !signatures.is_empty();
+    if response_signed {
+        check_signatures(&doc, xml, &signatures, certificates)?;
+    }
+    let mut keys = KeysManager::new();
+    for pem in private_keys {
+        if let Ok(key) = bergshamra_keys::loader::load_pem_auto(pem.as_bytes(), None) {
+            keys.add_key(key);
+        }
+    }
+    let ctx = bergshamra_enc::EncContext::new(keys).with_disable_cipher_reference(true);
+    let cannot = || Error::Signature("The encrypted assertion could not be decrypted with the provider's private keys.".into());
+    let decrypted = bergshamra_enc::decrypt::decrypt(&ctx, xml).map_err(|_| cannot())?;
+    let ddoc = parse(&decrypted, MAX_RESPONSE.saturating_mul(2))?;
+    let dresponse = response_of(&ddoc)?;
+    let deas = descendants_named(&ddoc, SAML, "EncryptedAssertion");
+    let [dea] = deas.as_slice() else { return Err(cannot()) };
+    let children = child_elements(&ddoc, *dea);
+    let [assertion] = children.as_slice() else { return Err(cannot()) };
+    if !is(&ddoc, *assertion, SAML, "Assertion") {
+        return Err(cannot());
+    }
+    // Splice, last first: the assertion in place of its EncryptedAssertion, the Response's
+    // own signatures out.
+    let plain = ddoc.node_source(*assertion).ok_or_else(cannot)?;
+    let mut edits: Vec<(std::ops::Range<usize>, &str)> = vec![(ddoc.node_range(*dea).ok_or_else(cannot)?, plain)];
+    for sig in children_named(&ddoc, dresponse, DS, "Signature") {
+        edits.push((ddoc.node_range(sig).ok_or_else(cannot)?, ""));
+    }
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut text = decrypted.clone();
+    for (range, with) in edits {
+        if range.end > text.len() || !text.is_char_boundary(range.start) || !text.is_char_boundary(range.end) {
+            return Err(cannot());
+        }
+        text.replace_range(range, with);
+    }
+    let assertion = verify_plain(&text, certificates, response_signed)?;
+    Ok(Assertion { encrypted: true, ..assertion })
+}
+
+fn response_of(doc: &Document<'_>) -> Result<NodeId, Error> {
+    let response = doc.document_element().ok_or_else(|| malformed("Invalid SAML Response"))?;
+    if !is(doc, response, SAMLP, "Response") {
+        return Err(malformed("Invalid SAML Response: the document element is not a samlp:Response."));
+    }
+    Ok(response)
+}
+
+/// Every ID is unique, so a reference resolves to one element only.
+fn unique_ids(doc: &Document<'_>) -> Result<(), Error> {
     let mut ids = std::collections::HashSet::new();
     for n in doc.root_descendants() {
         if let Some(e) = doc.element(n) {
@@ -383,24 +453,14 @@ pub fn verify_response_xml(xml: &str, certificates: &[Vec<u8>]) -> Result<Assert
             }
         }
     }
-    // Status first: a refusal by the IdP is reported as such (after the document's shape).
-    let status = only_child(&doc, response, SAMLP, "Status")?
-        .and_then(|s| only_child(&doc, s, SAMLP, "StatusCode").ok().flatten())
-        .and_then(|c| attr(&doc, c, "Value"));
-    if status != Some(SUCCESS) {
-        return Err(Error::Rejected("The identity provider did not report a successful authentication.".into()));
-    }
-    // Signatures: where they are, their shape, then the cryptography.
-    let signatures = descendants_named(&doc, DS, "Signature");
-    if signatures.is_empty() {
-        return Err(bad_signature());
-    }
-    for sig in &signatures {
-        let parent = doc.parent(*sig);
-        if parent != Some(response) && parent != Some(assertion) {
-            return Err(bad_signature());
-        }
-        check_signature_shape(&doc, *sig)?;
+    Ok(())
+}
+
+/// Checks the shape of `signatures` (each the child of the element it signs) and verifies
+/// every one of them with the trusted certificates; returns the elements they cover.
+fn check_signatures(doc: &Document<'_>, xml: &str, signatures: &[NodeId], certificates: &[Vec<u8>]) -> Result<Vec<NodeId>, Error> {
+    for sig in signatures {
+        check_signature_shape(doc, *sig)?;
     }
     let mut keys = KeysManager::new();
     for der in certificates {
@@ -412,23 +472,56 @@ pub fn verify_response_xml(xml: &str, certificates: &[Vec<u8>]) -> Result<Assert
         return Err(bad_signature());
     }
     let ctx = DsigContext::new(keys);
-    let results = bergshamra_dsig::verify::verify_all_document_with_source(&ctx, &doc, Some(xml)).map_err(|_| bad_signature())?;
+    let results = bergshamra_dsig::verify::verify_all_document_with_source(&ctx, doc, Some(xml)).map_err(|_| bad_signature())?;
     if results.len() != signatures.len() {
         return Err(bad_signature());
     }
-    let mut covered = false;
+    let mut covered = Vec::new();
     for result in &results {
         let VerifyResult::Valid { signature_node, references, .. } = result else { return Err(bad_signature()) };
         if !result.all_reference_digests_verified() || !signatures.contains(signature_node) {
             return Err(bad_signature());
         }
-        let parent = doc.parent(*signature_node);
-        if references.iter().any(|r| r.resolved_node != parent) {
+        let parent = doc.parent(*signature_node).ok_or_else(bad_signature)?;
+        if references.iter().any(|r| r.resolved_node != Some(parent)) {
             return Err(bad_signature());
         }
-        covered |= parent == Some(assertion) || parent == Some(response);
+        covered.push(parent);
     }
-    if !covered {
+    Ok(covered)
+}
+
+/// A response with a plain assertion; `pre_covered`: the assertion was covered by a signature
+/// verified before decryption.
+fn verify_plain(xml: &str, certificates: &[Vec<u8>], pre_covered: bool) -> Result<Assertion, Error> {
+    let doc = parse(xml, MAX_RESPONSE.saturating_mul(2))?;
+    let response = response_of(&doc)?;
+    if !descendants_named(&doc, SAML, "EncryptedAssertion").is_empty() {
+        return Err(Error::Encrypted);
+    }
+    let assertions = descendants_named(&doc, SAML, "Assertion");
+    let [assertion] = assertions.as_slice() else {
+        return Err(malformed("Invalid SAML Response: it must hold exactly one Assertion."));
+    };
+    let assertion = *assertion;
+    if doc.parent(assertion) != Some(response) {
+        return Err(malformed("Invalid SAML Response: the Assertion is not a child of the Response."));
+    }
+    unique_ids(&doc)?;
+    // Status first: a refusal by the IdP is reported as such (after the document's shape).
+    let status = only_child(&doc, response, SAMLP, "Status")?
+        .and_then(|s| only_child(&doc, s, SAMLP, "StatusCode").ok().flatten())
+        .and_then(|c| attr(&doc, c, "Value"));
+    if status != Some(SUCCESS) {
+        return Err(Error::Rejected("The identity provider did not report a successful authentication.".into()));
+    }
+    // Signatures: where they are, their shape, then the cryptography.
+    let signatures = descendants_named(&doc, DS, "Signature");
+    if signatures.iter().any(|s| doc.parent(*s) != Some(response) && doc.parent(*s) != Some(assertion)) {
+        return Err(bad_signature());
+    }
+    let covered = if signatures.is_empty() { Vec::new() } else { check_signatures(&doc, xml, &signatures, certificates)? };
+    if !pre_covered && !covered.iter().any(|c| *c == assertion || *c == response) {
         return Err(bad_signature());
     }
     read_assertion(&doc, response, assertion)
@@ -487,6 +580,7 @@ fn read_assertion(doc: &Document<'_>, response: NodeId, assertion: NodeId) -> Re
         audience_restrictions,
         attributes,
         destination: attr(doc, response, "Destination").map(str::to_owned),
+        encrypted: false,
     })
 }
 

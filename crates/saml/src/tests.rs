@@ -2,7 +2,7 @@
 //! The fixtures were made by `tests/e2e/saml_idp.py` (signxml, an independent implementation):
 //! `response.xml` has a signed assertion (valid 2026-01-01 to 2036-01-01), `response-signed.xml`
 //! a signed Response around an unsigned assertion; `metadata.xml` is their IdP's,
-//! `other-metadata.xml` another IdP's.
+//! `other-metadata.xml` another IdP's; `response-encrypted*.xml` are encrypted to `sp-key.pem`.
 
 use super::*;
 
@@ -10,6 +10,11 @@ const RESPONSE: &str = include_str!("../tests/fixtures/response.xml");
 const RESPONSE_SIGNED: &str = include_str!("../tests/fixtures/response-signed.xml");
 const METADATA: &str = include_str!("../tests/fixtures/metadata.xml");
 const OTHER_METADATA: &str = include_str!("../tests/fixtures/other-metadata.xml");
+/// A signed assertion encrypted to `sp-key.pem` (a key made for these tests only).
+const ENCRYPTED: &str = include_str!("../tests/fixtures/response-encrypted.xml");
+/// An unsigned assertion encrypted to `sp-key.pem`, in a signed Response.
+const ENCRYPTED_SIGNED_RESPONSE: &str = include_str!("../tests/fixtures/response-encrypted-signed-response.xml");
+const SP_KEY: &str = include_str!("../tests/fixtures/sp-key.pem");
 
 fn certs() -> Vec<Vec<u8>> {
     parse_metadata(METADATA).unwrap().signing_certificates
@@ -181,6 +186,7 @@ fn failed_status_is_a_rejection() {
 fn encrypted_assertion_is_reported() {
     let t = RESPONSE.replace(assertion_of(RESPONSE), "<saml:EncryptedAssertion/>");
     assert_eq!(verify(&t), Err(Error::Encrypted));
+    assert!(verify_response_xml_decrypting(&t, &certs(), &[SP_KEY.to_owned()]).is_err());
 }
 
 #[test]
@@ -201,3 +207,44 @@ fn name_qualifier_is_awss_hash() {
 
 const NQ: &str = "1uAJanUnBc2XeUkHURMht+xam2c=";
 
+
+#[test]
+fn encrypted_signed_assertion_is_decrypted_and_verified() {
+    let keys = vec![SP_KEY.to_owned()];
+    let a = verify_response_xml_decrypting(ENCRYPTED, &certs(), &keys).unwrap();
+    assert_eq!(a.name_id.value, "enc@example.com");
+    assert!(a.encrypted);
+    // Without the key: reported as encrypted.
+    assert_eq!(verify_response_xml(ENCRYPTED, &certs()), Err(Error::Encrypted));
+    // With another IdP's certificate the decrypted assertion's signature does not verify.
+    let other = parse_metadata(OTHER_METADATA).unwrap().signing_certificates;
+    assert!(matches!(verify_response_xml_decrypting(ENCRYPTED, &other, &keys), Err(Error::Signature(_))));
+}
+
+#[test]
+fn encrypted_assertion_in_signed_response_is_covered() {
+    let keys = vec![SP_KEY.to_owned()];
+    let a = verify_response_xml_decrypting(ENCRYPTED_SIGNED_RESPONSE, &certs(), &keys).unwrap();
+    assert_eq!(a.name_id.value, "enc2@example.com");
+    // The Response's signature covers the ciphertext: changing it breaks the signature.
+    let start = ENCRYPTED_SIGNED_RESPONSE.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+    let mut t = ENCRYPTED_SIGNED_RESPONSE.to_owned();
+    let c = if &t[start..=start] == "A" { "B" } else { "A" };
+    t.replace_range(start..=start, c);
+    assert!(matches!(verify_response_xml_decrypting(&t, &certs(), &keys), Err(Error::Signature(_))));
+}
+
+#[test]
+fn encrypted_unsigned_assertion_without_signed_response_is_refused() {
+    // Strip the Response's signature: the decrypted assertion is then signed by nothing.
+    let start = ENCRYPTED_SIGNED_RESPONSE.find("<ds:Signature").unwrap();
+    let end = ENCRYPTED_SIGNED_RESPONSE.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let t = format!("{}{}", &ENCRYPTED_SIGNED_RESPONSE[..start], &ENCRYPTED_SIGNED_RESPONSE[end..]);
+    assert!(matches!(verify_response_xml_decrypting(&t, &certs(), &[SP_KEY.to_owned()]), Err(Error::Signature(_))));
+}
+
+#[test]
+fn wrong_private_key_cannot_decrypt() {
+    let wrong = SP_KEY.replacen("MII", "MIJ", 1);
+    assert!(verify_response_xml_decrypting(ENCRYPTED, &certs(), &[wrong]).is_err());
+}

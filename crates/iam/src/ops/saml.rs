@@ -122,6 +122,11 @@ fn apply_keys(
     Ok(())
 }
 
+/// The provider's private keys (PEM), opened from their seals, for decrypting assertions.
+pub(crate) fn private_keys(iam: &Iam, p: &SamlProvider) -> ApiResult<Vec<String>> {
+    p.private_keys.iter().map(|k| iam.master_key.open(&k.sealed_pem, &seal_context(p, &k.key_id)).map_err(|_| ApiError::ServiceFailure)).collect()
+}
+
 pub fn create(iam: &Iam, account: &str, r: iam::CreateSAMLProviderRequest) -> ApiResult<iam::CreateSAMLProviderResponse> {
     let now = iam.now();
     let (entity_id, certificates, valid_until) = metadata(&r.saml_metadata_document)?;

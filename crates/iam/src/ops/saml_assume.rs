@@ -194,12 +194,13 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         .iter()
         .filter_map(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
         .collect();
-    let assertion = castellan_saml::verify_response(&r.saml_assertion, &certificates).map_err(|e| match e {
+    let private_keys = super::saml::private_keys(iam, &provider)?;
+    let assertion = castellan_saml::verify_response_decrypting(&r.saml_assertion, &certificates, &private_keys).map_err(|e| match e {
         castellan_saml::Error::Rejected(m) => ApiError::IdpRejectedClaim(m),
-        castellan_saml::Error::Encrypted => invalid("Encrypted SAML assertions are not supported by Castellan yet."),
+        castellan_saml::Error::Encrypted => invalid("The SAML assertion is encrypted, and the SAML provider has no private key to decrypt it."),
         castellan_saml::Error::Signature(m) | castellan_saml::Error::Malformed(m) => invalid(&m),
     })?;
-    if provider.encryption_mode.as_deref() == Some("Required") {
+    if provider.encryption_mode.as_deref() == Some("Required") && !assertion.encrypted {
         return Err(invalid("The SAML provider requires encrypted assertions."));
     }
     if assertion.issuer != provider.entity_id {
