@@ -85,7 +85,7 @@ class Idp:
                   name_id_format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
                   session_name="alice", audience="urn:amazon:webservices", recipient=AWS_SIGNIN,
                   issuer=None, not_before=None, not_on_or_after=None, issue_instant=None,
-                  attributes=None, role_value=None):
+                  attributes=None, role_value=None, session_not_on_or_after=None):
         now = datetime.datetime.now(datetime.timezone.utc)
         issue_instant = issue_instant or now
         not_before = not_before or now - datetime.timedelta(minutes=1)
@@ -113,6 +113,8 @@ class Idp:
         cond.append(ar)
         a.append(cond)
         authn = E("AuthnStatement", AuthnInstant=iso(now))
+        if session_not_on_or_after:
+            authn.set("SessionNotOnOrAfter", iso(session_not_on_or_after))
         ctx = E("AuthnContext")
         ref = E("AuthnContextClassRef")
         ref.text = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"

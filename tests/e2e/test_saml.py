@@ -152,6 +152,24 @@ def test_duration_and_session_policy(server, idp):
     assert_error(e, "MalformedPolicyDocument", 400)
 
 
+def test_session_not_on_or_after_bounds_the_session(server, idp):
+    # STS API Reference, AssumeRoleWithSAML: the session lasts DurationSeconds or until the
+    # response's SessionNotOnOrAfter, whichever is shorter.
+    role_arn, provider, _ = setup(server, idp)
+    end = NOW() + datetime.timedelta(minutes=20)
+    out = assume(server, role_arn, provider, signed(idp, role_arn, provider, session_not_on_or_after=end), DurationSeconds=3600)
+    assert out["Credentials"]["Expiration"] <= end + datetime.timedelta(seconds=1)
+
+
+def test_session_duration_attribute_is_validated(server, idp):
+    role_arn, provider, _ = setup(server, idp)
+    attr = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
+    assume(server, role_arn, provider, signed(idp, role_arn, provider, attributes={attr: ["1800"]}))
+    with pytest.raises(Exception) as e:
+        assume(server, role_arn, provider, signed(idp, role_arn, provider, attributes={attr: ["60"]}))
+    assert_error(e, "InvalidIdentityToken", 400)
+
+
 # --- attacks --------------------------------------------------------------------------------
 
 

@@ -289,6 +289,8 @@ pub struct Assertion {
     /// Every `AudienceRestriction`'s audiences (each restriction must be met: see
     /// `audience_restrictions`).
     pub audience_restrictions: Vec<Vec<String>>,
+    /// The earliest `AuthnStatement` `SessionNotOnOrAfter`: when the IdP wants the session to end.
+    pub session_not_on_or_after: Option<i64>,
     /// Attributes by `Name`, in document order, each with its values.
     pub attributes: Vec<(String, Vec<String>)>,
     pub destination: Option<String>,
@@ -559,6 +561,12 @@ fn read_assertion(doc: &Document<'_>, response: NodeId, assertion: NodeId) -> Re
             audience_restrictions.push(list);
         }
     }
+    let mut session_not_on_or_after: Option<i64> = None;
+    for st in children_named(doc, assertion, SAML, "AuthnStatement") {
+        if let Some(t) = time_attr(doc, st, "SessionNotOnOrAfter")? {
+            session_not_on_or_after = Some(session_not_on_or_after.map_or(t, |u| u.min(t)));
+        }
+    }
     let mut attributes = Vec::new();
     for st in children_named(doc, assertion, SAML, "AttributeStatement") {
         for a in children_named(doc, st, SAML, "Attribute") {
@@ -578,6 +586,7 @@ fn read_assertion(doc: &Document<'_>, response: NodeId, assertion: NodeId) -> Re
         not_before,
         not_on_or_after,
         audience_restrictions,
+        session_not_on_or_after,
         attributes,
         destination: attr(doc, response, "Destination").map(str::to_owned),
         encrypted: false,

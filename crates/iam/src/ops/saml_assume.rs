@@ -212,8 +212,15 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         return Err(not_authorized());
     }
     let session_name = session_name(&assertion)?;
+    // SessionDuration (IAM User Guide: 900 to 43200 seconds) bounds console sessions; an API
+    // session's length is DurationSeconds. A malformed value is still refused.
+    match assertion.attribute(&format!("{ATTR}SessionDuration")).as_slice() {
+        [] => {}
+        [d] if d.parse::<i64>().is_ok_and(|d| (900..=43_200).contains(&d)) => {}
+        _ => return Err(invalid("The SessionDuration attribute must be one whole number of seconds from 900 to 43200.")),
+    }
     let (tags, transitive, source_identity) = session_attributes(&assertion)?;
-    let granted = federated_role(
+    let mut granted = federated_role(
         iam,
         &r.role_arn,
         r.duration_seconds,
@@ -222,6 +229,16 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         &tags,
         not_authorized,
     )?;
+    // "Your role session lasts for the duration that you specify with the DurationSeconds
+    // parameter, or until the time specified in the SAML authentication response's
+    // SessionNotOnOrAfter value, whichever is shorter." (STS API Reference, AssumeRoleWithSAML)
+    if let Some(end) = assertion.session_not_on_or_after {
+        let left = end.saturating_sub(now);
+        if left <= 0 {
+            return Err(ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's SessionNotOnOrAfter has passed.".into()));
+        }
+        granted.duration = granted.duration.min(i32::try_from(left).unwrap_or(i32::MAX));
+    }
     let name_qualifier = castellan_saml::name_qualifier(&assertion.issuer, &granted.role.account, &provider.name);
     let sub_type = subject_type(assertion.name_id.format.as_deref());
     let mut keys: Vec<(String, Vec<String>)> = vec![
