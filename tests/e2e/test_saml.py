@@ -267,16 +267,18 @@ def test_future_assertion(server, idp):
     assert_error(e, "InvalidIdentityToken", 400)
 
 
-@pytest.mark.parametrize("claim", [
-    {"audience": "https://other-sp.example.com"},  # wrong audience
-    {"recipient": "https://evil.example.com/saml"},  # wrong recipient
-    {"issuer": "https://other.example.com"},  # an issuer that is not the provider's entity id
+@pytest.mark.parametrize("claim, message", [
+    ({"audience": "https://other-sp.example.com"}, None),  # wrong audience
+    ({"recipient": "https://evil.example.com/saml"}, None),  # wrong recipient
+    # An issuer that is not the provider's entity id: AWS's words as reported in
+    # dbeaver/cloudbeaver#3112 (InvalidIdentityToken, 400).
+    ({"issuer": "https://other.example.com"}, "Issuer not present in specified provider"),
 ], ids=["wrong-audience", "wrong-recipient", "issuer-of-another-idp"])
-def test_refused_claims(server, idp, claim):
+def test_refused_claims(server, idp, claim, message):
     role_arn, provider, _ = setup(server, idp)
     with pytest.raises(Exception) as e:
         assume(server, role_arn, provider, signed(idp, role_arn, provider, **claim))
-    assert_error(e, "InvalidIdentityToken", 400)
+    assert_error(e, "InvalidIdentityToken", 400, message)
 
 
 def test_regional_recipient_and_audience(server, idp):
