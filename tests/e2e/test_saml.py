@@ -95,6 +95,27 @@ def test_sign_in_with_the_aws_cli(server, idp, tmp_path):
     assert out["Subject"] == "alice@example.com"
 
 
+def test_readme_walk_through(server, tmp_path):
+    # The README's "SAML federation" steps, through the aws CLI only.
+    idp = Idp()
+    name = unique("Okta")
+    (tmp_path / "metadata.xml").write_text(idp.metadata())
+    provider = server.aws("iam", "create-saml-provider", "--name", name,
+                          "--saml-metadata-document", f"file://{tmp_path / 'metadata.xml'}")["SAMLProviderArn"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {"StringEquals": {"saml:aud": "https://signin.aws.amazon.com/saml"}}}]}
+    (tmp_path / "trust.json").write_text(dumps(trust))
+    role_name = unique("Engineers")
+    role_arn = server.aws("iam", "create-role", "--role-name", role_name,
+                          "--assume-role-policy-document", f"file://{tmp_path / 'trust.json'}")["Role"]["Arn"]
+    (tmp_path / "response.b64").write_text(b64(signed(idp, role_arn, provider)))
+    out = server.aws("sts", "assume-role-with-saml", "--role-arn", role_arn, "--principal-arn", provider,
+                     "--saml-assertion", f"file://{tmp_path / 'response.b64'}")
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role_name}/alice"
+    assert {"Subject", "SubjectType", "Issuer", "Audience", "NameQualifier"} <= set(out)
+
+
 def test_trust_policy_saml_keys(server, idp):
     cond = {"StringEquals": {"saml:sub": "bob@example.com", "saml:sub_type": "persistent", "saml:iss": idp.entity_id,
                              "saml:aud": "https://signin.aws.amazon.com/saml"},
