@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from castellan_e2e import ACCOUNT_ID, Server, assert_error, unique
+from castellan_e2e import ACCOUNT_ID, Server, assert_error, unique, user_with_policy
 from saml_idp import Idp, sp_key
 
 
@@ -135,6 +135,28 @@ def test_counted_in_account_summary(iam, idp):
     before = iam.get_account_summary()["SummaryMap"]["Providers"]
     iam.create_saml_provider(Name=unique("sum"), SAMLMetadataDocument=idp.metadata())
     assert iam.get_account_summary()["SummaryMap"]["Providers"] == before + 1
+
+
+# Authorization: resource type saml-provider, arn:aws:iam::${Account}:saml-provider/${SamlProviderName}
+# (Service Authorization Reference, IAM); aws:ResourceTag from the provider's tags.
+def test_authorization_by_provider_arn_and_tag(server, iam, idp):
+    keep = iam.create_saml_provider(Name=unique("keep"), SAMLMetadataDocument=idp.metadata(), Tags=[{"Key": "locked", "Value": "yes"}])["SAMLProviderArn"]
+    mine = iam.create_saml_provider(Name=unique("mine"), SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
+    locked = {"StringEquals": {"aws:ResourceTag/locked": "yes"}}
+    client = user_with_policy(server, iam, [
+        {"Effect": "Allow", "Action": "iam:*SAMLProvider*", "Resource": f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": locked}])
+    client.tag_saml_provider(SAMLProviderArn=mine, Tags=[{"Key": "a", "Value": "b"}])
+    with pytest.raises(Exception) as e:
+        client.delete_saml_provider(SAMLProviderArn=keep)
+    assert_error(e, "AccessDenied", 403, contains=[f"iam:DeleteSAMLProvider on resource: {keep}"])
+    created = client.create_saml_provider(Name=unique("byuser"), SAMLMetadataDocument=idp.metadata())["SAMLProviderArn"]
+    client.delete_saml_provider(SAMLProviderArn=created)
+    # A user whose policies say nothing of SAML providers is refused.
+    nobody = user_with_policy(server, iam, [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}])
+    with pytest.raises(Exception) as e:
+        nobody.get_saml_provider(SAMLProviderArn=mine)
+    assert_error(e, "AccessDenied", 403)
 
 
 def test_the_aws_cli(server, idp, tmp_path):
