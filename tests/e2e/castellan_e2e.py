@@ -119,6 +119,15 @@ def unique(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def user_with_policy(server: "Server", iam: Any, statements: list[dict]) -> Any:
+    """A new IAM user with an inline policy of `statements`; returns an IAM client as that user."""
+    user = unique("user")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=dumps({"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return server.iam(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+
+
 def castellan_bin() -> Path:
     return Path(os.environ.get("CASTELLAN_BIN") or REPO_ROOT / "target" / "debug" / "castellan")
 

@@ -96,30 +96,20 @@ def test_unknown_action_get(server):
     assert resp.find("Error/Message") == "Could not find operation DescribeInstances for version 2010-05-08"
 
 
-SAML_METADATA = (
-    '<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" '
-    'entityID="https://idp.example.invalid/saml"><IDPSSODescriptor '
-    'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-    + "<!-- padding -->" * 80
-    + "</IDPSSODescriptor></EntityDescriptor>"
-)
-
-
 # A modeled operation Castellan does not implement: an error naming it, never a fake success.
 def test_modeled_but_unimplemented_operation(server):
-    assert len(SAML_METADATA) >= 1000  # SAMLMetadataDocument minimum length
-    resp = server.raw({"Action": "CreateSAMLProvider", "Version": V, "Name": "e2e-idp", "SAMLMetadataDocument": SAML_METADATA})
+    resp = server.raw({"Action": "ListDelegationRequests", "Version": V})
     assert not (200 <= resp.status < 300), f"unimplemented operation answered success: {resp}"
     assert resp.status == 501, resp
     assert resp.find("Error/Code") == "NotImplemented"
-    assert "CreateSAMLProvider" in (resp.find("Error/Message") or "")
+    assert "ListDelegationRequests" in (resp.find("Error/Message") or "")
     assert resp.find("RequestId")
 
 
 def test_modeled_but_unimplemented_operation_via_boto3(iam):
     with pytest.raises(ClientError) as e:
-        iam.list_saml_providers()
-    assert_error(e, "NotImplemented", 501, contains="ListSAMLProviders")
+        iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert_error(e, "NotImplemented", 501, contains="SetSecurityTokenServicePreferences")
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html

@@ -220,7 +220,6 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         },
         Some("oidc-provider") => crate::ops::oidc::authz_resource(st, account, member("OpenIDConnectProviderArn"), member("Url"))
             .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
-        Some("saml-provider") => member("SAMLProviderArn").map_or_else(none, |a| Resource { arn: a.into(), tags: Vec::new() }),
         Some("server-certificate") => match member("ServerCertificateName") {
             Some(n) => match st.server_certificates.get(&crate::state::name_key(account, n)) {
                 Some(c) => Resource { arn: c.arn(), tags: c.tags.clone() },
@@ -228,6 +227,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             },
             None => none(),
         },
+        Some("saml-provider") => crate::ops::saml::authz_resource(st, account, member("SAMLProviderArn"), member("Name"))
+            .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("federated-user") => member("Name").map_or_else(none, |n| Resource {
             arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
             tags: Vec::new(),
@@ -331,6 +332,8 @@ fn request_tags(request: &Request) -> Option<Vec<(&str, &str)>> {
         Request::CreateOpenIDConnectProvider(r) => iam_tags(r.tags.as_deref()?),
         Request::GetWebIdentityToken(r) => r.tags.as_deref()?.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect(),
         Request::TagOpenIDConnectProvider(r) => iam_tags(&r.tags),
+        Request::CreateSAMLProvider(r) => iam_tags(r.tags.as_deref()?),
+        Request::TagSAMLProvider(r) => iam_tags(&r.tags),
         _ => return None,
     })
 }
@@ -732,25 +735,17 @@ pub struct WebIdentity<'a> {
 /// `sts:RoleSessionName`), plus sts:TagSession for session tags from the token and
 /// sts:SetSourceIdentity for its source identity.
 pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>) -> ApiResult<Authorized> {
-    let denied = || ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into());
-    let role = w.role;
-    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
-    let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref().ok_or_else(denied)?);
-    let role_arn = crate::arn::role_arn(&role.account, &role.path, &role.name);
-    let mut set = PolicySet::new();
-    set.add(format!("{role_arn}:trust"), trust);
-    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
-    if !w.tags.is_empty() {
-        actions.push("sts:TagSession");
-    }
-    if w.source_identity.is_some() {
-        actions.push("sts:SetSourceIdentity");
-    }
-    for action in actions {
-        let principal = RequestPrincipal::new(PrincipalType::WebIdentity, w.provider_arn, "", role.account.clone());
-        let mut ctx = RequestContext::new(principal, action, role_arn.clone())
-            .with_resource_account(role.account.clone())
-            .with_time(iam.now().saturating_mul(1000));
+    let federated = Federated {
+        action: "sts:AssumeRoleWithWebIdentity",
+        principal_type: PrincipalType::WebIdentity,
+        provider_arn: w.provider_arn,
+        role: w.role,
+        session_name: w.session_name,
+        tags: w.tags,
+        transitive_tag_keys: w.transitive_tag_keys,
+        source_identity: w.source_identity,
+    };
+    authorize_federated(iam, info, &federated, |ctx| {
         let key = |k: &str| format!("{}:{k}", w.provider_key);
         ctx.set(&key("aud"), vec![w.audience.to_owned()]);
         ctx.set(&key("sub"), vec![w.subject.to_owned()]);
@@ -760,19 +755,74 @@ pub fn authorize_web_identity(iam: &Iam, info: &RequestInfo, w: &WebIdentity<'_>
         if !w.other_audiences.is_empty() {
             ctx.set(&key("oaud"), w.other_audiences.clone());
         }
-        ctx.set("aws:FederatedProvider", vec![w.provider_arn.to_owned()]);
-        ctx.set("sts:RoleSessionName", vec![w.session_name.to_owned()]);
-        if let Some(si) = w.source_identity {
+    })
+}
+
+/// Decides AssumeRoleWithSAML: the role's trust policy alone, with the SAML provider's ARN as
+/// the `Federated` principal and the `saml:` condition keys the caller computed from the
+/// verified assertion (IAM User Guide, "Available keys for SAML-based AWS STS federation"),
+/// plus sts:TagSession and sts:SetSourceIdentity when the assertion asks for them.
+pub fn authorize_saml(
+    iam: &Iam,
+    info: &RequestInfo,
+    federated: &Federated<'_>,
+    saml_keys: &[(String, Vec<String>)],
+) -> ApiResult<Authorized> {
+    authorize_federated(iam, info, federated, |ctx| {
+        for (k, v) in saml_keys {
+            ctx.set(k, v.clone());
+        }
+    })
+}
+
+/// What any federated AssumeRole* brings to the evaluation of the role's trust policy.
+#[derive(Debug)]
+pub struct Federated<'a> {
+    /// `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML`.
+    pub action: &'static str,
+    pub principal_type: PrincipalType,
+    pub provider_arn: &'a str,
+    pub role: &'a crate::model::Role,
+    pub session_name: &'a str,
+    pub tags: &'a [(String, String)],
+    pub transitive_tag_keys: &'a [String],
+    pub source_identity: Option<&'a str>,
+}
+
+fn authorize_federated(iam: &Iam, info: &RequestInfo, f: &Federated<'_>, provider_keys: impl Fn(&mut RequestContext)) -> ApiResult<Authorized> {
+    let denied = || ApiError::AccessDenied(format!("Not authorized to perform {}", f.action));
+    let role = f.role;
+    let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
+    let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref().ok_or_else(denied)?);
+    let role_arn = crate::arn::role_arn(&role.account, &role.path, &role.name);
+    let mut set = PolicySet::new();
+    set.add(format!("{role_arn}:trust"), trust);
+    let mut actions = vec![f.action];
+    if !f.tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if f.source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        let principal = RequestPrincipal::new(f.principal_type, f.provider_arn, "", role.account.clone());
+        let mut ctx = RequestContext::new(principal, action, role_arn.clone())
+            .with_resource_account(role.account.clone())
+            .with_time(iam.now().saturating_mul(1000));
+        provider_keys(&mut ctx);
+        ctx.set("aws:FederatedProvider", vec![f.provider_arn.to_owned()]);
+        ctx.set("sts:RoleSessionName", vec![f.session_name.to_owned()]);
+        if let Some(si) = f.source_identity {
             ctx.set("sts:SourceIdentity", vec![si.to_owned()]);
         }
-        if !w.tags.is_empty() {
-            for (k, v) in w.tags {
+        if !f.tags.is_empty() {
+            for (k, v) in f.tags {
                 ctx.set(&format!("aws:RequestTag/{k}"), vec![v.clone()]);
             }
-            ctx.set("aws:TagKeys", w.tags.iter().map(|(k, _)| k.clone()).collect());
+            ctx.set("aws:TagKeys", f.tags.iter().map(|(k, _)| k.clone()).collect());
         }
-        if !w.transitive_tag_keys.is_empty() {
-            ctx.set("sts:TransitiveTagKeys", w.transitive_tag_keys.to_vec());
+        if !f.transitive_tag_keys.is_empty() {
+            ctx.set("sts:TransitiveTagKeys", f.transitive_tag_keys.to_vec());
         }
         set_request_info(&mut ctx, info);
         for (k, v) in &role.tags {

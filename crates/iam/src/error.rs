@@ -80,6 +80,8 @@ pub enum ApiError {
     SessionDurationEscalation(String),
     /// GetWebIdentityToken: the payload is too large (400).
     JwtPayloadSizeExceeded(String),
+    /// AssumeRoleWithSAML: the IdP reported that authentication failed (403, STS model).
+    IdpRejectedClaim(String),
 }
 
 impl ApiError {
@@ -133,6 +135,7 @@ impl ApiError {
             Self::OutboundFederationDisabled(_) => "OutboundWebIdentityFederationDisabledException",
             Self::SessionDurationEscalation(_) => "SessionDurationEscalationException",
             Self::JwtPayloadSizeExceeded(_) => "JWTPayloadSizeExceededException",
+            Self::IdpRejectedClaim(_) => "IDPRejectedClaim",
         }
     }
 
@@ -180,6 +183,7 @@ impl ApiError {
             Self::FeatureEnabled(_) => 409,
             Self::FeatureDisabled(_) => 404,
             Self::OutboundFederationDisabled(_) | Self::SessionDurationEscalation(_) => 403,
+            Self::IdpRejectedClaim(_) => 403,
             Self::Authentication { status, .. } => *status,
             Self::ServiceFailure => 500,
         }
@@ -240,7 +244,8 @@ impl ApiError {
             | Self::FeatureDisabled(m)
             | Self::OutboundFederationDisabled(m)
             | Self::SessionDurationEscalation(m)
-            | Self::JwtPayloadSizeExceeded(m) => m,
+            | Self::JwtPayloadSizeExceeded(m)
+            | Self::IdpRejectedClaim(m) => m,
             Self::Throttling => "Rate exceeded",
             Self::ServiceFailure => "The request processing has failed because of an unknown error, exception or failure.",
         }

@@ -542,6 +542,7 @@ impl Iam {
             Request::AssumeRoleWithWebIdentity(r) => {
                 Ok(Response::AssumeRoleWithWebIdentity(ops::web_identity::assume_role_with_web_identity(self, info, r)?))
             }
+            Request::AssumeRoleWithSAML(r) => Ok(Response::AssumeRoleWithSAML(ops::saml_assume::assume_role_with_saml(self, info, r)?)),
             other => Err(ApiError::NotImplemented(format!(
                 "The operation {} is not implemented by Castellan yet.",
                 other.operation().name()

@@ -144,7 +144,7 @@ pub fn summary(iam: &Iam, account: &str) -> ApiResult<iam::GetAccountSummaryResp
         (K::AssumeRolePolicySizeQuota, u(quota::TRUST_POLICY_SIZE)),
         (K::InstanceProfiles, count(&st.instance_profiles, account)),
         (K::InstanceProfilesQuota, q(quota::INSTANCE_PROFILES)),
-        (K::Providers, u(st.oidc_providers.keys().filter(|(a, _)| a == account).count())),
+        (K::Providers, u(st.oidc_providers.keys().filter(|(a, _)| a == account).count() + st.saml_providers.keys().filter(|(a, _)| a == account).count())),
         (K::RolePolicySizeQuota, u(quota::ROLE_INLINE_SIZE)),
         (K::Roles, count(&st.roles, account)),
         (K::RolesQuota, q(quota::ROLES)),

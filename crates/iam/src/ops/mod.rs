@@ -11,6 +11,8 @@ pub(crate) mod login;
 mod mfa;
 pub mod oidc;
 pub mod outbound;
+pub mod saml;
+pub mod saml_assume;
 pub mod policies;
 mod policy_info;
 mod roles;
@@ -478,6 +480,24 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
             Response::UntagOpenIDConnectProvider
         }
         Request::ListOpenIDConnectProviderTags(r) => Response::ListOpenIDConnectProviderTags(oidc::list_tags(iam, a, r)?),
+        // SAML providers
+        Request::CreateSAMLProvider(r) => Response::CreateSAMLProvider(saml::create(iam, a, r)?),
+        Request::GetSAMLProvider(r) => Response::GetSAMLProvider(saml::get(iam, a, r)?),
+        Request::ListSAMLProviders(_) => Response::ListSAMLProviders(saml::list(iam, a)),
+        Request::UpdateSAMLProvider(r) => Response::UpdateSAMLProvider(saml::update(iam, a, r)?),
+        Request::DeleteSAMLProvider(r) => {
+            saml::delete(iam, a, r)?;
+            Response::DeleteSAMLProvider
+        }
+        Request::TagSAMLProvider(r) => {
+            saml::tag(iam, a, r)?;
+            Response::TagSAMLProvider
+        }
+        Request::UntagSAMLProvider(r) => {
+            saml::untag(iam, a, r)?;
+            Response::UntagSAMLProvider
+        }
+        Request::ListSAMLProviderTags(r) => Response::ListSAMLProviderTags(saml::list_tags(iam, a, r)?),
         // Outbound identity federation (GetWebIdentityToken is routed by `Iam::handle`)
         Request::EnableOutboundWebIdentityFederation => {
             Response::EnableOutboundWebIdentityFederation(outbound::enable(iam, a)?)

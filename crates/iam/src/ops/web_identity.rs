@@ -81,6 +81,73 @@ fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::mo
     Ok((out, transitive))
 }
 
+/// The role a federated AssumeRole* names, the session's duration (DurationSeconds, one hour
+/// by default, at most the role's MaxSessionDuration) and its session policies.
+pub(super) struct FederatedRole {
+    pub role: crate::model::Role,
+    pub duration: i32,
+    pub policies: Vec<String>,
+    pub policy_arns: Vec<String>,
+    pub packed: Option<i32>,
+}
+
+/// The session tags, transitive tag keys and source identity a token or assertion asks for.
+pub(super) type SessionClaims = (crate::model::Tags, Vec<String>, Option<String>);
+
+impl FederatedRole {
+    /// Issues the role session: its credentials and assumed-role user. The session carries
+    /// the provider as aws:FederatedProvider.
+    pub(super) fn issue(
+        self,
+        iam: &Iam,
+        now: i64,
+        session_name: &str,
+        (tags, transitive_tag_keys, source_identity): SessionClaims,
+        provider_arn: String,
+    ) -> ApiResult<(sts::Credentials, sts::AssumedRoleUser)> {
+        let role = self.role;
+        let kind = SessionKind::assumed_role(&role, session_name);
+        let session = Session {
+            policies: self.policies,
+            policy_arns: self.policy_arns,
+            tags,
+            transitive_tag_keys,
+            source_identity,
+            federated_provider: Some(provider_arn),
+            ..Session::new(&role.account, kind, now, self.duration)
+        };
+        let user = sts::AssumedRoleUser {
+            assumed_role_id: format!("{}:{session_name}", role.id),
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name),
+        };
+        Ok((credentials(iam, &session)?, user))
+    }
+}
+
+pub(super) fn federated_role(
+    iam: &Iam,
+    role_arn: &str,
+    duration_seconds: Option<i32>,
+    policy: Option<&str>,
+    policy_arns: &[sts::PolicyDescriptorType],
+    tags: &crate::model::Tags,
+    not_authorized: fn() -> ApiError,
+) -> ApiResult<FederatedRole> {
+    let role = {
+        let st = iam.read();
+        crate::arn::role_by_arn(&st, role_arn).cloned().ok_or_else(not_authorized)?
+    };
+    let duration = match duration_seconds {
+        Some(d) if d > role.max_session_duration => {
+            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
+        }
+        Some(d) => d,
+        None => ONE_HOUR,
+    };
+    let (policies, policy_arns, packed) = session_policies(iam, &role.account, policy, policy_arns, tags)?;
+    Ok(FederatedRole { role, duration, policies, policy_arns, packed })
+}
+
 pub fn assume_role_with_web_identity(
     iam: &Iam,
     info: &RequestInfo,
@@ -120,24 +187,20 @@ pub fn assume_role_with_web_identity(
         Some(Value::String(s)) if (2..=64).contains(&s.chars().count()) => Some(s.clone()),
         Some(_) => return Err(invalid("The web identity token's source identity claim is malformed.")),
     };
-    let role = {
-        let st = iam.read();
-        crate::arn::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(not_authorized)?
-    };
-    let duration = match r.duration_seconds {
-        Some(d) if d > role.max_session_duration => {
-            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
-        }
-        Some(d) => d,
-        None => ONE_HOUR,
-    };
-    let (policies, policy_arns, packed) =
-        session_policies(iam, &role.account, r.policy.as_deref(), r.policy_arns.as_deref().unwrap_or_default(), &tags)?;
+    let federated = federated_role(
+        iam,
+        &r.role_arn,
+        r.duration_seconds,
+        r.policy.as_deref(),
+        r.policy_arns.as_deref().unwrap_or_default(),
+        &tags,
+        not_authorized,
+    )?;
     let provider_arn = provider.arn();
     let web = WebIdentity {
         provider_arn: &provider_arn,
         provider_key: &resource,
-        role: &role,
+        role: &federated.role,
         session_name: &r.role_session_name,
         audience: &audience,
         other_audiences: auds.iter().filter(|a| **a != audience).cloned().collect(),
@@ -148,23 +211,12 @@ pub fn assume_role_with_web_identity(
         source_identity: source_identity.as_deref(),
     };
     crate::authz::authorize_web_identity(iam, info, &web)?;
-    let kind = SessionKind::assumed_role(&role, &r.role_session_name);
-    let session = Session {
-        policies,
-        policy_arns,
-        tags,
-        transitive_tag_keys: transitive,
-        source_identity: source_identity.clone(),
-        federated_provider: Some(provider_arn),
-        ..Session::new(&role.account, kind, now, duration)
-    };
+    let packed = federated.packed;
+    let (creds, user) = federated.issue(iam, now, &r.role_session_name, (tags, transitive, source_identity.clone()), provider_arn)?;
     Ok(sts::AssumeRoleWithWebIdentityResponse {
-        credentials: Some(credentials(iam, &session)?),
+        credentials: Some(creds),
         subject_from_web_identity_token: Some(subject),
-        assumed_role_user: Some(sts::AssumedRoleUser {
-            assumed_role_id: format!("{}:{}", role.id, r.role_session_name),
-            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, r.role_session_name),
-        }),
+        assumed_role_user: Some(user),
         packed_policy_size: packed,
         // "For OpenID Connect ID tokens, this contains the value of the iss field."
         provider: Some(issuer),

@@ -1,0 +1,306 @@
+//! AssumeRoleWithSAML: a SAML response signed by a registered identity provider, exchanged
+//! for role credentials. The request is unsigned (as on AWS); the signed assertion is the
+//! authentication.
+//!
+//! Order of checks: the provider (`PrincipalArn`) exists in the role's account → the response
+//! verifies against the provider's metadata certificates (`castellan-saml`: bounded, no DTD,
+//! one assertion, every signature valid and the assertion covered; only the verified
+//! assertion is read) → its issuer is the provider's entity id → audience, recipient and
+//! destination are AWS's sign-in endpoint → NotBefore/NotOnOrAfter → the Role attribute pairs
+//! this role with this provider → RoleSessionName, session tags, source identity → duration and
+//! session policies → the role's trust policy with the `saml:` keys
+//! (`authz::authorize_saml`) → credentials. Errors are AWS's (STS API Reference,
+//! AssumeRoleWithSAML; IAM User Guide, "Troubleshooting SAML 2.0 federation").
+
+use castellan_api::sts;
+use castellan_policy::PrincipalType;
+use castellan_saml::Assertion;
+
+use super::web_identity::federated_role;
+use crate::authz::{Federated, RequestInfo};
+use crate::error::{ApiError, ApiResult};
+use crate::state::name_key;
+use crate::Iam;
+
+/// How far NotBefore and IssueInstant may be ahead of Castellan's clock, in seconds (clock
+/// skew between the IdP and Castellan). NotOnOrAfter gets no tolerance.
+pub const CLOCK_SKEW: i64 = 300;
+const ATTR: &str = "https://aws.amazon.com/SAML/Attributes/";
+
+/// IAM User Guide, "Configure SAML assertions for the authentication response": the
+/// SubjectConfirmationData Recipient (and Response Destination) is the AWS sign-in endpoint,
+/// global or regional.
+fn is_aws_signin(url: &str) -> bool {
+    if matches!(url, "https://signin.aws.amazon.com/saml" | "https://signin.amazonaws-us-gov.com/saml" | "https://signin.amazonaws.cn/saml") {
+        return true;
+    }
+    url.strip_prefix("https://")
+        .and_then(|r| r.strip_suffix(".signin.aws.amazon.com/saml"))
+        .is_some_and(is_region)
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+/// The audience AWS requires: `urn:amazon:webservices`, or a regional variant
+/// (`urn:amazon:webservices:govcloud`, `urn:amazon:webservices:cn-north-1`, …).
+fn is_aws_audience(a: &str) -> bool {
+    a == "urn:amazon:webservices"
+        || a.strip_prefix("urn:amazon:webservices:").is_some_and(|r| r == "govcloud" || is_region(r))
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::InvalidIdentityToken(message.to_owned())
+}
+
+fn not_authorized() -> ApiError {
+    ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML".into())
+}
+
+/// The IAM User Guide's mapping of SAML attributes to `saml:` keys ("Available keys for
+/// SAML-based AWS STS federation"): eduPerson and eduOrg attributes and a few common ones,
+/// by their OID names (`urn:oid:…`).
+const ATTRIBUTE_KEYS: &[(&str, &str)] = &[
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.1", "saml:edupersonaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.2", "saml:edupersonnickname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.3", "saml:edupersonorgdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.4", "saml:edupersonorgunitdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.5", "saml:edupersonprimaryaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.6", "saml:edupersonprincipalname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.7", "saml:edupersonentitlement"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.8", "saml:edupersonprimaryorgunitdn"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.9", "saml:edupersonscopedaffiliation"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.10", "saml:edupersontargetedid"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.1.1.11", "saml:edupersonassurance"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.2", "saml:eduorghomepageuri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.3", "saml:eduorgidentityauthnpolicyuri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.4", "saml:eduorglegalname"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.5", "saml:eduorgsuperioruri"),
+    ("urn:oid:1.3.6.1.4.1.5923.1.2.1.6", "saml:eduorgwhitepagesuri"),
+    ("urn:oid:2.5.4.3", "saml:cn"),
+    ("urn:oid:2.5.4.4", "saml:sn"),
+    ("urn:oid:2.5.4.42", "saml:givenName"),
+    ("urn:oid:0.9.2342.19200300.100.1.1", "saml:uid"),
+    ("urn:oid:0.9.2342.19200300.100.1.3", "saml:mail"),
+    ("urn:oid:2.16.840.1.113730.3.1.241", "saml:displayName"),
+    ("urn:oid:2.16.840.1.113730.3.1.39", "saml:preferredLanguage"),
+];
+
+/// SubjectType as AWS returns it: the NameID format without
+/// `urn:oasis:names:tc:SAML:2.0:nameid-format:` (so `persistent`, `transient`), other formats
+/// whole; no format is `unspecified`'s SAML 1.1 URI.
+fn subject_type(format: Option<&str>) -> String {
+    let f = format.unwrap_or("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified");
+    f.strip_prefix("urn:oasis:names:tc:SAML:2.0:nameid-format:").unwrap_or(f).to_owned()
+}
+
+/// The session tags (`PrincipalTag:KEY`), transitive keys and source identity the assertion asks for.
+fn session_attributes(a: &Assertion) -> ApiResult<(crate::model::Tags, Vec<String>, Option<String>)> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for (name, values) in &a.attributes {
+        let Some(key) = name.strip_prefix(ATTR).and_then(|n| n.strip_prefix("PrincipalTag:")) else { continue };
+        let [value] = values.as_slice() else { return Err(invalid(&format!("The session tag {key} must have exactly one value."))) };
+        // IAM tag rules: key 1..128, value 0..256 characters, `aws:` reserved.
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 || key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(invalid(&format!("The session tag {key} is not valid.")));
+        }
+        if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(ApiError::Validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into()));
+        }
+        tags.push((key.to_owned(), value.clone()));
+    }
+    if tags.len() > 50 {
+        return Err(ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into()));
+    }
+    let transitive = a.attribute(&format!("{ATTR}TransitiveTagKeys"));
+    for key in &transitive {
+        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(ApiError::Validation(format!("The specified transitive tag key {key} must be included in the requested tags.")));
+        }
+    }
+    let source_identity = match a.attribute(&format!("{ATTR}SourceIdentity")).as_slice() {
+        [] => None,
+        [s] if (2..=64).contains(&s.chars().count()) && s.chars().all(|c| c.is_alphanumeric() || "+=,.@-_".contains(c)) => Some(s.clone()),
+        _ => return Err(invalid("The SourceIdentity attribute is not valid.")),
+    };
+    Ok((tags, transitive, source_identity))
+}
+
+/// RoleSessionName: one value of 2 to 64 characters of `[\w+=,.@-]`.
+fn session_name(a: &Assertion) -> ApiResult<String> {
+    match a.attribute(&format!("{ATTR}RoleSessionName")).as_slice() {
+        [] => Err(invalid("RoleSessionName is required in AuthnResponse")),
+        [s] if (2..=64).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) => Ok(s.clone()),
+        _ => Err(invalid("RoleSessionName in AuthnResponse is not valid: 2 to 64 characters of letters, digits and _+=,.@-")),
+    }
+}
+
+/// The assertion's Role attribute names `role_arn` paired with `provider_arn` (in either order
+/// in one value, as AWS accepts).
+fn role_pair_matches(a: &Assertion, role_arn: &str, provider_arn: &str) -> bool {
+    a.attribute(&format!("{ATTR}Role")).iter().any(|v| {
+        let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+        matches!(parts.as_slice(), [x, y] if (*x == role_arn && *y == provider_arn) || (*y == role_arn && *x == provider_arn))
+    })
+}
+
+/// Audience, recipient, destination and validity period (AWS's checks of the assertion).
+fn check_assertion(a: &Assertion, now: i64) -> ApiResult<String> {
+    if a.audience_restrictions.is_empty() || !a.audience_restrictions.iter().all(|list| list.iter().any(|x| is_aws_audience(x))) {
+        return Err(invalid("The SAML assertion's audience is not urn:amazon:webservices."));
+    }
+    let bearer: Vec<_> = a.confirmations.iter().filter(|c| c.method.as_deref() == Some("urn:oasis:names:tc:SAML:2.0:cm:bearer")).collect();
+    let [confirmation] = bearer.as_slice() else {
+        return Err(invalid("The SAML assertion must have exactly one bearer SubjectConfirmation."));
+    };
+    let recipient = confirmation.recipient.clone().ok_or_else(|| invalid("The SubjectConfirmationData has no Recipient."))?;
+    if !is_aws_signin(&recipient) {
+        return Err(invalid("The SAML assertion's Recipient is not the AWS sign-in endpoint."));
+    }
+    if a.destination.as_deref().is_some_and(|d| !is_aws_signin(d)) {
+        return Err(invalid("The SAML response's Destination is not the AWS sign-in endpoint."));
+    }
+    let scd_expiry = confirmation.not_on_or_after.ok_or_else(|| invalid("The SubjectConfirmationData has no NotOnOrAfter."))?;
+    for end in [Some(scd_expiry), a.not_on_or_after].into_iter().flatten() {
+        if now >= end {
+            return Err(ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's NotOnOrAfter has passed.".into()));
+        }
+    }
+    let starts = [a.not_before, confirmation.not_before, Some(a.issue_instant)];
+    if starts.into_iter().flatten().any(|t| t > now.saturating_add(CLOCK_SKEW)) {
+        return Err(invalid("The SAML assertion is not yet valid (NotBefore or IssueInstant is in the future)."));
+    }
+    Ok(recipient)
+}
+
+pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWithSAMLRequest) -> ApiResult<sts::AssumeRoleWithSAMLResponse> {
+    let now = iam.now();
+    let role_account = r
+        .role_arn
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|x| x.split(':').next())
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(not_authorized)?
+        .to_owned();
+    let provider = {
+        let st = iam.read();
+        let name = super::saml::name_of_arn(&role_account, &r.principal_arn).ok_or_else(not_authorized)?;
+        st.saml_providers.get(&name_key(&role_account, name)).cloned().ok_or_else(|| invalid("Specified provider doesn't exist"))?
+    };
+    let certificates: Vec<Vec<u8>> = provider
+        .certificates
+        .iter()
+        .filter_map(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
+        .collect();
+    let private_keys = super::saml::private_keys(iam, &provider)?;
+    let assertion = castellan_saml::verify_response_decrypting(&r.saml_assertion, &certificates, &private_keys).map_err(|e| match e {
+        castellan_saml::Error::Rejected(m) => ApiError::IdpRejectedClaim(m),
+        castellan_saml::Error::Encrypted => invalid("The SAML assertion is encrypted, and the SAML provider has no private key to decrypt it."),
+        castellan_saml::Error::Signature(m) | castellan_saml::Error::Malformed(m) => invalid(&m),
+    })?;
+    if provider.encryption_mode.as_deref() == Some("Required") && !assertion.encrypted {
+        return Err(invalid("The SAML provider requires encrypted assertions."));
+    }
+    if assertion.issuer != provider.entity_id {
+        return Err(invalid("Issuer not present in specified provider"));
+    }
+    let recipient = check_assertion(&assertion, now)?;
+    let provider_arn = provider.arn();
+    if !role_pair_matches(&assertion, &r.role_arn, &r.principal_arn) {
+        return Err(not_authorized());
+    }
+    let session_name = session_name(&assertion)?;
+    // SessionDuration (IAM User Guide: 900 to 43200 seconds) bounds console sessions; an API
+    // session's length is DurationSeconds. A malformed value is still refused.
+    match assertion.attribute(&format!("{ATTR}SessionDuration")).as_slice() {
+        [] => {}
+        [d] if d.parse::<i64>().is_ok_and(|d| (900..=43_200).contains(&d)) => {}
+        _ => return Err(invalid("The SessionDuration attribute must be one whole number of seconds from 900 to 43200.")),
+    }
+    let (tags, transitive, source_identity) = session_attributes(&assertion)?;
+    let mut granted = federated_role(
+        iam,
+        &r.role_arn,
+        r.duration_seconds,
+        r.policy.as_deref(),
+        r.policy_arns.as_deref().unwrap_or_default(),
+        &tags,
+        not_authorized,
+    )?;
+    // "Your role session lasts for the duration that you specify with the DurationSeconds
+    // parameter, or until the time specified in the SAML authentication response's
+    // SessionNotOnOrAfter value, whichever is shorter." (STS API Reference, AssumeRoleWithSAML)
+    if let Some(end) = assertion.session_not_on_or_after {
+        let left = end.saturating_sub(now);
+        if left <= 0 {
+            return Err(ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's SessionNotOnOrAfter has passed.".into()));
+        }
+        granted.duration = granted.duration.min(i32::try_from(left).unwrap_or(i32::MAX));
+    }
+    let name_qualifier = castellan_saml::name_qualifier(&assertion.issuer, &granted.role.account, &provider.name);
+    let sub_type = subject_type(assertion.name_id.format.as_deref());
+    let mut keys: Vec<(String, Vec<String>)> = vec![
+        ("saml:aud".into(), vec![recipient.clone()]),
+        ("saml:iss".into(), vec![assertion.issuer.clone()]),
+        ("saml:sub".into(), vec![assertion.name_id.value.clone()]),
+        ("saml:sub_type".into(), vec![sub_type.clone()]),
+        ("saml:namequalifier".into(), vec![name_qualifier.clone()]),
+        ("saml:doc".into(), vec![format!("{}/{}", granted.role.account, provider.name)]),
+    ];
+    for (oid, key) in ATTRIBUTE_KEYS {
+        let values = assertion.attribute(oid);
+        if !values.is_empty() {
+            keys.push(((*key).to_owned(), values));
+        }
+    }
+    let federated = Federated {
+        action: "sts:AssumeRoleWithSAML",
+        principal_type: PrincipalType::Saml,
+        provider_arn: &provider_arn,
+        role: &granted.role,
+        session_name: &session_name,
+        tags: &tags,
+        transitive_tag_keys: &transitive,
+        source_identity: source_identity.as_deref(),
+    };
+    crate::authz::authorize_saml(iam, info, &federated, &keys)?;
+    let packed = granted.packed;
+    let (creds, user) = granted.issue(iam, now, &session_name, (tags, transitive, source_identity.clone()), provider_arn)?;
+    Ok(sts::AssumeRoleWithSAMLResponse {
+        credentials: Some(creds),
+        assumed_role_user: Some(user),
+        packed_policy_size: packed,
+        subject: Some(assertion.name_id.value.clone()),
+        subject_type: Some(sub_type),
+        issuer: Some(assertion.issuer.clone()),
+        audience: Some(recipient),
+        name_qualifier: Some(name_qualifier),
+        source_identity,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_endpoints_and_audiences() {
+        assert!(is_aws_signin("https://signin.aws.amazon.com/saml"));
+        assert!(is_aws_signin("https://eu-west-1.signin.aws.amazon.com/saml"));
+        assert!(!is_aws_signin("https://evil.example/saml"));
+        assert!(!is_aws_signin("https://evil.signin.aws.amazon.com/saml"));
+        assert!(is_aws_audience("urn:amazon:webservices"));
+        assert!(is_aws_audience("urn:amazon:webservices:govcloud"));
+        assert!(is_aws_audience("urn:amazon:webservices:cn-north-1"));
+        assert!(!is_aws_audience("urn:amazon:webservicesx"));
+        assert!(!is_aws_audience("https://sp.example"));
+    }
+
+    #[test]
+    fn subject_types() {
+        assert_eq!(subject_type(Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")), "persistent");
+        assert_eq!(subject_type(Some("urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress")), "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress");
+    }
+}
