@@ -52,7 +52,7 @@ e2e_python() {
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv --system-site-packages "$venv"
   fi
-  if ! "$venv/bin/python" -c "import boto3, pytest, awscli, pyotp, playwright, jwt, cryptography" 2>/dev/null; then
+  if ! "$venv/bin/python" -c "import boto3, pytest, awscli, pyotp, playwright, jwt, cryptography, signxml" 2>/dev/null; then
     "$venv/bin/python" -m pip install --quiet -r tests/e2e/requirements.txt
   fi
 }
