@@ -239,3 +239,71 @@ def test_nodes_on_postgresql_share_the_trail():
         for n in nodes:
             n.stop()
             n.cleanup_logs()
+
+
+# CloudTrail records AssumeRoleWithSAML under the SAML user (userIdentity type SAMLUser,
+# principalId "namequalifier:subject", identityProvider the NameQualifier) and the role's
+# account as recipient (CloudTrail User Guide, "CloudTrail userIdentity element").
+def test_saml_sign_in_is_recorded_as_a_saml_user(audited):
+    from saml_idp import Idp, b64
+    from test_saml import assume, setup, signed
+
+    idp = Idp()
+    role_arn, provider, _ = setup(audited, idp)
+    xml = signed(idp, role_arn, provider)
+    out = assume(audited, role_arn, provider, xml)
+    events = wait_for(audited, ("EventName", "AssumeRoleWithSAML"))
+    assert events, "no AssumeRoleWithSAML event"
+    event = json.loads(events[0]["CloudTrailEvent"])
+    assert event["userIdentity"] == {
+        "type": "SAMLUser",
+        "principalId": f"{out['NameQualifier']}:{out['Subject']}",
+        "userName": out["Subject"],
+        "identityProvider": out["NameQualifier"],
+    }
+    assert event["recipientAccountId"] == ACCOUNT_ID
+    assert b64(xml)[:64] not in json.dumps(event)  # the assertion never reaches the trail
+
+
+# What a console page does is an IAM request like any other, and the trail records it with
+# the signed-in identity (user agent `castellan-console`).
+def test_console_calls_are_recorded(audited):
+    import urllib.parse
+    import urllib.request
+
+    iam = audited.iam()
+    admin = unique("auditcons")
+    iam.create_user(UserName=admin)
+    iam.attach_user_policy(UserName=admin, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.create_login_profile(UserName=admin, Password="Passw0rd-Example-1!")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    jar: dict[str, str] = {}
+
+    def call(path: str, form: dict | None = None) -> int:
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+        req = urllib.request.Request(f"{audited.endpoint}{path}", data=data, headers=headers)
+        try:
+            resp = opener.open(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            resp = e
+        for c in resp.headers.get_all("Set-Cookie") or []:
+            k, v = c.split(";", 1)[0].split("=", 1)
+            jar[k] = v
+        return resp.status
+
+    assert call("/console/") == 200
+    csrf = jar["castellan-csrf"]
+    assert call("/console/signin", {"account": ACCOUNT_ID, "username": admin, "password": "Passw0rd-Example-1!", "csrf": csrf}) == 303
+    made = unique("bycons")
+    assert call("/console/users", {"username": made, "csrf": csrf}) == 303
+    events = wait_for(audited, ("ResourceName", made))
+    created = [json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "CreateUser"]
+    assert created, events
+    assert created[0]["userAgent"] == "castellan-console"
+    assert created[0]["userIdentity"]["type"] == "IAMUser" and created[0]["userIdentity"]["userName"] == admin

@@ -558,13 +558,6 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
             console: args.console_listen.is_none(),
         };
         let iam = Arc::new(iam);
-        if let Some(console_addr) = &args.console_listen {
-            let console = tokio::net::TcpListener::bind(console_addr).await.map_err(|e| format!("cannot listen on {console_addr}: {e}"))?;
-            let addr = console.local_addr().map_err(|e| e.to_string())?;
-            println!("castellan console on {scheme}://{addr}/console/");
-            std::io::stdout().flush().ok();
-            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config, tls.clone()));
-        }
         let audit = if args.audit.no_audit {
             None
         } else {
@@ -581,6 +574,13 @@ fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
                 retention: Duration::from_secs(args.audit.audit_retention_days.saturating_mul(86_400)),
             })?)
         };
+        if let Some(console_addr) = &args.console_listen {
+            let console = tokio::net::TcpListener::bind(console_addr).await.map_err(|e| format!("cannot listen on {console_addr}: {e}"))?;
+            let addr = console.local_addr().map_err(|e| e.to_string())?;
+            println!("castellan console on {scheme}://{addr}/console/");
+            std::io::stdout().flush().ok();
+            tokio::spawn(castellan_server::serve_console(console, Arc::clone(&iam), config, tls.clone(), audit.clone()));
+        }
         let options = castellan_server::ServeOptions { tls, audit };
         castellan_server::serve_with(listener, iam, config, options).await.map_err(|e| e.to_string())
     })?;

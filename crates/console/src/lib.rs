@@ -31,11 +31,33 @@ use subtle::ConstantTimeEq;
 pub use html::esc;
 
 /// How the console is served.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// Cookies get `Secure` (the console is served over HTTPS).
     pub secure_cookies: bool,
+    /// Told of every IAM or STS call a page makes (the server's audit trail).
+    pub recorder: Option<Recorder>,
 }
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options").field("secure_cookies", &self.secure_cookies).field("recorder", &self.recorder.is_some()).finish()
+    }
+}
+
+/// One IAM or STS call a console page made: who, what, and how it ended.
+#[derive(Debug)]
+pub struct ConsoleCall {
+    pub caller: Caller,
+    pub op: Operation,
+    pub params: QueryParams,
+    pub source_ip: IpAddr,
+    /// The answer, or the error's code and message.
+    pub result: Result<castellan_api::Response, (&'static str, String)>,
+}
+
+/// Where console calls are reported.
+pub type Recorder = Arc<dyn Fn(ConsoleCall) + Send + Sync>;
 
 /// Failed sign-in attempts allowed per client address in [`CLIENT_WINDOW`].
 const CLIENT_FAILURES: u32 = 20;
@@ -222,9 +244,18 @@ impl Console {
         let op = Operation::from_name(service, action).ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action}")))?;
         let params = QueryParams::from_pairs(params.into_iter().filter(|(_, v)| !v.is_empty()))?;
         let request = Request::parse(op, &params)?;
-        let caller = caller.clone();
         let info = RequestInfo { source_ip: Some(peer), secure_transport: self.options.secure_cookies, region: "us-east-1".into() };
-        self.blocking(move |iam| iam.handle(&caller, &info, request)).await?
+        let acting = caller.clone();
+        let result = self.blocking(move |iam| iam.handle(&acting, &info, request)).await.and_then(|r| r);
+        // As for an API request: RoleLastUsed, and the audit trail.
+        if let castellan_iam::Principal::AssumedRole { role_id, .. } = &caller.principal {
+            self.iam.record_role_use(role_id, "us-east-1");
+        }
+        if let Some(record) = &self.options.recorder {
+            let outcome = result.as_ref().map(Clone::clone).map_err(|e| (e.code(), e.message().to_owned()));
+            record(ConsoleCall { caller: caller.clone(), op, params, source_ip: peer, result: outcome });
+        }
+        result
     }
 
     /// A response that stores `cookie` (sealed) and goes to `to`.

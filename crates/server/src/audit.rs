@@ -74,6 +74,53 @@ pub(crate) struct Seen {
     pub error: Option<(&'static str, String)>,
     /// The XML answer of a call whose answer CloudTrail records.
     pub response_xml: Option<String>,
+    /// AssumeRoleWithWebIdentity/AssumeRoleWithSAML that succeeded: the federated identity
+    /// (their requests have no caller).
+    pub federated: Option<Federated>,
+}
+
+/// A web identity or SAML user, as CloudTrail's userIdentity names it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Federated {
+    /// `WebIdentityUser` or `SAMLUser`.
+    pub kind: &'static str,
+    pub principal_id: String,
+    pub user_name: String,
+    pub identity_provider: String,
+    /// The role's account: the event's recipient.
+    pub account: String,
+}
+
+impl Federated {
+    /// The identity a successful AssumeRoleWithWebIdentity or AssumeRoleWithSAML answer names
+    /// (CloudTrail: `WebIdentityUser` with principalId `provider:audience:subject`; `SAMLUser`
+    /// with `namequalifier:subject`).
+    pub(crate) fn of(response: &castellan_api::Response) -> Option<Federated> {
+        let account = |arn: Option<&str>| arn.and_then(|a| a.strip_prefix("arn:aws:sts::")).and_then(|r| r.split(':').next()).unwrap_or_default().to_owned();
+        match response {
+            castellan_api::Response::AssumeRoleWithWebIdentity(r) => {
+                let (provider, aud, sub) = (r.provider.clone().unwrap_or_default(), r.audience.clone().unwrap_or_default(), r.subject_from_web_identity_token.clone().unwrap_or_default());
+                Some(Federated {
+                    kind: "WebIdentityUser",
+                    principal_id: format!("{provider}:{aud}:{sub}"),
+                    user_name: sub,
+                    identity_provider: provider,
+                    account: account(r.assumed_role_user.as_ref().map(|u| u.arn.as_str())),
+                })
+            }
+            castellan_api::Response::AssumeRoleWithSAML(r) => {
+                let (qualifier, sub) = (r.name_qualifier.clone().unwrap_or_default(), r.subject.clone().unwrap_or_default());
+                Some(Federated {
+                    kind: "SAMLUser",
+                    principal_id: format!("{qualifier}:{sub}"),
+                    user_name: sub,
+                    identity_provider: qualifier,
+                    account: account(r.assumed_role_user.as_ref().map(|u| u.arn.as_str())),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 enum Message {
@@ -570,6 +617,9 @@ fn unescape(s: &str) -> String {
 }
 
 fn user_identity(seen: &Seen) -> Value {
+    if let (None, Some(f)) = (&seen.caller, &seen.federated) {
+        return json!({ "type": f.kind, "principalId": f.principal_id, "userName": f.user_name, "identityProvider": f.identity_provider });
+    }
     let Some(caller) = &seen.caller else {
         // Not authenticated: only what the request claimed.
         let mut id = json!({ "type": "Unknown", "principalId": "", "accountId": seen.claimed_account });

@@ -130,7 +130,10 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 /// The router, recording every request in `audit`; `secure`: served over HTTPS (the console's
 /// cookies are then `Secure`).
 pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, secure: bool) -> Router {
-    let console = config.console.then(|| castellan_console::router(Arc::clone(&iam), castellan_console::Options { secure_cookies: secure }));
+    let console = config.console.then(|| {
+        let recorder = audit.clone().map(console_recorder);
+        castellan_console::router(Arc::clone(&iam), castellan_console::Options { secure_cookies: secure, recorder })
+    });
     let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
     let shared = Arc::new(Shared { iam, config, signing_keys, audit });
     let api = ops_http::routes(Router::new())
@@ -146,10 +149,34 @@ pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, sec
     }
 }
 
+/// The console's calls in the audit trail, as the API's are (user agent `castellan-console`).
+fn console_recorder(audit: Arc<Audit>) -> castellan_console::Recorder {
+    Arc::new(move |call: castellan_console::ConsoleCall| {
+        let mut seen = audit::Seen {
+            time_ms: audit::now_ms(),
+            request_id: request_id(),
+            service: Some(call.op.service()),
+            op: Some(call.op),
+            region: Some(IAM_REGION.to_owned()),
+            source_ip: Some(call.source_ip),
+            user_agent: Some("castellan-console".into()),
+            ..audit::Seen::default()
+        };
+        match call.result {
+            Ok(response) if audit::records_response(call.op) => seen.response_xml = Some(response.to_xml(&seen.request_id)),
+            Ok(_) => {}
+            Err(e) => seen.error = Some(e),
+        }
+        seen.params = Some(call.params);
+        seen.caller = Some(call.caller);
+        audit.record(seen);
+    })
+}
+
 /// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
 /// same connection limits (and HTTPS with `tls`), until shutdown.
-pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config, tls: Option<Tls>) -> std::io::Result<()> {
-    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some() });
+pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config, tls: Option<Tls>, audit: Option<Arc<Audit>>) -> std::io::Result<()> {
+    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some(), recorder: audit.map(console_recorder) });
     conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await
 }
 
@@ -430,7 +457,11 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         // AWS (the token or assertion they carry is the authentication): the only unsigned
         // requests served. Any signature they carry is not looked at.
         if service == Service::Sts && matches!(params.get("Action"), Some("AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML")) {
-            return unsigned(shared, http, &params).await.map(|r| r.to_xml(request_id));
+            let response = unsigned(shared, http, &params).await?;
+            // The trail names the federated identity and the role's account.
+            event.federated = audit::Federated::of(&response);
+            event.claimed_account = event.federated.as_ref().map(|f| f.account.clone());
+            return Ok(response.to_xml(request_id));
         }
         let authenticated = authenticate_for(shared, http, service.signing_name(), &mut event.claimed_key);
         let (caller, signed_region) = authenticated.inspect_err(|_| {
