@@ -252,7 +252,7 @@ impl Console {
             self.iam.record_role_use(role_id, "us-east-1");
         }
         if let Some(record) = &self.options.recorder {
-            let outcome = result.as_ref().map(Clone::clone).map_err(|e| (e.code(), e.message().to_owned()));
+            let outcome = result.clone().map_err(|e| (e.code(), e.message().to_owned()));
             record(ConsoleCall { caller: caller.clone(), op, params, source_ip: peer, result: outcome });
         }
         result
