@@ -98,3 +98,23 @@ def test_service_last_accessed_report_after_some_calls(server):
     with pytest.raises(iam.exceptions.ClientError) as exc:
         iam.generate_service_last_accessed_details(Arn="arn:aws:iam::123456789012:thing")
     assert exc.value.response["Error"]["Code"] in ("InvalidInput", "ValidationError")
+
+
+# The last accessed data is stored (flushed with the keys' and roles' last use, and at
+# shutdown): a restarted server, or another node, reports the attempts it did not see.
+def test_service_last_accessed_data_survives_a_restart(server_factory, tmp_path):
+    srv = server_factory(data_dir=tmp_path / "data")
+    iam = srv.iam()
+    user = unique("sla-keep")
+    arn = iam.create_user(UserName=user)["User"]["Arn"]
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    srv.iam(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"]).list_users()
+    srv.stop()
+    again = server_factory(data_dir=tmp_path / "data").iam()
+    job = again.generate_service_last_accessed_details(Arn=arn, Granularity="ACTION_LEVEL")["JobId"]
+    report = again.get_service_last_accessed_details(JobId=job)
+    iam_service = next(s for s in report["ServicesLastAccessed"] if s["ServiceNamespace"] == "iam")
+    assert iam_service["LastAuthenticatedEntity"] == arn and "LastAuthenticated" in iam_service
+    listed = next(a for a in iam_service["TrackedActionsLastAccessed"] if a["ActionName"] == "ListUsers")
+    assert "LastAccessedTime" in listed

@@ -103,6 +103,74 @@ impl Iam {
     }
 }
 
+impl Iam {
+    /// Every attempt known for `account`'s users and roles: the stored history (every node's,
+    /// flushed) with this node's pending attempts over it, the later of each.
+    fn attempts(&self, account: &str) -> HashMap<String, HashMap<String, Attempt>> {
+        let mut all: HashMap<String, HashMap<String, Attempt>> = HashMap::new();
+        {
+            let st = self.read();
+            let start = (account.to_owned(), String::new());
+            for (_, h) in st.access_history.range(start..).take_while(|((a, _), _)| a == account) {
+                let mine = all.entry(h.principal_id.clone()).or_default();
+                for (key, (time, region)) in &h.entries {
+                    mine.insert(key.clone(), Attempt { time: *time, region: region.clone() });
+                }
+            }
+        }
+        for (id, pending) in lock(&self.access_log.attempts).iter() {
+            let mine = all.entry(id.clone()).or_default();
+            for (key, a) in pending {
+                if mine.get(key).is_none_or(|old| a.time >= old.time) {
+                    mine.insert(key.clone(), a.clone());
+                }
+            }
+        }
+        all
+    }
+
+    /// Writes the attempts recorded since the last flush into the principals' stored
+    /// histories, in one commit (with the access keys' and roles' last use, every few seconds).
+    pub fn flush_access_history(&self) -> ApiResult<()> {
+        let taken = std::mem::take(&mut *lock(&self.access_log.attempts));
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let result = self.mutate(|st| {
+            let mut changes = Vec::new();
+            for (id, pending) in &taken {
+                let account = match st.by_id.get(id) {
+                    Some(crate::state::IdOwner::User((a, _)) | crate::state::IdOwner::Role((a, _))) => a.clone(),
+                    None => continue,
+                };
+                let mut h = st.access_history.get(&crate::state::name_key(&account, id)).cloned().unwrap_or_else(|| crate::model::AccessHistory {
+                    account: account.clone(),
+                    principal_id: id.clone(),
+                    entries: Default::default(),
+                });
+                for (key, a) in pending {
+                    if h.entries.get(key).is_none_or(|(t, _)| a.time >= *t) {
+                        h.entries.insert(key.clone(), (a.time, a.region.clone()));
+                    }
+                }
+                changes.push(crate::model::Change::Put(crate::model::Record::AccessHistory(h)));
+            }
+            Ok((changes, ()))
+        });
+        if result.is_err() {
+            // Kept for the next flush, under what was recorded since.
+            let mut all = lock(&self.access_log.attempts);
+            for (id, pending) in taken {
+                let mine = all.entry(id).or_default();
+                for (key, a) in pending {
+                    mine.entry(key).or_insert(a);
+                }
+            }
+        }
+        result
+    }
+}
+
 /// An entity a report covers.
 struct Entity {
     arn: String,
@@ -190,7 +258,7 @@ pub fn generate(iam: &Iam, account: &str, r: iam::GenerateServiceLastAccessedDet
     let granularity = r.granularity.unwrap_or_default();
     let (documents, entities) = subject(&iam.read(), account, &r.arn)?;
     let policies: Vec<Policy> = documents.iter().filter_map(|d| Policy::parse(d, PolicyKind::Identity).ok()).collect();
-    let attempts = lock(&iam.access_log.attempts).clone();
+    let attempts = iam.attempts(account);
     let latest = |key: &str| -> (Option<(&Entity, &Attempt)>, i32) {
         let mut best: Option<(&Entity, &Attempt)> = None;
         let mut count = 0;

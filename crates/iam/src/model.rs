@@ -457,6 +457,17 @@ pub struct SamlPrivateKey {
     pub sealed_pem: String,
 }
 
+/// The service last accessed data of one user or role (issue 16): the latest attempt per
+/// `service` and per `service:Action`, as Unix seconds and Region. Written by the periodic flush
+/// (`advisor`), so every node's reports see every node's requests and a restart forgets nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessHistory {
+    pub account: String,
+    pub principal_id: String,
+    #[serde(default)]
+    pub entries: BTreeMap<String, (i64, String)>,
+}
+
 /// One persisted record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -477,6 +488,7 @@ pub enum Record {
     // Service-linked roles (ops/service_linked.rs).
     DeletionTask(DeletionTask),
     SamlProvider(SamlProvider),
+    AccessHistory(AccessHistory),
 }
 
 impl Record {
@@ -498,6 +510,7 @@ impl Record {
             Self::OutboundFederation(o) => format!("outboundfederation/{}", o.account),
             Self::DeletionTask(t) => entity_key("deletiontask", &t.account, DeletionTask::uuid(&t.id)),
             Self::SamlProvider(p) => entity_key("samlprovider", &p.account, &p.name),
+            Self::AccessHistory(h) => entity_key("access", &h.account, &h.principal_id),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{
-    AccessKey, Account, Change, CredentialReport, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record,
+    AccessHistory, AccessKey, Account, Change, CredentialReport, DeletionTask, Group, InstanceProfile, ManagedPolicy, MfaDevice, OidcProvider, OutboundFederation, Record,
     Role, SamlProvider, ServerCertificate, User, UserCredentials,
 };
 
@@ -48,6 +48,8 @@ pub struct State {
     pub deletion_tasks: BTreeMap<NameKey, DeletionTask>,
     /// SAML providers by (account, lowercase name).
     pub saml_providers: BTreeMap<NameKey, SamlProvider>,
+    /// Service last accessed data by (account, lowercase principal id).
+    pub access_history: BTreeMap<NameKey, AccessHistory>,
     // Derived indexes, maintained by `apply`.
     /// Group → its members' lowercase names.
     pub group_members: HashMap<NameKey, BTreeSet<String>>,
@@ -103,6 +105,7 @@ impl State {
             ("oidcprovider", Some(n)) => Record::OidcProvider(self.oidc_providers.get(&nk(n))?.clone()),
             ("deletiontask", Some(n)) => Record::DeletionTask(self.deletion_tasks.get(&nk(n))?.clone()),
             ("samlprovider", Some(n)) => Record::SamlProvider(self.saml_providers.get(&nk(n))?.clone()),
+            ("access", Some(n)) => Record::AccessHistory(self.access_history.get(&nk(n))?.clone()),
             _ => return None,
         })
     }
@@ -190,6 +193,9 @@ impl State {
             Record::SamlProvider(p) => {
                 self.saml_providers.remove(&name_key(&p.account, &p.name));
             }
+            Record::AccessHistory(h) => {
+                self.access_history.remove(&name_key(&h.account, &h.principal_id));
+            }
             Record::InstanceProfile(p) => {
                 if let Some(old) = self.instance_profiles.remove(&name_key(&p.account, &p.name)) {
                     for role in &old.roles {
@@ -258,6 +264,9 @@ impl State {
             }
             Record::SamlProvider(p) => {
                 self.saml_providers.insert(name_key(&p.account, &p.name), p);
+            }
+            Record::AccessHistory(h) => {
+                self.access_history.insert(name_key(&h.account, &h.principal_id), h);
             }
             Record::InstanceProfile(p) => {
                 for role in &p.roles {

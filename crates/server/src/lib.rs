@@ -316,7 +316,7 @@ pub async fn serve_with(
 
 async fn flush(iam: &Arc<Iam>) {
     let iam = Arc::clone(iam);
-    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage().and(iam.flush_role_usage())).await;
+    let done = tokio::task::spawn_blocking(move || iam.flush_key_usage().and(iam.flush_role_usage()).and(iam.flush_access_history())).await;
     if !matches!(done, Ok(Ok(()))) {
         tracing::warn!("could not persist access key usage; it will be retried");
     }
