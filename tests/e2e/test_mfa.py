@@ -441,3 +441,20 @@ def test_seed_is_sealed_at_rest(server_factory, tmp_path):
     srv.stop()
     blob = b"".join(p.read_bytes() for p in data.rglob("*") if p.is_file())
     assert seed not in blob and base64.b64encode(seed) not in blob
+
+
+# Wrong codes count per user (review finding: a stolen key or password must not let anyone
+# guess codes at will): after five wrong codes even the right one is refused for a while.
+def test_wrong_codes_lock_the_users_codes(server, iam):
+    user, key, secret = make_user(iam)
+    dev = enabled_device(iam, user)
+    sts = server.sts(access_key=key, secret_key=secret)
+    good = dev.at(Device.step_now() + 1)
+    wrong = [c for c in ("000000", "111111", "222222", "333333", "444444", "555555", "666666") if c != good and c not in {dev.at(Device.step_now() + d) for d in range(-3, 4)}][:5]
+    for code in wrong:
+        with pytest.raises(ClientError) as e:
+            sts.get_session_token(SerialNumber=dev.serial, TokenCode=code)
+        assert_error(e, "AccessDenied", 403, INVALID_CODE)
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=dev.serial, TokenCode=good)
+    assert_error(e, "AccessDenied", 403, INVALID_CODE)

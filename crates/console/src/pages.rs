@@ -34,6 +34,9 @@ pub(crate) async fn route(c: &Console, req: &Req) -> Response {
             return r;
         }
         (_, "/federation") => return federation(c, req).await,
+        (false, "/console/signin" | "/console/mfa" | "/console/password") if c.client_blocked(req.peer) => {
+            return html::sign_in_page(req, Some("Too many failed sign-in attempts from your address. Try again later."), StatusCode::TOO_MANY_REQUESTS);
+        }
         (false, "/console/signin") => return sign_in(c, req).await,
         (false, "/console/mfa") => {
             let (pending, code) = (req.f("pending").to_owned(), req.f("mfacode").trim().to_owned());

@@ -84,28 +84,48 @@ pub fn verify_for_sts(iam: &Iam, caller: &Caller, serial: Option<&str>, code: Op
     // Only an IAM user has MFA devices: the root user's are managed in the console.
     let Principal::User { id, .. } = &caller.principal else { return Err(unable()) };
     let now = iam.now();
-    iam.mutate(|st| {
+    let attempt = iam.passwords.begin(&limit_key(id), now).ok_or_else(invalid_code)?;
+    let result = iam.mutate(|st| {
         let device = st
             .mfa_device(&caller.account, serial)
             .filter(|d| d.user_id.as_deref() == Some(id.as_str()) && d.enable_date.is_some())
             .ok_or_else(unable)?;
         let device = accept(iam, device, code, now)?.ok_or_else(invalid_code)?;
         Ok((vec![Change::Put(Record::MfaDevice(device))], Some(now)))
-    })
+    });
+    settle(attempt, &result, now);
+    result
+}
+
+/// Wrong codes count per user as wrong passwords do (five in five minutes lock the user's codes
+/// for five minutes), so holding a user's access key or password is no way to guess a code.
+fn limit_key(user_id: &str) -> String {
+    format!("mfa:{user_id}")
+}
+
+fn settle<T>(attempt: crate::passwords::Attempt<'_>, result: &ApiResult<T>, now: i64) {
+    match result {
+        Ok(_) => attempt.finish(true, now),
+        Err(ApiError::AccessDenied(_)) => attempt.finish(false, now),
+        Err(_) => drop(attempt), // no check happened (the store failed)
+    }
 }
 
 /// Console sign-in: a code from any of the user's enabled devices (the console asks for one
 /// code). Consumes it; the time of the authentication, or AccessDenied.
 pub fn verify_user_code(iam: &Iam, account: &str, user_id: &str, code: &str) -> ApiResult<i64> {
     let now = iam.now();
-    iam.mutate(|st| {
+    let attempt = iam.passwords.begin(&limit_key(user_id), now).ok_or_else(invalid_code)?;
+    let result = iam.mutate(|st| {
         for device in st.mfa_devices_of(account, user_id) {
             if let Some(device) = accept(iam, device, code, now)? {
                 return Ok((vec![Change::Put(Record::MfaDevice(device))], now));
             }
         }
         Err(invalid_code())
-    })
+    });
+    settle(attempt, &result, now);
+    result
 }
 
 #[cfg(test)]

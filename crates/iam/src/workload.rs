@@ -213,7 +213,7 @@ impl Iam {
 
     /// Issues credentials for the workload `token` names, if its registration still holds.
     /// `caller` must be of the workload's account (the host serving it).
-    pub fn workload_credentials(&self, caller: &Caller, token: &str, duration: Option<i32>) -> ApiResult<WorkloadCredentials> {
+    pub fn workload_credentials(&self, caller: &Caller, info: &RequestInfo, token: &str, duration: Option<i32>) -> ApiResult<WorkloadCredentials> {
         iam_accepts(caller)?;
         let invalid = || ApiError::AccessDenied("The workload token is not valid.".into());
         let json = self.master_key.open(token, CONTEXT).map_err(|_| invalid())?;
@@ -247,6 +247,9 @@ impl Iam {
         if !self.service_may_assume(&ticket, &role) {
             return Err(cannot_assume(ticket.kind.service(), &role_arn));
         }
+        // The holder must still be allowed to pass the role (fail closed: a holder whose
+        // iam:PassRole was taken away, or who is now denied everything, gets nothing more).
+        crate::authz::authorize_pass_role(self, caller, info, &role, ticket.kind.service())?;
         let now = self.now();
         let kind = SessionKind::AssumedRole {
             role_name: role.name.clone(),
@@ -312,7 +315,7 @@ mod tests {
         call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
         let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "P").unwrap();
         assert!(reg.id.starts_with("i-") && reg.id.len() == 19);
-        let c = iam.workload_credentials(&root, &reg.token, Some(900)).unwrap();
+        let c = iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, Some(900)).unwrap();
         assert_eq!(c.role_arn, format!("arn:aws:iam::{ACCOUNT}:role/App"));
         assert_eq!(c.expiration - c.issued, 900);
         let (caller, _) = iam.caller_for_session(&c.access_key_id, &c.session_token).unwrap();
@@ -321,19 +324,19 @@ mod tests {
         assert!(keys.contains(&("ec2:SourceInstanceARN".into(), format!("arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{}", reg.id))));
         assert!(keys.contains(&("ec2:RoleDelivery".into(), "2.0".into())));
         // A forged or altered token, a duration out of range: nothing.
-        assert!(matches!(iam.workload_credentials(&root, "Zm9yZ2Vk", None), Err(ApiError::AccessDenied(_))));
-        assert!(matches!(iam.workload_credentials(&root, &reg.token, Some(59)), Err(ApiError::Validation(_))));
+        assert!(matches!(iam.workload_credentials(&root, &RequestInfo::default(), "Zm9yZ2Vk", None), Err(ApiError::AccessDenied(_))));
+        assert!(matches!(iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, Some(59)), Err(ApiError::Validation(_))));
         // The trust no longer names EC2: refused at the next refresh.
         call(&iam, &root, Request::UpdateAssumeRolePolicy(iam::UpdateAssumeRolePolicyRequest { role_name: "App".into(), policy_document: trust("ecs-tasks.amazonaws.com") }));
-        assert!(matches!(iam.workload_credentials(&root, &reg.token, None), Err(ApiError::AccessDenied(_))));
+        assert!(matches!(iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, None), Err(ApiError::AccessDenied(_))));
         // Trusted again, then the role taken out of the profile and re-created: still refused.
         call(&iam, &root, Request::UpdateAssumeRolePolicy(iam::UpdateAssumeRolePolicyRequest { role_name: "App".into(), policy_document: trust("ec2.amazonaws.com") }));
-        iam.workload_credentials(&root, &reg.token, None).unwrap();
+        iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, None).unwrap();
         call(&iam, &root, Request::RemoveRoleFromInstanceProfile(iam::RemoveRoleFromInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
         call(&iam, &root, Request::DeleteRole(iam::DeleteRoleRequest { role_name: "App".into() }));
         create_role(&iam, &root, "App", "ec2.amazonaws.com");
         call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
-        assert!(matches!(iam.workload_credentials(&root, &reg.token, None), Err(ApiError::AccessDenied(_))));
+        assert!(matches!(iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, None), Err(ApiError::AccessDenied(_))));
     }
 
     #[test]
@@ -348,8 +351,8 @@ mod tests {
         let (other, _) = iam.caller_for_access_key(&key).unwrap();
         let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Task, "Task").unwrap();
         assert_eq!(reg.id.len(), 32);
-        iam.workload_credentials(&root, &reg.token, None).unwrap();
-        assert!(matches!(iam.workload_credentials(&other, &reg.token, None), Err(ApiError::AccessDenied(_))));
+        iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, None).unwrap();
+        assert!(matches!(iam.workload_credentials(&other, &RequestInfo::default(), &reg.token, None), Err(ApiError::AccessDenied(_))));
         // A user without iam:PassRole cannot register it.
         let denied = iam.register_workload(&other, &RequestInfo::default(), WorkloadKind::Task, "Task");
         assert!(matches!(denied, Err(ApiError::AccessDenied(m)) if m.contains("iam:PassRole")));
@@ -359,5 +362,27 @@ mod tests {
         let refused = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "TP");
         assert!(matches!(refused, Err(ApiError::AccessDenied(m)) if m.starts_with("ec2.amazonaws.com was unable to assume the role")));
         assert!(matches!(iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "Nope"), Err(ApiError::NoSuchEntity(_))));
+    }
+
+    /// Fail closed (review finding): a holder that loses iam:PassRole gets no more credentials
+    /// for the workload it registered.
+    #[test]
+    fn losing_pass_role_stops_the_credentials() {
+        let (iam, root) = setup();
+        create_role(&iam, &root, "Task", "ecs-tasks.amazonaws.com");
+        call(&iam, &root, Request::CreateUser(iam::CreateUserRequest { user_name: "host".into(), ..Default::default() }));
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}"#;
+        let put = iam::PutUserPolicyRequest { user_name: "host".into(), policy_name: "pass".into(), policy_document: policy.into() };
+        call(&iam, &root, Request::PutUserPolicy(put));
+        let key = match iam.handle(&root, &RequestInfo::default(), Request::CreateAccessKey(iam::CreateAccessKeyRequest { user_name: Some("host".into()) })).unwrap() {
+            castellan_api::Response::CreateAccessKey(r) => r.access_key.access_key_id,
+            _ => unreachable!(),
+        };
+        let (host, _) = iam.caller_for_access_key(&key).unwrap();
+        let reg = iam.register_workload(&host, &RequestInfo::default(), WorkloadKind::Task, "Task").unwrap();
+        iam.workload_credentials(&host, &RequestInfo::default(), &reg.token, None).unwrap();
+        call(&iam, &root, Request::DeleteUserPolicy(iam::DeleteUserPolicyRequest { user_name: "host".into(), policy_name: "pass".into() }));
+        let refused = iam.workload_credentials(&host, &RequestInfo::default(), &reg.token, None);
+        assert!(matches!(refused, Err(ApiError::AccessDenied(m)) if m.contains("iam:PassRole")));
     }
 }

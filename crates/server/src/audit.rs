@@ -422,13 +422,13 @@ pub(crate) fn records_response(op: Operation) -> bool {
 fn secret_parameter(name: &str) -> bool {
     matches!(
         name,
-        "Password" | "OldPassword" | "NewPassword" | "PrivateKey" | "SAMLAssertion" | "WebIdentityToken" | "AuthenticationCode1" | "AuthenticationCode2" | "TokenCode" | "SecretAccessKey" | "SessionToken"
+        "Password" | "OldPassword" | "NewPassword" | "PrivateKey" | "AddPrivateKey" | "SAMLAssertion" | "WebIdentityToken" | "AuthenticationCode1" | "AuthenticationCode2" | "TokenCode" | "SecretAccessKey" | "SessionToken" | "WorkloadToken" | "TradeInToken"
     )
 }
 
 /// Response elements CloudTrail leaves out.
 fn secret_element(name: &str) -> bool {
-    matches!(name, "secretAccessKey" | "sessionToken" | "password" | "privateKey" | "base32StringSeed" | "qRCodePNG" | "servicePassword")
+    matches!(name, "secretAccessKey" | "sessionToken" | "password" | "privateKey" | "base32StringSeed" | "qRCodePNG" | "servicePassword" | "serviceCredentialSecret")
 }
 
 fn lower_camel(s: &str) -> String {
@@ -770,6 +770,18 @@ fn event(seen: &Seen) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
     use super::*;
+
+    /// Every secret a request or an answer can carry stays out of the trail (review finding:
+    /// SAML private keys, service-specific credential secrets, workload tokens).
+    #[test]
+    fn secrets_are_named() {
+        for p in ["Password", "OldPassword", "NewPassword", "PrivateKey", "AddPrivateKey", "SAMLAssertion", "WebIdentityToken", "TokenCode", "AuthenticationCode1", "AuthenticationCode2", "WorkloadToken", "TradeInToken"] {
+            assert!(secret_parameter(p), "{p}");
+        }
+        for e in ["secretAccessKey", "sessionToken", "password", "privateKey", "base32StringSeed", "qRCodePNG", "servicePassword", "serviceCredentialSecret"] {
+            assert!(secret_element(e), "{e}");
+        }
+    }
 
     #[test]
     fn request_parameters_nest_lists_and_hide_secrets() {

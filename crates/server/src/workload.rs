@@ -40,7 +40,7 @@ fn element(out: &mut String, name: &str, value: &str) {
 pub fn handle(iam: &Iam, caller: &Caller, info: &RequestInfo, action: &str, params: &QueryParams, request_id: &str) -> Option<Result<String, ApiError>> {
     match action {
         REGISTER => Some(register(iam, caller, info, params, request_id)),
-        CREDENTIALS => Some(credentials(iam, caller, params, request_id)),
+        CREDENTIALS => Some(credentials(iam, caller, info, params, request_id)),
         _ => None,
     }
 }
@@ -58,13 +58,13 @@ fn register(iam: &Iam, caller: &Caller, info: &RequestInfo, params: &QueryParams
     Ok(envelope(REGISTER, &out, request_id))
 }
 
-fn credentials(iam: &Iam, caller: &Caller, params: &QueryParams, request_id: &str) -> Result<String, ApiError> {
+fn credentials(iam: &Iam, caller: &Caller, info: &RequestInfo, params: &QueryParams, request_id: &str) -> Result<String, ApiError> {
     let token = param(params, "WorkloadToken", MAX_TOKEN)?.ok_or_else(|| ApiError::Validation("WorkloadToken is required.".into()))?;
     let duration = match param(params, "DurationSeconds", 8)? {
         Some(d) => Some(d.parse::<i32>().map_err(|_| ApiError::Validation("DurationSeconds must be an integer.".into()))?),
         None => None,
     };
-    let c = iam.workload_credentials(caller, token, duration)?;
+    let c = iam.workload_credentials(caller, info, token, duration)?;
     let mut out = String::new();
     element(&mut out, "WorkloadId", &c.id);
     element(&mut out, "AccessKeyId", &c.access_key_id);

@@ -166,6 +166,11 @@ pub fn assume_role_with_web_identity(
         .to_owned();
     let no_provider = || invalid(&format!("No OpenIDConnect provider found in your account for {issuer}"));
     let resource = issuer.strip_prefix("https://").map(|x| x.trim_end_matches('/')).ok_or_else(no_provider)?.to_owned();
+    // The issuer is the provider's URL, with at most one trailing slash: an `iss` padded with
+    // more would be another key for the key cache (and another fetch) for the same provider.
+    if issuer != format!("https://{resource}") && issuer != format!("https://{resource}/") {
+        return Err(no_provider());
+    }
     let provider = iam.read().oidc_providers.get(&(account.clone(), resource.clone())).cloned().ok_or_else(no_provider)?;
     let auds = strings(token.claims().get("aud"));
     let audience = auds.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(|| invalid("Incorrect token audience"))?;
