@@ -275,11 +275,13 @@ impl Console {
 
     /// Is this client over its failed sign-in budget?
     pub(crate) fn client_blocked(&self, peer: IpAddr) -> bool {
+        let peer = client_of(peer);
         let map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(&peer).is_some_and(|(n, start)| *n >= CLIENT_FAILURES && start.elapsed() < CLIENT_WINDOW)
     }
 
     pub(crate) fn client_failed(&self, peer: IpAddr) {
+        let peer = client_of(peer);
         let mut map = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() > 100_000 {
             map.retain(|_, (_, start)| start.elapsed() < CLIENT_WINDOW);
@@ -295,6 +297,19 @@ impl Console {
     pub(crate) fn signed_in(&self, creds: ConsoleCredentials) -> Response {
         let cookie = SessionCookie { base: Creds { k: creds.access_key_id, t: creds.session_token }, role: None, history: Vec::new() };
         self.set_session(&cookie, "/console/")
+    }
+}
+
+/// The client an address counts for: an IPv4 address, or an IPv6 address's /64 (one host's
+/// share of a network), so rotating through a prefix's addresses gains nothing.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -327,3 +342,22 @@ pub(crate) fn next_step(console: &Console, req: &Req, outcome: Result<SignIn, Si
 
 /// The AWS console's words for every failed sign-in: never which part was wrong.
 pub(crate) const INCORRECT: &str = "Your authentication information is incorrect. Please try again.";
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A failed sign-in counts for the sender's IPv4 address or IPv6 /64.
+    #[test]
+    fn clients_are_addresses_or_ipv6_prefixes() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_of(a), client_of(b));
+        assert_ne!(client_of(a), client_of(c));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(client_of(v4), v4);
+        assert_eq!(client_of("::ffff:192.0.2.7".parse().unwrap()), v4);
+    }
+}

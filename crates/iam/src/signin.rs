@@ -126,6 +126,15 @@ impl Iam {
         let Some(user) = user else {
             return self.root_sign_in(&account, password);
         };
+        let known = {
+            let st = self.read();
+            st.user(&account, user).is_some_and(|u| u.login_profile.is_some())
+        };
+        if !known {
+            // As long as a real check, so the answer's timing does not say the user is unknown.
+            self.dummy_password_check(password);
+            return Err(SignInError::Incorrect);
+        }
         let (user_id, need_mfa, must_change, hard) = {
             let st = self.read();
             let u = st.user(&account, user).ok_or(SignInError::Incorrect)?;
@@ -146,6 +155,15 @@ impl Iam {
             return Err(SignInError::HardExpired);
         }
         self.sign_in_next(Pending { account, user_id: Some(user_id), mfa_time: None, need_mfa, must_change, expires: now + PENDING_SECONDS })
+    }
+
+    /// An argon2 verification against a hash of a random password, its result ignored.
+    fn dummy_password_check(&self, password: &str) {
+        static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let phc = DUMMY.get_or_init(|| self.passwords.hash(&crate::ids::secret_access_key()).ok());
+        if let Some(phc) = phc {
+            let _ = self.passwords.verify(password, phc.clone());
+        }
     }
 
     fn root_sign_in(&self, account: &str, password: &str) -> Result<SignIn, SignInError> {
