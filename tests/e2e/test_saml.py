@@ -411,3 +411,16 @@ def test_other_requests_still_need_a_signature(server):
     # Only AssumeRoleWithSAML and AssumeRoleWithWebIdentity are served unsigned.
     r = server.raw({"Action": "GetCallerIdentity", "Version": "2011-06-15"}, service="sts", sign=False)
     assert r.status == 403, r.text
+
+
+# Metadata past its validUntil no longer vouches for the IdP (SAML 2.0 Metadata, 2.3.1:
+# validUntil is "the expiration time of the metadata"); Castellan refuses the sign-in.
+def test_expired_metadata_is_refused(server, idp):
+    iam = server.iam()
+    metadata = idp.metadata().replace("<md:EntityDescriptor ", '<md:EntityDescriptor validUntil="2001-01-01T00:00:00Z" ', 1)
+    provider = iam.create_saml_provider(Name=unique("old"), SAMLMetadataDocument=metadata)["SAMLProviderArn"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithSAML"}]}
+    role_arn = iam.create_role(RoleName=unique("saml"), AssumeRolePolicyDocument=dumps(trust))["Role"]["Arn"]
+    with pytest.raises(Exception) as e:
+        assume(server, role_arn, provider, signed(idp, role_arn, provider))
+    assert_error(e, "InvalidIdentityToken", 400, contains="validUntil")

@@ -189,6 +189,10 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         let name = super::saml::name_of_arn(&role_account, &r.principal_arn).ok_or_else(not_authorized)?;
         st.saml_providers.get(&name_key(&role_account, name)).cloned().ok_or_else(|| invalid("Specified provider doesn't exist"))?
     };
+    // Metadata past its validUntil no longer vouches for the IdP's certificates (review finding).
+    if provider.valid_until.is_some_and(|until| now >= until) {
+        return Err(invalid("The SAML provider's metadata has expired (validUntil); update the provider with current metadata."));
+    }
     let certificates: Vec<Vec<u8>> = provider
         .certificates
         .iter()
