@@ -169,10 +169,8 @@ impl Iam {
     fn root_sign_in(&self, account: &str, password: &str) -> Result<SignIn, SignInError> {
         let phc = self.read().accounts.get(account).and_then(|a| a.root_password_hash.clone()).ok_or(SignInError::Incorrect)?;
         let now = self.now();
-        let attempt = self.passwords.begin(&format!("root:{account}"), now).ok_or(SignInError::LockedOut)?;
-        let correct = self.passwords.verify(password, phc).map_err(SignInError::Unavailable)?;
-        attempt.finish(correct, now);
-        if !correct {
+        let correct = self.limited_password_check(&format!("root:{account}"), phc, password).map_err(SignInError::Unavailable)?;
+        if !correct.ok_or(SignInError::LockedOut)? {
             return Err(SignInError::Incorrect);
         }
         self.sign_in_next(Pending { account: account.to_owned(), user_id: None, mfa_time: None, need_mfa: false, must_change: false, expires: now + PENDING_SECONDS })

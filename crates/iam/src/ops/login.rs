@@ -67,11 +67,17 @@ impl Iam {
             let profile = user.login_profile.as_ref().ok_or_else(|| no_profile(&user.name))?;
             (user.id.clone(), user.name.clone(), profile.password_hash.clone())
         };
-        let attempt = self.passwords.begin(&user_id, self.now()).ok_or_else(|| crate::passwords::locked(&name))?;
+        self.limited_password_check(&user_id, phc, password)?.ok_or_else(|| crate::passwords::locked(&name))
+    }
+
+    /// Checks `password` against `phc`, counted against `key` (a user id, `root:ACCOUNT`):
+    /// `None` while `key` is locked out.
+    pub(crate) fn limited_password_check(&self, key: &str, phc: String, password: &str) -> ApiResult<Option<bool>> {
+        let Some(attempt) = self.passwords.begin(key, self.now()) else { return Ok(None) };
         // On an error the attempt is dropped unfinished: no check happened.
         let correct = self.passwords.verify(password, phc)?;
         attempt.finish(correct, self.now());
-        Ok(correct)
+        Ok(Some(correct))
     }
 
     /// An argon2id hash of `password`, computed on the password pool (`Throttling` when it is
