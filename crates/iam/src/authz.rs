@@ -524,6 +524,25 @@ fn user_policy_set(st: &State, account: &str, user_name: &str) -> Option<PolicyS
     Some(set)
 }
 
+/// The AWS managed policy (`arn:PARTITION:iam::aws:policy/…`) a request would change.
+fn aws_managed_policy_change(request: &Request) -> Option<&str> {
+    let arn = match request {
+        Request::CreatePolicyVersion(r) => &r.policy_arn,
+        Request::DeletePolicyVersion(r) => &r.policy_arn,
+        Request::SetDefaultPolicyVersion(r) => &r.policy_arn,
+        Request::DeletePolicy(r) => &r.policy_arn,
+        Request::TagPolicy(r) => &r.policy_arn,
+        Request::UntagPolicy(r) => &r.policy_arn,
+        _ => return None,
+    };
+    let mut parts = arn.splitn(6, ':');
+    let aws_owned = parts.next() == Some("arn")
+        && parts.nth(1) == Some("iam")
+        && parts.nth(1) == Some("aws")
+        && parts.next().is_some_and(|r| r.starts_with("policy/"));
+    aws_owned.then_some(arn.as_str())
+}
+
 fn denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
     ApiError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn()))
 }
@@ -596,6 +615,13 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     // No permission is needed to ask who you are (GetCallerIdentity documentation).
     if op == Operation::GetCallerIdentity {
         return ok();
+    }
+    // IAM's own rule above the engine: AWS managed policies belong to AWS's account, so no
+    // policy of the caller's can let anyone change them, not an administrator, not the
+    // root user (IAM User Guide, "AWS managed policies": "You cannot change the permissions
+    // defined in AWS managed policies").
+    if let Some(arn) = aws_managed_policy_change(request) {
+        return Err(denied(caller, op.iam_action(), arn));
     }
     // Temporary credentials that IAM does not accept at all: GetFederationToken's ("You cannot
     // call any IAM operations using the AWS CLI or the AWS API") and GetSessionToken's

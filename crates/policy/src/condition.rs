@@ -299,6 +299,16 @@ fn compile_value(base: BaseOperator, value: &str, variables: bool) -> Compiled {
         | B::DateLessThanEquals
         | B::DateGreaterThan
         | B::DateGreaterThanEquals => date::parse(value).map_or(Compiled::Invalid, Compiled::Date),
+        // Bool takes policy variables; Null does not (IAM User Guide, "IAM JSON policy
+        // elements: Condition operators": Boolean and Null check sections).
+        B::Bool if variables && value.contains("${") => Compiled::Pattern(Pattern::compile(
+            value,
+            Syntax {
+                wildcards: false,
+                variables,
+                fold: false,
+            },
+        )),
         B::Bool | B::Null => parse_bool(value).map_or(Compiled::Invalid, Compiled::Bool),
         B::BinaryEquals => Compiled::Binary(value.to_owned()),
         B::IpAddress | B::NotIpAddress => {

@@ -3,19 +3,19 @@
 use crate::condition::{BaseOperator, Compiled, Condition, SetQualifier};
 use crate::context::{PrincipalType, RequestContext};
 use crate::model::{ActionBlock, PrincipalBlock, ResourceBlock, Statement};
-use crate::pattern::{arn_glob, glob};
+use crate::pattern::{arn_glob, glob, resource_arn_glob};
 use crate::principal::PrincipalSet;
 
 /// How a Principal element named the caller. Order matters: a stronger match wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Named {
-    /// Through the caller's account (an account id or `arn:aws:iam::ID:root`), or by
-    /// NotPrincipal: a delegation to the account's own policies.
+    /// Through the caller's account (an account id or `arn:aws:iam::ID:root`): a
+    /// delegation to the account's own policies.
     Account,
     /// Through the role of a role session (`arn:aws:iam::ID:role/R`).
     Role,
     /// The caller itself: its user or session ARN, its unique id, a service or provider
-    /// name, or everyone (`*`).
+    /// name, everyone (`*`), or everyone but a NotPrincipal's list.
     Directly,
 }
 
@@ -29,7 +29,7 @@ pub(crate) fn action_applies(st: &Statement, action: &str) -> bool {
 
 fn resource_matches(m: &crate::model::ResourceMatcher, ctx: &RequestContext) -> bool {
     match m.pattern.resolved(ctx, false) {
-        Some(pieces) => arn_glob(&pieces, &ctx.resource),
+        Some(pieces) => resource_arn_glob(&pieces, &ctx.resource),
         None => false,
     }
 }
@@ -141,10 +141,13 @@ pub(crate) fn principal_applies(
             let boundary_quirk = has_boundary
                 && st.effect == crate::model::Effect::Deny
                 && ctx.principal.kind.is_iam();
+            // Everyone not listed is covered as `"Principal": "*"` covers them, anonymous
+            // callers included, so an Allow grants by itself (IAM User Guide, "AWS JSON
+            // policy elements: NotPrincipal").
             if !boundary_quirk && not_principal_excludes(set, ctx) {
                 None
             } else {
-                Some(Named::Account)
+                Some(Named::Directly)
             }
         }
     }
@@ -174,12 +177,14 @@ pub(crate) fn condition_holds(c: &Condition, ctx: &RequestContext) -> bool {
     }
     let negated = op.base.is_negated();
     let Some(values) = present else {
-        if op.if_exists {
-            return true;
-        }
         return match op.qualifier {
-            SetQualifier::ForAllValues => true,
+            // ForAnyValue over a missing key or an empty set is false, with or without
+            // IfExists: no request value can match (IAM User Guide, "Single-valued vs.
+            // multivalued context keys"; with IfExists as observed on AWS, re:Post
+            // "ForAnyValue:StringEqualsIfExists behaving unexpectedly").
             SetQualifier::ForAnyValue => false,
+            _ if op.if_exists => true,
+            SetQualifier::ForAllValues => true,
             // A negated operator is true for a missing key: nothing in the request equals
             // the policy's values.
             SetQualifier::None => negated,
@@ -244,11 +249,19 @@ fn value_hits(c: &Condition, v: &str, ctx: &RequestContext) -> Option<bool> {
         }
         B::Bool => {
             let x = crate::condition::parse_bool(v)?;
-            Some(
-                c.compiled
-                    .iter()
-                    .any(|p| matches!(p, Compiled::Bool(b) if *b == x)),
-            )
+            let mut hit = false;
+            for p in &c.compiled {
+                hit |= match p {
+                    Compiled::Bool(b) => *b == x,
+                    // A policy variable: its value, once substituted, is read as a boolean.
+                    Compiled::Pattern(pat) => {
+                        let text = literal_text(&pat.resolved(ctx, false)?)?;
+                        crate::condition::parse_bool(&text) == Some(x)
+                    }
+                    _ => false,
+                };
+            }
+            Some(hit)
         }
         B::BinaryEquals => Some(
             c.compiled
@@ -285,6 +298,17 @@ fn pattern_hits(
         hit |= test(&pieces);
     }
     Some(hit)
+}
+
+/// The text of resolved pattern pieces that hold no wildcard.
+fn literal_text(pieces: &[crate::pattern::Piece]) -> Option<String> {
+    pieces
+        .iter()
+        .map(|p| match p {
+            crate::pattern::Piece::Ch(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
 }
 
 fn compare(base: BaseOperator, ord: Option<std::cmp::Ordering>) -> bool {

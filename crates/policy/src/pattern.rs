@@ -241,11 +241,80 @@ pub(crate) fn glob(pieces: &[Piece], input: &str, fold: bool) -> bool {
     p == pieces.len()
 }
 
-/// Matches an ARN as AWS matches Resource entries and the Arn condition operators: the
-/// colon-separated components are matched one by one (a wildcard never spans a colon in
-/// the first five), and the pattern's last component takes the rest of the input, so `*`
-/// alone, `arn:aws:s3:::bucket/*` and `arn:aws:iam::*` all work as written.
+/// Matches an ARN as AWS matches the Arn condition operators: the colon-separated
+/// components are matched one by one (a wildcard never spans a colon in the first five),
+/// and the pattern's last component takes the rest of the input, so `*` alone,
+/// `arn:aws:s3:::bucket/*` and `arn:aws:iam::*` all work as written (IAM User Guide,
+/// "Condition operators": ARN condition operators).
 pub(crate) fn arn_glob(pieces: &[Piece], input: &str) -> bool {
+    let (segments, count) = arn_segments(pieces);
+    let mut parts = input.splitn(count, ':');
+    for seg in segments.iter().take(count) {
+        match parts.next() {
+            Some(part) if glob(seg, part, false) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Matches an ARN as AWS matches Resource and NotResource entries: as [`arn_glob`], except
+/// that a `*` that ends one of the first components may also span colons ("If the wildcard
+/// (*) is the last character of a resource ARN segment, it can expand to match beyond
+/// colon boundaries": IAM User Guide, "IAM JSON policy elements: Resource"). So
+/// `arn:aws:sqs:*:queue1`, an ARN with fewer components than the resource needs, still
+/// names `arn:aws:sqs:us-east-1:123456789012:queue1`.
+pub(crate) fn resource_arn_glob(pieces: &[Piece], input: &str) -> bool {
+    let (segments, count) = arn_segments(pieces);
+    let inner = segments.get(..count.saturating_sub(1)).unwrap_or(&[]);
+    if !inner.iter().any(|seg| seg.last() == Some(&Piece::Many)) {
+        return arn_glob(pieces, input);
+    }
+    // Which input component each pattern component may start at, one pass per component:
+    // at most six passes over the input's colons, so the cost stays linear in the colons
+    // times the input's length whatever the input holds.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(input.match_indices(':').map(|(i, _)| i + 1))
+        .collect();
+    let part = |j: usize| -> &str {
+        let from = starts.get(j).copied().unwrap_or(input.len());
+        let to = starts.get(j + 1).map_or(input.len(), |e| e - 1);
+        input.get(from..to).unwrap_or("")
+    };
+    let mut reach = vec![false; starts.len()];
+    if let Some(first) = reach.first_mut() {
+        *first = true;
+    }
+    for (i, seg) in segments.iter().take(count).enumerate() {
+        if i + 1 == count {
+            return starts.iter().zip(&reach).any(|(from, r)| {
+                *r && glob(seg, input.get(*from..).unwrap_or(""), false)
+            });
+        }
+        let spans = seg.last() == Some(&Piece::Many);
+        let mut next = vec![false; starts.len()];
+        let mut lowest: Option<usize> = None;
+        for (j, r) in reach.iter().enumerate() {
+            if !*r || !glob(seg, part(j), false) {
+                continue;
+            }
+            if spans {
+                // Every later component may start the next pattern component.
+                lowest = Some(lowest.map_or(j + 1, |l| l.min(j + 1)));
+            } else if let Some(n) = next.get_mut(j + 1) {
+                *n = true;
+            }
+        }
+        if let Some(l) = lowest {
+            next.iter_mut().skip(l).for_each(|n| *n = true);
+        }
+        reach = next;
+    }
+    false
+}
+
+/// A pattern's colon-separated components: at most six, the last one taking the rest.
+fn arn_segments(pieces: &[Piece]) -> ([&[Piece]; 6], usize) {
     let mut segments: [&[Piece]; 6] = [&[]; 6];
     let mut count = 0usize;
     let mut start = 0usize;
@@ -264,15 +333,7 @@ pub(crate) fn arn_glob(pieces: &[Piece], input: &str) -> bool {
     if let (Some(slot), Some(seg)) = (segments.get_mut(count), pieces.get(start..)) {
         *slot = seg;
     }
-    count += 1;
-    let mut parts = input.splitn(count, ':');
-    for seg in segments.iter().take(count) {
-        match parts.next() {
-            Some(part) if glob(seg, part, false) => {}
-            _ => return false,
-        }
-    }
-    true
+    (segments, count + 1)
 }
 
 #[cfg(test)]
@@ -318,6 +379,36 @@ mod tests {
             fold: false,
         };
         arn_glob(Pattern::compile(pat, syn).pieces(), input)
+    }
+
+    fn resource(pat: &str, input: &str) -> bool {
+        let syn = Syntax {
+            wildcards: true,
+            variables: false,
+            fold: false,
+        };
+        resource_arn_glob(Pattern::compile(pat, syn).pieces(), input)
+    }
+
+    #[test]
+    fn resource_wildcards_span_colons_at_a_component_end() {
+        // IAM User Guide, "IAM JSON policy elements: Resource".
+        let queue = "arn:aws:sqs:us-east-1:123456789012:queue1";
+        assert!(resource("arn:aws:sqs:*:queue1", queue));
+        assert!(resource("arn:aws:sqs:us-*:queue1", queue));
+        assert!(!resource("arn:aws:sqs:*:queue2", queue));
+        assert!(!resource("arn:aws:sqs:eu-*:queue1", queue));
+        // A wildcard inside a component still stops at a colon.
+        assert!(!resource("arn:aws:sqs:u*1:queue1", queue));
+        // Fewer components and no wildcard: names no resource.
+        assert!(!resource("arn:aws:sqs", queue));
+        assert!(!resource("arn:aws:iam::123456789012", "arn:aws:iam::123456789012:user/x"));
+        assert!(resource("arn:aws:iam::123456789012:*", "arn:aws:iam::123456789012:user/x"));
+        assert!(resource("arn:aws:iam::*:user/x", "arn:aws:iam::1:user/x"));
+        assert!(!resource("arn:aws:iam::*:user/x", "arn:aws:iam::1:user/y"));
+        // Many colons cost one pass per component, never a blow-up.
+        let long = format!("arn:aws:s3:::{}", ":".repeat(2000));
+        assert!(!resource("arn:*:*:*:*:x", &long));
     }
 
     #[test]

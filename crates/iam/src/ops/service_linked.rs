@@ -53,6 +53,18 @@ pub fn is_service_linked(role: &Role) -> bool {
     role.path.starts_with(PATH_PREFIX)
 }
 
+/// Roles under `/aws-reserved/` (AWS IAM Identity Center's `AWSReservedSSO_…` roles) are
+/// AWS's: nobody changes them through IAM, not even an administrator (AWS answers
+/// UnmodifiableEntity with the protected-role message, as seen in rebuy-de/aws-nuke issues
+/// #441 and #1028 (DeleteRole, DetachRolePolicy) and perkbox/cloud-access-bot issue #11
+/// (PutRolePolicy)). In Castellan they come from CreateRole with that path, which stands in
+/// for Identity Center's provisioning.
+const RESERVED_PREFIX: &str = "/aws-reserved/";
+
+fn is_reserved(role: &Role) -> bool {
+    role.path.starts_with(RESERVED_PREFIX)
+}
+
 fn protected(name: &str) -> ApiError {
     ApiError::UnmodifiableEntity(format!(
         "Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
@@ -60,8 +72,8 @@ fn protected(name: &str) -> ApiError {
 }
 
 /// Refuses a request that would edit a service-linked role's trust, permissions or existence
-/// (AWS: only the service may; the description may be edited). Also refuses CreateRole under
-/// the reserved path. Runs before the operation, on the state it will plan against.
+/// (AWS: only the service may; the description may be edited) or change a reserved role at
+/// all. Also refuses CreateRole under the service-linked path. Runs before the operation, on the state it will plan against.
 pub fn guard(iam: &Iam, account: &str, request: &Request) -> ApiResult<()> {
     let role_name = match request {
         Request::CreateRole(r) => {
@@ -80,11 +92,23 @@ pub fn guard(iam: &Iam, account: &str, request: &Request) -> ApiResult<()> {
         Request::PutRolePermissionsBoundary(r) => &r.role_name,
         Request::DeleteRolePermissionsBoundary(r) => &r.role_name,
         Request::DeleteRole(r) => &r.role_name,
+        // A service-linked role's description and tags may change; a reserved role's not.
+        Request::UpdateRole(r) => return guard_reserved(iam, account, &r.role_name),
+        Request::UpdateRoleDescription(r) => return guard_reserved(iam, account, &r.role_name),
+        Request::TagRole(r) => return guard_reserved(iam, account, &r.role_name),
+        Request::UntagRole(r) => return guard_reserved(iam, account, &r.role_name),
         _ => return Ok(()),
     };
     let st = iam.read();
     match st.role(account, role_name) {
-        Some(role) if is_service_linked(role) => Err(protected(&role.name)),
+        Some(role) if is_service_linked(role) || is_reserved(role) => Err(protected(&role.name)),
+        _ => Ok(()),
+    }
+}
+
+fn guard_reserved(iam: &Iam, account: &str, role_name: &str) -> ApiResult<()> {
+    match iam.read().role(account, role_name) {
+        Some(role) if is_reserved(role) => Err(protected(&role.name)),
         _ => Ok(()),
     }
 }

@@ -118,9 +118,18 @@ fn run(inputs: &Inputs, sim: &Simulation<'_>, marker: Option<&str>, max: Option<
     })
 }
 
+/// ResourceOwner is "an ARN representing the AWS account ID" (SimulateCustomPolicy API
+/// reference), `arn:aws:iam::123456789012:root`; a bare account id is read as itself.
+fn owner_account(owner: &str) -> String {
+    match owner.strip_prefix("arn:") {
+        Some(rest) => rest.split(':').nth(3).unwrap_or_default().to_owned(),
+        None => owner.to_owned(),
+    }
+}
+
 fn evaluate(inputs: &Inputs, sim: &Simulation<'_>, action: &str, resource: &str) -> iam::EvaluationResult {
     let mut ctx = RequestContext::new(sim.principal.clone(), action, resource)
-        .with_resource_account(sim.resource_owner.map_or_else(|| sim.account.clone(), str::to_owned))
+        .with_resource_account(sim.resource_owner.map_or_else(|| sim.account.clone(), owner_account))
         .with_time(sim.now.saturating_mul(1000));
     for entry in sim.context {
         if let (Some(k), Some(v)) = (&entry.context_key_name, &entry.context_key_values) {
