@@ -265,10 +265,15 @@ pub(crate) fn arn_glob(pieces: &[Piece], input: &str) -> bool {
 /// `arn:aws:sqs:*:queue1`, an ARN with fewer components than the resource needs, still
 /// names `arn:aws:sqs:us-east-1:123456789012:queue1`.
 pub(crate) fn resource_arn_glob(pieces: &[Piece], input: &str) -> bool {
+    // The aligned match decides almost every request without allocating; only a miss with a
+    // component that ends in `*` needs the spanning one.
+    if arn_glob(pieces, input) {
+        return true;
+    }
     let (segments, count) = arn_segments(pieces);
     let inner = segments.get(..count.saturating_sub(1)).unwrap_or(&[]);
     if !inner.iter().any(|seg| seg.last() == Some(&Piece::Many)) {
-        return arn_glob(pieces, input);
+        return false;
     }
     // Which input component each pattern component may start at, one pass per component:
     // at most six passes over the input's colons, so the cost stays linear in the colons
