@@ -195,7 +195,10 @@ pub fn authorization_details(
                     user_id: Some(u.id.clone()),
                     arn: Some(user_arn(account, &u.path, &u.name)),
                     create_date: Some(ts(u.created)),
-                    user_policy_list: Some(inline_out(&u.inline_policies)),
+                    // Left out when empty, unlike the groups' and roles' lists (responses
+                    // recorded from AWS: localstack
+                    // tests/aws/services/iam/test_iam_account_authorization_details.snapshot.json).
+                    user_policy_list: (!u.inline_policies.is_empty()).then(|| inline_out(&u.inline_policies)),
                     group_list: Some(u.groups.clone()),
                     attached_managed_policies: Some(attached_out(&st, account, &u.attached_policies)),
                     permissions_boundary: super::boundary_out(u.permissions_boundary.as_ref()),
@@ -239,7 +242,7 @@ pub fn authorization_details(
                             instance_profile_id: p.id.clone(),
                             arn: super::instance_profile_arn(account, &p.path, &p.name),
                             create_date: ts(p.created),
-                            roles: vec![iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(&st, x) }],
+                            roles: vec![super::roles::nested_shape(&st, x)],
                             tags: None,
                         })
                         .collect();
