@@ -81,7 +81,8 @@ def test_instance_profile_shapes(iam, name):
     assert created["Roles"] == []
     assert "Tags" not in created
     assert iam.get_instance_profile(InstanceProfileName=p)["InstanceProfile"]["Tags"] == []
-    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary_policy(iam, name))
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary_policy(iam, name),
+                    Description="inferred: left out as CreateRole leaves it out", Tags=[{"Key": "k", "Value": "v"}])
     iam.add_role_to_instance_profile(InstanceProfileName=p, RoleName=r)
     got = iam.get_instance_profile(InstanceProfileName=p)["InstanceProfile"]
     assert [set(x) for x in got["Roles"]] == [ROLE_AS_CREATED]
@@ -256,3 +257,14 @@ def test_packed_policy_size(server, iam, name):
     with_policy = sts.assume_role(RoleArn=role_arn, RoleSessionName="scoped", Policy=DOC)
     assert with_policy["PackedPolicySize"] > 0
 
+
+
+# ListVirtualMFADevices (API reference): "this operation does not return tags, even though they are
+# an attribute of the returned object". LOCALSTACK/iam/test_iam_mfa.snapshot.json, "list-unassigned":
+# an unassigned device is its SerialNumber alone.
+def test_list_virtual_mfa_devices_leaves_out_tags(iam, name):
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name("mfa"), Tags=[{"Key": "k", "Value": "v"}])[
+        "VirtualMFADevice"]["SerialNumber"]
+    listed = [d for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"] if d["SerialNumber"] == serial]
+    assert listed == [{"SerialNumber": serial}]
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "k", "Value": "v"}]
