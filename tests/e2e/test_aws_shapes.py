@@ -268,3 +268,14 @@ def test_list_virtual_mfa_devices_leaves_out_tags(iam, name):
     listed = [d for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"] if d["SerialNumber"] == serial]
     assert listed == [{"SerialNumber": serial}]
     assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+# ListUserTags and ListRoleTags (API reference): "The returned list of tags is sorted by tag key";
+# LOCALSTACK/iam/test_iam_users.snapshot.json, "list-user-tags" agrees (Environment, Team).
+def test_list_user_and_role_tags_sorted_by_key(iam, name):
+    given = [{"Key": "zone", "Value": "1"}, {"Key": "Team", "Value": "2"}, {"Key": "app", "Value": "3"}]
+    u, r = name("tagged"), name("tagged")
+    assert iam.create_user(UserName=u, Tags=given)["User"]["Tags"] == given
+    assert [t["Key"] for t in iam.list_user_tags(UserName=u)["Tags"]] == ["Team", "app", "zone"]
+    iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST, Tags=given)
+    assert [t["Key"] for t in iam.list_role_tags(RoleName=r)["Tags"]] == ["Team", "app", "zone"]

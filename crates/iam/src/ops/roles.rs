@@ -191,7 +191,7 @@ pub fn untag(iam: &Iam, account: &str, r: iam::UntagRoleRequest) -> ApiResult<()
 pub fn list_tags(iam: &Iam, account: &str, r: iam::ListRoleTagsRequest) -> ApiResult<iam::ListRoleTagsResponse> {
     let st = iam.read();
     let role = role_of(&st, account, &r.role_name)?;
-    let p = crate::paginate::page_slice(&tags_out(&role.tags), r.marker.as_deref(), r.max_items)?;
+    let p = crate::paginate::page_slice(&super::tags_by_key(&role.tags), r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListRoleTagsResponse { is_truncated: Some(p.is_truncated()), tags: p.items, marker: p.next_marker })
 }
 
