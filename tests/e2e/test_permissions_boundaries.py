@@ -23,7 +23,9 @@ def test_user_permissions_boundary(iam, name):
     assert "PermissionsBoundary" not in iam.get_user(UserName=u)["User"]
     iam.put_user_permissions_boundary(UserName=u, PermissionsBoundary=AWS_BOUNDARY)
     pb = iam.get_user(UserName=u)["User"]["PermissionsBoundary"]
-    assert pb == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": AWS_BOUNDARY}
+    # AWS sends "Policy", not the model's enum value "PermissionsBoundaryPolicy" (recorded from
+    # AWS: localstack tests/aws/services/iam/test_iam_roles.snapshot.json, "get-role-with-boundary").
+    assert pb == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": AWS_BOUNDARY}
     # A boundary is not an attached permissions policy.
     assert iam.list_attached_user_policies(UserName=u)["AttachedPolicies"] == []
     iam.delete_user_permissions_boundary(UserName=u)
@@ -35,7 +37,9 @@ def test_role_permissions_boundary(iam, name):
     iam.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST)
     iam.put_role_permissions_boundary(RoleName=r, PermissionsBoundary=AWS_BOUNDARY)
     pb = iam.get_role(RoleName=r)["Role"]["PermissionsBoundary"]
-    assert pb == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": AWS_BOUNDARY}
+    # AWS sends "Policy", not the model's enum value "PermissionsBoundaryPolicy" (recorded from
+    # AWS: localstack tests/aws/services/iam/test_iam_roles.snapshot.json, "get-role-with-boundary").
+    assert pb == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": AWS_BOUNDARY}
     assert iam.list_attached_role_policies(RoleName=r)["AttachedPolicies"] == []
     iam.delete_role_permissions_boundary(RoleName=r)
     assert "PermissionsBoundary" not in iam.get_role(RoleName=r)["Role"]

@@ -9956,7 +9956,7 @@ pub mod iam {
     /// `PermissionsBoundaryAttachmentType`: one of `PermissionsBoundaryPolicy`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
     pub enum PermissionsBoundaryAttachmentType {
-        /// `PermissionsBoundaryPolicy`.
+        /// `PermissionsBoundaryPolicy`, sent as `Policy`.
         #[default]
         PermissionsBoundaryPolicy,
     }
@@ -9968,7 +9968,7 @@ pub mod iam {
         /// The wire value.
         pub const fn as_str(&self) -> &'static str {
             match self {
-                PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy => "PermissionsBoundaryPolicy",
+                PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy => "Policy",
             }
         }
 
@@ -9976,6 +9976,7 @@ pub mod iam {
         pub fn from_wire(s: &str) -> Option<PermissionsBoundaryAttachmentType> {
             match s {
                 "PermissionsBoundaryPolicy" => Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
+                "Policy" => Some(PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy),
                 _ => None,
             }
         }

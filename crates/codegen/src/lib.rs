@@ -13,6 +13,12 @@ use std::fmt::Write as _;
 use json::Json;
 use names::{field_name, type_name, upper_snake, variant_name};
 
+/// Enum values AWS sends differently from its model: (shape, model value, value sent). The
+/// model says `PermissionsBoundaryPolicy`; AWS sends `"PermissionsBoundaryType": "Policy"`
+/// (responses recorded from AWS: localstack tests/aws/services/iam/test_iam_roles.snapshot.json,
+/// "get-role-with-boundary").
+const SENT_AS: &[(&str, &str, &str)] = &[("PermissionsBoundaryAttachmentType", "PermissionsBoundaryPolicy", "Policy")];
+
 /// The full text of `crates/api/src/generated.rs`.
 pub fn generate(iam_model_json: &str, sts_model_json: &str) -> Result<String, String> {
     let iam_json = Json::parse(iam_model_json).map_err(|e| format!("IAM model: {e}"))?;
@@ -768,6 +774,8 @@ impl Gen {
 
     fn enumeration(&mut self, name: &str, s: &Json) -> Result<(), String> {
         let ty = type_name(name);
+        // What AWS sends where it differs from the model's value; the model's is still read.
+        let sent = |v: &str| SENT_AS.iter().find(|(t, m, _)| *t == name && *m == v).map(|(_, _, w)| *w);
         let values: Vec<&str> = s.get("enum").and_then(Json::as_array).unwrap_or_default().iter().filter_map(Json::as_str).collect();
         if values.is_empty() {
             return Err(format!("{name}: empty enum"));
@@ -786,7 +794,10 @@ impl Gen {
         w!(self, "    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]");
         w!(self, "    pub enum {ty} {{");
         for (i, (v, wire)) in variants.iter().enumerate() {
-            w!(self, "        /// `{wire}`.");
+            match sent(wire) {
+                Some(w) => w!(self, "        /// `{wire}`, sent as `{w}`."),
+                None => w!(self, "        /// `{wire}`."),
+            }
             if i == 0 {
                 w!(self, "        #[default]");
             }
@@ -802,7 +813,7 @@ impl Gen {
         w!(self, "        pub const fn as_str(&self) -> &'static str {{");
         w!(self, "            match self {{");
         for (v, wire) in &variants {
-            w!(self, "                {ty}::{v} => {},", literal(wire));
+            w!(self, "                {ty}::{v} => {},", literal(sent(wire).unwrap_or(wire)));
         }
         w!(self, "            }}");
         w!(self, "        }}");
@@ -812,6 +823,9 @@ impl Gen {
         w!(self, "            match s {{");
         for (v, wire) in &variants {
             w!(self, "                {} => Some({ty}::{v}),", literal(wire));
+            if let Some(w) = sent(wire) {
+                w!(self, "                {} => Some({ty}::{v}),", literal(w));
+            }
         }
         w!(self, "                _ => None,");
         w!(self, "            }}");

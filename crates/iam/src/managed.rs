@@ -29,9 +29,18 @@ pub struct AwsManagedPolicies {
     pub by_name: BTreeMap<String, AwsManagedPolicy>,
     /// ARN → lowercase name.
     pub by_arn: HashMap<String, String>,
+    /// Lowercase names in the order ListPolicies returns the policies: the data file's order,
+    /// which is AWS's (AdministratorAccess, PowerUserAccess, ReadOnlyAccess, ... as in the aws
+    /// CLI's list-policies example).
+    pub listed: Vec<String>,
 }
 
 impl AwsManagedPolicies {
+    /// The policies in ListPolicies order.
+    pub fn in_list_order(&self) -> impl Iterator<Item = &AwsManagedPolicy> {
+        self.listed.iter().filter_map(|n| self.by_name.get(n))
+    }
+
     pub fn get(&self, arn: &str) -> Option<&AwsManagedPolicy> {
         self.by_arn.get(arn).and_then(|n| self.by_name.get(n))
     }
@@ -60,6 +69,7 @@ fn load() -> AwsManagedPolicies {
             document: v.get("Document").map(ToString::to_string).unwrap_or_default(),
         };
         out.by_arn.insert(p.arn.clone(), p.name.to_lowercase());
+        out.listed.push(p.name.to_lowercase());
         out.by_name.insert(p.name.to_lowercase(), p);
     }
     out
@@ -84,6 +94,15 @@ mod tests {
         assert_eq!(admin.created, 1_423_247_986);
         let ssm = AWS_MANAGED.get("arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM").unwrap();
         assert_eq!(ssm.path, "/service-role/");
+    }
+
+    /// ListPolicies lists AWS managed policies in AWS's order, not by name (the aws CLI's
+    /// list-policies example: AdministratorAccess, then PowerUserAccess).
+    #[test]
+    fn list_order_is_the_data_files() {
+        let first: Vec<&str> = AWS_MANAGED.in_list_order().take(3).map(|p| p.name.as_str()).collect();
+        assert_eq!(first, ["AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess"]);
+        assert_eq!(AWS_MANAGED.in_list_order().count(), 1452);
     }
 
     /// Enforcement refuses everything to a principal with a policy it cannot compile, so every

@@ -34,7 +34,9 @@ pub struct PasswordPolicy {
     pub allow_users_to_change_password: bool,
     pub max_password_age: Option<i32>,
     pub password_reuse_prevention: Option<i32>,
-    pub hard_expiry: bool,
+    /// None when UpdateAccountPasswordPolicy was not given HardExpiry: GetAccountPasswordPolicy
+    /// then leaves it out, as AWS does (records from before were `false`, read as Some(false)).
+    pub hard_expiry: Option<bool>,
 }
 
 /// An inline policy: its name as given and its document text verbatim.

@@ -141,7 +141,7 @@ impl Iam {
             let profile = u.login_profile.as_ref().ok_or(SignInError::Incorrect)?;
             let policy = st.accounts.get(&account).and_then(|a| a.password_policy.as_ref());
             let expired = password_expired(profile, policy, now);
-            let hard = expired && policy.is_some_and(|p| p.hard_expiry || !p.allow_users_to_change_password);
+            let hard = expired && policy.is_some_and(|p| p.hard_expiry == Some(true) || !p.allow_users_to_change_password);
             (u.id.clone(), !st.mfa_devices_of(&account, &u.id).is_empty(), profile.password_reset_required || expired, hard)
         };
         match self.verify_user_password(&account, user, password) {

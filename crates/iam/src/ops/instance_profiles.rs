@@ -22,7 +22,7 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
             .roles
             .iter()
             .filter_map(|r| st.role(&p.account, r))
-            .map(|r| iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..super::roles::shape(st, r) })
+            .map(|r| super::roles::nested_shape(st, r))
             .collect(),
         tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
     }
@@ -60,7 +60,10 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateInstanceProfileRequest) ->
 
 pub fn get(iam: &Iam, account: &str, r: iam::GetInstanceProfileRequest) -> ApiResult<iam::GetInstanceProfileResponse> {
     let st = iam.read();
-    Ok(iam::GetInstanceProfileResponse { instance_profile: shape(&st, profile_of(&st, account, &r.instance_profile_name)?) })
+    let p = profile_of(&st, account, &r.instance_profile_name)?;
+    // GetInstanceProfile sends Tags, an empty list when there are none (responses recorded from
+    // AWS: localstack tests/aws/services/iam/test_iam_instance_profiles.snapshot.json).
+    Ok(iam::GetInstanceProfileResponse { instance_profile: iam::InstanceProfile { tags: Some(tags_out(&p.tags)), ..shape(&st, p) } })
 }
 
 pub fn list(iam: &Iam, account: &str, r: iam::ListInstanceProfilesRequest) -> ApiResult<iam::ListInstanceProfilesResponse> {

@@ -190,7 +190,8 @@ pub fn list_virtual(iam: &Iam, account: &str, r: &iam::ListVirtualMFADevicesRequ
                 serial_number: d.serial(),
                 user: user.map(|u| iam::User { permissions_boundary: None, tags: None, ..super::users::shape(u) }),
                 enable_date: user.and(d.enable_date).map(ts),
-                tags: (!d.tags.is_empty()).then(|| tags_out(&d.tags)),
+                // "this operation does not return tags" (ListVirtualMFADevices, API reference).
+                tags: None,
                 ..Default::default()
             }
         })

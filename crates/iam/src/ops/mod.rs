@@ -570,6 +570,15 @@ pub fn tags_out(tags: &Tags) -> Vec<iam::Tag> {
     tags.iter().map(|(k, v)| iam::Tag { key: k.clone(), value: v.clone() }).collect()
 }
 
+/// ListUserTags and ListRoleTags: "The returned list of tags is sorted by tag key" (their API
+/// reference pages); responses recorded from AWS agree (localstack
+/// tests/aws/services/iam/test_iam_users.snapshot.json, "list-user-tags").
+pub fn tags_by_key(tags: &Tags) -> Vec<iam::Tag> {
+    let mut out = tags_out(tags);
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
 pub fn tags_in(tags: &[iam::Tag]) -> Tags {
     tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
 }

@@ -100,16 +100,10 @@ fn local<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a ManagedPo
 fn shape(st: &State, account: &str, p: PolicyRef<'_>, full: bool) -> iam::Policy {
     let arn = p.arn();
     let (id, default_version, is_attachable, created, updated, description, tags) = match p {
-        PolicyRef::Aws(a) => (a.id.clone(), a.default_version.clone(), a.is_attachable, a.created, a.updated, None, None),
-        PolicyRef::Local(l) => (
-            l.id.clone(),
-            l.default_version.clone(),
-            true,
-            l.created,
-            l.updated,
-            l.description.clone(),
-            (!l.tags.is_empty()).then(|| tags_out(&l.tags)),
-        ),
+        PolicyRef::Aws(a) => (a.id.clone(), a.default_version.clone(), a.is_attachable, a.created, a.updated, None, Vec::new()),
+        PolicyRef::Local(l) => {
+            (l.id.clone(), l.default_version.clone(), true, l.created, l.updated, l.description.clone(), tags_out(&l.tags))
+        }
     };
     iam::Policy {
         policy_name: Some(p.name().to_owned()),
@@ -123,7 +117,10 @@ fn shape(st: &State, account: &str, p: PolicyRef<'_>, full: bool) -> iam::Policy
         description: if full { description } else { None },
         create_date: Some(ts(created)),
         update_date: Some(ts(updated)),
-        tags: if full { tags } else { None },
+        // GetPolicy sends Tags, an empty list when there are none, for AWS managed policies too
+        // (responses recorded from AWS: localstack tests/aws/services/iam/
+        // test_iam_policies.snapshot.json and test_iam_managed_policies.snapshot.json).
+        tags: full.then_some(tags),
     }
 }
 
@@ -153,8 +150,11 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreatePolicyRequest) -> ApiResul
             tags,
         };
         let mut out = shape(st, account, PolicyRef::Local(&policy), true);
-        // CreatePolicy's answer carries no description (CreatePolicy documentation example).
+        // CreatePolicy's answer carries no description (CreatePolicy documentation example),
+        // and Tags only when some were given (recorded from AWS: localstack
+        // tests/aws/services/iam/test_iam_policies.snapshot.json).
         out.description = None;
+        out.tags = out.tags.filter(|t| !t.is_empty());
         Ok((vec![Change::Put(Record::Policy(policy))], iam::CreatePolicyResponse { policy: Some(out) }))
     })
 }
@@ -172,18 +172,20 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListPoliciesRequest) -> ApiResult<
     let usage = r.policy_usage_filter.as_ref().map(|u| u.as_str());
     let only_attached = r.only_attached.unwrap_or(false);
     let prefix = r.path_prefix.as_deref();
-    // Both sources are ordered by lowercase name; walk them merged, AWS's first on a tie.
-    // The marker is "<lowercase name>\0<a|l>".
+    // The account's own policies come first (by name), then the AWS managed ones in AWS's
+    // order: the aws CLI's list-policies example answers a customer managed policy, then
+    // AdministratorAccess, then PowerUserAccess. The marker is the last key listed:
+    // "0\0<lowercase name>" for a customer managed policy, "1\0<position>" for an AWS one.
     let after = r.marker.as_deref().map(decode_marker).transpose()?;
-    let aws = AWS_MANAGED.by_name.iter().map(|(k, p)| (format!("{k}\0a"), PolicyRef::Aws(p)));
     let local = st
         .policies
         .range((account.to_owned(), String::new())..)
         .take_while(|((a, _), _)| a == account)
-        .map(|((_, k), p)| (format!("{k}\0l"), PolicyRef::Local(p)));
-    let aws: Box<dyn Iterator<Item = _>> = if scope == "Local" { Box::new(std::iter::empty()) } else { Box::new(aws) };
+        .map(|((_, k), p)| (format!("0\0{k}"), PolicyRef::Local(p)));
+    let aws = AWS_MANAGED.in_list_order().enumerate().map(|(i, p)| (format!("1\0{i:05}"), PolicyRef::Aws(p)));
     let local: Box<dyn Iterator<Item = _>> = if scope == "AWS" { Box::new(std::iter::empty()) } else { Box::new(local) };
-    let merged = merge_sorted(aws, local);
+    let aws: Box<dyn Iterator<Item = _>> = if scope == "Local" { Box::new(std::iter::empty()) } else { Box::new(aws) };
+    let merged = local.chain(aws);
     let keep = |p: &PolicyRef<'_>| {
         let arn = p.arn();
         let attached = st.attachment_count(account, &arn) > 0;
@@ -212,26 +214,6 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListPoliciesRequest) -> ApiResult<
         last = key;
     }
     Ok(iam::ListPoliciesResponse { is_truncated: Some(next_marker.is_some()), policies: Some(policies), marker: next_marker })
-}
-
-/// Merges two iterators already sorted by key.
-fn merge_sorted<'a, T: 'a>(
-    a: impl Iterator<Item = (String, T)> + 'a,
-    b: impl Iterator<Item = (String, T)> + 'a,
-) -> impl Iterator<Item = (String, T)> + 'a {
-    let mut a = a.peekable();
-    let mut b = b.peekable();
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some((ka, _)), Some((kb, _))) => {
-            if ka <= kb {
-                a.next()
-            } else {
-                b.next()
-            }
-        }
-        (Some(_), None) => a.next(),
-        (None, _) => b.next(),
-    })
 }
 
 pub fn delete(iam: &Iam, account: &str, r: iam::DeletePolicyRequest) -> ApiResult<()> {
@@ -376,10 +358,14 @@ pub fn untag(iam: &Iam, account: &str, r: iam::UntagPolicyRequest) -> ApiResult<
 pub fn list_tags(iam: &Iam, account: &str, r: iam::ListPolicyTagsRequest) -> ApiResult<iam::ListPolicyTagsResponse> {
     check_arn(&r.policy_arn)?;
     let st = iam.read();
-    let tags = match resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))? {
+    let mut tags = match resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))? {
         PolicyRef::Aws(_) => Vec::new(),
         PolicyRef::Local(p) => tags_out(&p.tags),
     };
+    // By key length, then key: AWS answered tags given as abc, b, z, a as a, b, z, abc
+    // (recorded from AWS: localstack tests/aws/services/iam/test_iam_policies.snapshot.json,
+    // "test_policy_tag_order").
+    tags.sort_by(|x, y| (x.key.chars().count(), &x.key).cmp(&(y.key.chars().count(), &y.key)));
     let page = page_slice(&tags, r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListPolicyTagsResponse { tags: page.items, is_truncated: Some(page.next_marker.is_some()), marker: page.next_marker })
 }

@@ -34,6 +34,23 @@ pub fn shape(st: &State, r: &Role) -> iam::Role {
     }
 }
 
+/// The role as CreateRole and CreateServiceLinkedRole answer: without Description (even when
+/// one was given), MaxSessionDuration and RoleLastUsed (responses recorded from AWS: localstack
+/// tests/aws/services/iam/test_iam_roles.snapshot.json, "create-role-with-boundary"; the aws CLI's
+/// create-service-linked-role example).
+pub fn created_shape(st: &State, r: &Role) -> iam::Role {
+    iam::Role { description: None, max_session_duration: None, role_last_used: None, ..shape(st, r) }
+}
+
+/// A role inside an instance profile (GetInstanceProfile, ListInstanceProfiles,
+/// GetAccountAuthorizationDetails): CreateRole's fields without PermissionsBoundary and Tags.
+/// Recorded from AWS (localstack tests/aws/services/iam/test_iam_instance_profiles.snapshot.json):
+/// no MaxSessionDuration, which every stored role has, so AWS answers with CreateRole's reduced
+/// shape here; that Description is left out too is inferred from that, not seen.
+pub fn nested_shape(st: &State, r: &Role) -> iam::Role {
+    iam::Role { permissions_boundary: None, tags: None, ..created_shape(st, r) }
+}
+
 /// ListRoles leaves out PermissionsBoundary, RoleLastUsed and Tags (ListRoles documentation).
 fn list_shape(st: &State, r: &Role) -> iam::Role {
     iam::Role { permissions_boundary: None, tags: None, role_last_used: None, ..shape(st, r) }
@@ -72,7 +89,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<
             last_used: None,
             principal_ids: Some(principal_ids),
         };
-        let out = iam::CreateRoleResponse { role: iam::Role { role_last_used: None, ..shape(st, &role) } };
+        let out = iam::CreateRoleResponse { role: created_shape(st, &role) };
         Ok((vec![Change::Put(Record::Role(role))], out))
     })
 }
@@ -127,7 +144,9 @@ pub fn update_description(
         role.description = Some(r.description.clone());
         Ok(())
     })?;
-    Ok(iam::UpdateRoleDescriptionResponse { role: Some(shape(&iam.read(), &role)) })
+    // The description is the one field of the answer beyond CreateRole's (recorded from AWS:
+    // localstack tests/aws/services/iam/test_iam_roles.snapshot.json, "update-role-description-response").
+    Ok(iam::UpdateRoleDescriptionResponse { role: Some(iam::Role { description: role.description.clone(), ..created_shape(&iam.read(), &role) }) })
 }
 
 pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequest) -> ApiResult<()> {
@@ -172,7 +191,7 @@ pub fn untag(iam: &Iam, account: &str, r: iam::UntagRoleRequest) -> ApiResult<()
 pub fn list_tags(iam: &Iam, account: &str, r: iam::ListRoleTagsRequest) -> ApiResult<iam::ListRoleTagsResponse> {
     let st = iam.read();
     let role = role_of(&st, account, &r.role_name)?;
-    let p = crate::paginate::page_slice(&tags_out(&role.tags), r.marker.as_deref(), r.max_items)?;
+    let p = crate::paginate::page_slice(&super::tags_by_key(&role.tags), r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListRoleTagsResponse { is_truncated: Some(p.is_truncated()), tags: p.items, marker: p.next_marker })
 }
 

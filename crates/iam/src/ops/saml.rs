@@ -176,7 +176,13 @@ pub fn get(iam: &Iam, account: &str, r: iam::GetSAMLProviderRequest) -> ApiResul
         create_date: Some(ts(p.created)),
         valid_until: p.valid_until.map(ts),
         tags: Some(tags_out(&p.tags)),
-        assertion_encryption_mode: p.encryption_mode.as_deref().and_then(iam::AssertionEncryptionModeType::from_wire),
+        // "Allowed" when never set (recorded from AWS: localstack
+        // tests/aws/services/iam/test_iam_saml_providers.snapshot.json, "get-response").
+        assertion_encryption_mode: p
+            .encryption_mode
+            .as_deref()
+            .and_then(iam::AssertionEncryptionModeType::from_wire)
+            .or(Some(iam::AssertionEncryptionModeType::Allowed)),
         private_key_list: Some(
             p.private_keys.iter().map(|k| iam::SAMLPrivateKey { key_id: Some(k.key_id.clone()), timestamp: Some(ts(k.created)) }).collect(),
         ),

@@ -158,7 +158,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateServiceLinkedRoleRequest) 
             last_used: None,
             principal_ids: Some(Default::default()),
         };
-        let out = iam::Role { role_last_used: None, ..roles::shape(st, &role) };
+        let out = roles::created_shape(st, &role);
         Ok((vec![Change::Put(Record::Role(role))], iam::CreateServiceLinkedRoleResponse { role: Some(out) }))
     })
 }

@@ -163,7 +163,7 @@ pub fn untag(iam: &Iam, account: &str, r: iam::UntagUserRequest) -> ApiResult<()
 pub fn list_tags(iam: &Iam, account: &str, r: iam::ListUserTagsRequest) -> ApiResult<iam::ListUserTagsResponse> {
     let st = iam.read();
     let user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
-    let p = crate::paginate::page_slice(&tags_out(&user.tags), r.marker.as_deref(), r.max_items)?;
+    let p = crate::paginate::page_slice(&super::tags_by_key(&user.tags), r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListUserTagsResponse { is_truncated: Some(p.is_truncated()), tags: p.items, marker: p.next_marker })
 }
 
