@@ -30,17 +30,14 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
 
 fn profile_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a InstanceProfile> {
     st.instance_profile(account, name)
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found.")))
+        .ok_or_else(|| crate::messages::no_such_instance_profile(name))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateInstanceProfileRequest) -> ApiResult<iam::CreateInstanceProfileResponse> {
     let now = iam.now();
     iam.mutate(|st| {
         if st.instance_profile(account, &r.instance_profile_name).is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!(
-                "Instance Profile {} already exists.",
-                r.instance_profile_name
-            )));
+            return Err(crate::messages::instance_profile_exists(&r.instance_profile_name));
         }
         let mut tags = Vec::new();
         merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "InstanceProfile")?;
