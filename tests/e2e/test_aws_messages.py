@@ -79,6 +79,23 @@ def test_iam_tag_validation(iam_nv, tags, message):
     assert_error(e, "ValidationError", 400, "1 validation error detected: " + message)
 
 
+# POLICIES "err-untag-large-key", "err-untag-invalid-character": an element of a list of
+# strings is reported at the list, with every constraint of the element's shape.
+@pytest.mark.parametrize("key", ["k" * 129, "bad!key"], ids=["too-long", "bad-character"])
+def test_iam_list_element_validation(iam, iam_nv, key):
+    arn = iam.create_policy(PolicyName=unique("msgp"), PolicyDocument=dumps(policy_doc()))["Policy"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        iam_nv.untag_policy(PolicyArn=arn, TagKeys=[key])
+    assert_error(
+        e,
+        "ValidationError",
+        400,
+        "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: "
+        "[Member must have length less than or equal to 128, Member must have length greater than or equal to 1, "
+        "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]",
+    )
+
+
 # STS "invalid-session-name", "session-name-too-long-error".
 @pytest.mark.parametrize(
     "session, message",

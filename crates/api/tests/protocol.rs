@@ -169,6 +169,22 @@ fn validation_values_echoed_by_sts_only() {
     );
 }
 
+/// An element of a list of strings is reported at the list with all of the element shape's
+/// constraints (UntagPolicy, recorded from AWS in LocalStack's
+/// tests/aws/services/iam/test_iam_policies.snapshot.json, "err-untag-large-key").
+#[test]
+fn validation_list_of_strings_element() {
+    let long = "k".repeat(129);
+    let want = "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: \
+                Member must satisfy constraint: [Member must have length less than or equal to 128, \
+                Member must have length greater than or equal to 1, Member must satisfy regular \
+                expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]";
+    let arn = "PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fp";
+    assert_eq!(validation_message(Operation::UntagPolicy, &format!("{arn}&TagKeys.member.1={long}")), want);
+    // Two bad elements: one error.
+    assert_eq!(validation_message(Operation::UntagPolicy, &format!("{arn}&TagKeys.member.1=%21&TagKeys.member.2=%23")), want);
+}
+
 #[test]
 fn validation_pattern() {
     assert_eq!(
