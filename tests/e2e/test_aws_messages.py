@@ -271,14 +271,43 @@ def test_role_errors(iam):
 # ---------------------------------------------------------------------------------------
 
 
-# Issue 10: RemoveUserFromGroup of a user who is not a member succeeds (no public recorded
-# response found; AWS's API reference lists only NoSuchEntity for a missing user or group).
+# USERS = tests/aws/services/iam/test_iam_users.snapshot.json (recorded February 2026),
+# "remove-nonmember-user-from-group": RemoveUserFromGroup of a user who is not a member succeeds;
+# "remove-user-from-nonexistent-group-error".
 def test_remove_user_who_is_not_a_member_succeeds(iam):
     group, user = unique("msgg"), unique("msgu")
     iam.create_group(GroupName=group)
     iam.create_user(UserName=user)
     iam.remove_user_from_group(GroupName=group, UserName=user)
     assert iam.list_groups_for_user(UserName=user)["Groups"] == []
+    with pytest.raises(ClientError) as e:
+        iam.remove_user_from_group(GroupName="nonexistent-group", UserName=user)
+    assert_error(e, "NoSuchEntity", 404, "The group with name nonexistent-group cannot be found.")
+
+
+# USERS "get-last-used-nonexistent-key-error", "update-nonexistent-access-key-error",
+# "create-duplicate-user-error", "get-nonexistent-user-error".
+def test_user_and_access_key_errors(iam):
+    user = unique("msgu")
+    iam.create_user(UserName=user)
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName=user)
+    assert_error(e, "EntityAlreadyExists", 409, f"User with name {user} already exists.")
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName="nonexistent-user")
+    assert_error(e, "NoSuchEntity", 404, "The user with name nonexistent-user cannot be found.")
+    with pytest.raises(ClientError) as e:
+        iam.update_access_key(UserName=user, AccessKeyId="AKIAIOSFODNN7EXAMPLE", Status="Inactive")
+    assert_error(e, "NoSuchEntity", 404, "The Access Key with id AKIAIOSFODNN7EXAMPLE cannot be found.")
+    ghost = "AKIAI44QH8DHBEXAMPLE"
+    with pytest.raises(ClientError) as e:
+        iam.get_access_key_last_used(AccessKeyId=ghost)
+    assert_error(
+        e,
+        "AccessDenied",
+        403,
+        f"User: arn:aws:iam::{ACCOUNT_ID}:root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {ghost}",
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,14 +14,14 @@
 
 use crate::error::ApiError;
 
-/// GetUser and every operation naming a user that does not exist. Not confirmed (the role's
-/// text, recorded, with "user").
+/// GetUser and every operation naming a user that does not exist: LocalStack users snapshot
+/// (tests/aws/services/iam/test_iam_users.snapshot.json, February 2026), "get-nonexistent-user-error".
 pub fn no_such_user(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The user with name {name} cannot be found."))
 }
 
-/// Every operation naming a group that does not exist. Not confirmed (the role's text,
-/// recorded, with "group").
+/// Every operation naming a group that does not exist: LocalStack users snapshot,
+/// "add-user-to-nonexistent-group-error".
 pub fn no_such_group(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The group with name {name} cannot be found."))
 }
@@ -133,8 +133,8 @@ pub fn sts_arn_invalid(arn: &str) -> ApiError {
     ApiError::Validation(format!("{arn} is invalid"))
 }
 
-/// CreateUser / UpdateUser to a name in use. Not confirmed (the role's text, recorded, with
-/// "User").
+/// CreateUser / UpdateUser to a name in use: LocalStack users snapshot,
+/// "create-duplicate-user-error".
 pub fn user_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("User with name {name} already exists."))
 }
@@ -152,13 +152,15 @@ pub fn no_such_inline_policy(kind: &str, name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The {kind} policy with name {name} cannot be found."))
 }
 
-/// An access key id that is not the user's (UpdateAccessKey, DeleteAccessKey,
-/// GetAccessKeyLastUsed). Not confirmed.
+/// An access key id that is not the user's (UpdateAccessKey, DeleteAccessKey): LocalStack
+/// users snapshot (tests/aws/services/iam/test_iam_users.snapshot.json, February 2026),
+/// "update-nonexistent-access-key-error".
 pub fn no_such_access_key(id: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
 }
 
-/// GetLoginProfile and friends of a user without one. Not confirmed.
+/// GetLoginProfile and friends of a user without one: LocalStack users snapshot,
+/// "get-deleted-login-profile-error".
 pub fn no_such_login_profile(user: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
 }
@@ -186,4 +188,13 @@ pub fn server_certificate_exists(name: &str) -> ApiError {
 /// An MFA device that does not exist or is not the user's. Not confirmed.
 pub fn no_such_mfa_device(serial: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
+}
+
+/// GetAccessKeyLastUsed of a key id that does not exist (or is another account's): AWS answers
+/// AccessDenied, 403, without the colon after "perform" of its usual denial: LocalStack users
+/// snapshot, "get-last-used-nonexistent-key-error".
+pub fn access_key_last_used_denied(caller_arn: &str, id: &str) -> ApiError {
+    ApiError::AccessDenied(format!(
+        "User: {caller_arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {id}"
+    ))
 }
