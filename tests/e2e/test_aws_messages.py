@@ -266,6 +266,32 @@ def test_role_errors(iam):
     assert_error(e, "DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
 
 
+# PROFILES = tests/aws/services/iam/test_iam_instance_profiles.snapshot.json (recorded February
+# 2026): "create-duplicate-error", "get-nonexistent-error", "remove-unattached-role-error",
+# "add-second-role-error", "delete-with-role-error".
+def test_instance_profile_errors(iam):
+    profile, role, other = unique("msgip"), unique("msgr"), unique("msgr")
+    iam.create_instance_profile(InstanceProfileName=profile)
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=EC2_TRUST)
+    iam.create_role(RoleName=other, AssumeRolePolicyDocument=EC2_TRUST)
+    with pytest.raises(ClientError) as e:
+        iam.create_instance_profile(InstanceProfileName=profile)
+    assert_error(e, "EntityAlreadyExists", 409, f"Instance Profile {profile} already exists.")
+    with pytest.raises(ClientError) as e:
+        iam.get_instance_profile(InstanceProfileName="nonexistent-profile")
+    assert_error(e, "NoSuchEntity", 404, "Instance Profile nonexistent-profile cannot be found.")
+    with pytest.raises(ClientError) as e:
+        iam.remove_role_from_instance_profile(InstanceProfileName=profile, RoleName=role)
+    assert_error(e, "NoSuchEntity", 404, f"Role {role} in Instance Profile {profile} cannot be found.")
+    iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+    with pytest.raises(ClientError) as e:
+        iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=other)
+    assert_error(e, "LimitExceeded", 409, "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+    with pytest.raises(ClientError) as e:
+        iam.delete_instance_profile(InstanceProfileName=profile)
+    assert_error(e, "DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.")
+
+
 # ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------

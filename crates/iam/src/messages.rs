@@ -165,12 +165,15 @@ pub fn no_such_login_profile(user: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
 }
 
-/// An instance profile that does not exist. Not confirmed.
+/// An instance profile that does not exist: LocalStack instance profiles snapshot
+/// (tests/aws/services/iam/test_iam_instance_profiles.snapshot.json, February 2026),
+/// "get-nonexistent-error".
 pub fn no_such_instance_profile(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
 }
 
-/// CreateInstanceProfile of a name in use. Not confirmed.
+/// CreateInstanceProfile of a name in use: LocalStack instance profiles snapshot,
+/// "create-duplicate-error".
 pub fn instance_profile_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Instance Profile {name} already exists."))
 }
@@ -197,4 +200,10 @@ pub fn access_key_last_used_denied(caller_arn: &str, id: &str) -> ApiError {
     ApiError::AccessDenied(format!(
         "User: {caller_arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {id}"
     ))
+}
+
+/// RemoveRoleFromInstanceProfile of a role the profile does not hold: LocalStack instance
+/// profiles snapshot, "remove-unattached-role-error".
+pub fn role_not_in_instance_profile(role: &str, profile: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Role {role} in Instance Profile {profile} cannot be found."))
 }

@@ -110,10 +110,7 @@ pub fn remove_role(iam: &Iam, account: &str, r: iam::RemoveRoleFromInstanceProfi
         let before = p.roles.len();
         p.roles.retain(|x| !x.eq_ignore_ascii_case(&r.role_name));
         if p.roles.len() == before {
-            return Err(ApiError::NoSuchEntity(format!(
-                "The role with name {} cannot be found in instance profile {}.",
-                r.role_name, p.name
-            )));
+            return Err(crate::messages::role_not_in_instance_profile(&r.role_name, &p.name));
         }
         Ok((vec![Change::Put(Record::InstanceProfile(p))], ()))
     })
