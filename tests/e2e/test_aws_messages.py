@@ -309,6 +309,11 @@ def test_remove_user_who_is_not_a_member_succeeds(iam):
     with pytest.raises(ClientError) as e:
         iam.remove_user_from_group(GroupName="nonexistent-group", UserName=user)
     assert_error(e, "NoSuchEntity", 404, "The group with name nonexistent-group cannot be found.")
+    # GROUPS = tests/aws/services/iam/test_iam_groups.snapshot.json, "remove-from-unknown-group":
+    # with neither the user nor the group, the user is named.
+    with pytest.raises(ClientError) as e:
+        iam.remove_user_from_group(GroupName="non-existent-group", UserName="any-user")
+    assert_error(e, "NoSuchEntity", 404, "The user with name any-user cannot be found.")
 
 
 # USERS "get-last-used-nonexistent-key-error", "update-nonexistent-access-key-error",

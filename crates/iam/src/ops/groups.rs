@@ -137,12 +137,14 @@ pub fn add_user(iam: &Iam, account: &str, r: iam::AddUserToGroupRequest) -> ApiR
 
 pub fn remove_user(iam: &Iam, account: &str, r: iam::RemoveUserFromGroupRequest) -> ApiResult<()> {
     iam.mutate(|st| {
-        let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
+        // The user is looked up first: with neither, AWS names the user (recorded in LocalStack's
+        // tests/aws/services/iam/test_iam_groups.snapshot.json, "remove-from-unknown-group").
         let mut user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?.clone();
+        let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
         let before = user.groups.len();
         user.groups.retain(|g| !g.eq_ignore_ascii_case(&group.name));
-        // A user who is not a member: AWS answers with success (issue 10; not confirmed by a
-        // recorded response), nothing to change.
+        // A user who is not a member: AWS answers with success (LocalStack's
+        // tests/aws/services/iam/test_iam_users.snapshot.json, "remove-nonmember-user-from-group").
         if user.groups.len() == before {
             return Ok((Vec::new(), ()));
         }
