@@ -207,3 +207,16 @@ pub fn access_key_last_used_denied(caller_arn: &str, id: &str) -> ApiError {
 pub fn role_not_in_instance_profile(role: &str, profile: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Role {role} in Instance Profile {profile} cannot be found."))
 }
+
+/// GetAccountPasswordPolicy without one: LocalStack password policy snapshot
+/// (tests/aws/services/iam/test_iam_account_password_policy.snapshot.json, February 2026),
+/// "policy-not-found".
+pub fn no_password_policy(account: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Password Policy with domain name {account} cannot be found."))
+}
+
+/// DeleteAccountPasswordPolicy without one (a different sentence from Get's): same snapshot,
+/// "delete-not-found".
+pub fn no_password_policy_to_delete() -> ApiError {
+    ApiError::NoSuchEntity("The account policy with name PasswordPolicy cannot be found.".into())
+}
