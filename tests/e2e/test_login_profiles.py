@@ -158,8 +158,9 @@ def test_password_policy_lifecycle(fresh_server):
     assert_error(e, "NoSuchEntity", 404, f"The Password Policy with domain name {ACCOUNT_ID} cannot be found.")
     with pytest.raises(ClientError) as e:
         iam.delete_account_password_policy()
-    # AWS: "The account policy with name PasswordPolicy cannot be found." (not pinned)
-    assert_error(e, "NoSuchEntity", 404)
+    # Recorded from AWS: LocalStack's tests/aws/services/iam/test_iam_account_password_policy.snapshot.json,
+    # "delete-not-found".
+    assert_error(e, "NoSuchEntity", 404, "The account policy with name PasswordPolicy cannot be found.")
 
 
 # https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html

@@ -324,15 +324,16 @@ class TestAttachErrors:
             iam.detach_user_policy(UserName=u, PolicyArn=arn)
         assert_error(e, "NoSuchEntity", 404, f"Policy {arn} was not found.")
 
-    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachUserPolicy.html (InvalidInput)
-    # Real AWS text: "ARN arn:aws:iam::...:role/...: is not valid." (boto/boto#2960).
+    # AWS answers ValidationError (400) "ARN X is not valid." as recorded in February 2026 in
+    # LocalStack's tests/aws/services/iam/test_iam_roles.snapshot.json ("non-existent-malformed-policy-arn");
+    # boto/boto#2960 shows the same text with InvalidInput from 2015.
     def test_invalid_policy_arn(self, iam, name):
         u = name("u")
         iam.create_user(UserName=u)
         bad = "not-a-valid-arn-at-all-really"
         with pytest.raises(ClientError) as e:
             iam.attach_user_policy(UserName=u, PolicyArn=bad)
-        assert_error(e, "InvalidInput", 400, f"ARN {bad} is not valid.")
+        assert_error(e, "ValidationError", 400, f"ARN {bad} is not valid.")
 
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
     # Service-linked role policies cannot be attached to customer roles; real AWS text in

@@ -50,6 +50,22 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    /// The error as `service` words it: IAM's validation messages do not echo the offending
+    /// value (`Value at 'versionId' failed to satisfy constraint: ...`, recorded from AWS in
+    /// localstack's tests/aws/services/iam/test_iam_policies.snapshot.json, 2026), STS's do
+    /// (`Value 'Session1:2' at 'roleSessionName' ...`, tests/aws/services/sts/test_sts.snapshot.json).
+    pub fn worded_for(self, service: crate::Service) -> DecodeError {
+        match self {
+            DecodeError::Validation(mut v) if service == crate::Service::Iam => {
+                v.values_hidden = true;
+                DecodeError::Validation(v)
+            }
+            other => other,
+        }
+    }
+}
+
 impl From<ValidationErrors> for DecodeError {
     fn from(v: ValidationErrors) -> DecodeError {
         DecodeError::Validation(v)
@@ -78,14 +94,22 @@ pub struct ValidationError {
     pub constraint: String,
 }
 
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ValidationError {
+    /// AWS's sentence for this error; `hide_value` leaves out a given value (IAM's wording).
+    fn write(&self, f: &mut fmt::Formatter<'_>, hide_value: bool) -> fmt::Result {
         match &self.value {
             ShownValue::Null => f.write_str("Value null")?,
             ShownValue::Hidden => f.write_str("Value")?,
+            ShownValue::Shown(_) if hide_value => f.write_str("Value")?,
             ShownValue::Shown(v) => write!(f, "Value '{v}'")?,
         }
         write!(f, " at '{}' failed to satisfy constraint: {}", self.path, self.constraint)
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, false)
     }
 }
 
@@ -95,6 +119,8 @@ impl fmt::Display for ValidationError {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidationErrors {
     errors: Vec<ValidationError>,
+    /// Worded as IAM words them: no value is echoed (see [`DecodeError::worded_for`]).
+    values_hidden: bool,
 }
 
 impl ValidationErrors {
@@ -132,7 +158,7 @@ impl fmt::Display for ValidationErrors {
             if i > 0 {
                 f.write_str("; ")?;
             }
-            fmt::Display::fmt(e, f)?;
+            e.write(f, self.values_hidden)?;
         }
         Ok(())
     }

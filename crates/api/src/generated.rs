@@ -1409,7 +1409,13 @@ pub enum Request {
 impl Request {
     /// Decodes operation `op`'s input from the request's parameters, checking the model's
     /// constraints.
+    /// Validation messages are worded as the operation's service words them (IAM does not
+    /// echo the offending value, STS does).
     pub fn parse(op: Operation, params: &crate::query::QueryParams) -> Result<Request, crate::error::DecodeError> {
+        Self::decode_input(op, params).map_err(|e| e.worded_for(op.service()))
+    }
+
+    fn decode_input(op: Operation, params: &crate::query::QueryParams) -> Result<Request, crate::error::DecodeError> {
         Ok(match op {
             Operation::AcceptDelegationRequest => Request::AcceptDelegationRequest(crate::query::decode(params)?),
             Operation::AddClientIDToOpenIDConnectProvider => Request::AddClientIDToOpenIDConnectProvider(crate::query::decode(params)?),

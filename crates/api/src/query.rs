@@ -277,8 +277,52 @@ impl<'p> Decoder<'p> {
 
     pub(crate) fn string(&mut self, rule: &StringRule) -> Option<String> {
         let v = self.raw()?;
-        self.check_string(v, rule);
+        match list_of(&self.key) {
+            Some(list) => self.check_list_string(list.to_owned(), v, rule),
+            None => self.check_string(v, rule),
+        }
         Some(v.to_owned())
+    }
+
+    /// An element of a list of strings that breaks its shape's constraints is reported at the
+    /// list, with every constraint of the element shape: "Value at 'tagKeys' failed to satisfy
+    /// constraint: Member must satisfy constraint: [Member must have length less than or equal
+    /// to 128, Member must have length greater than or equal to 1, Member must satisfy regular
+    /// expression pattern: ..., Member must not be null]" (UntagPolicy, recorded from AWS in
+    /// LocalStack's tests/aws/services/iam/test_iam_policies.snapshot.json, "err-untag-large-key").
+    fn check_list_string(&mut self, list: String, v: &str, rule: &StringRule) {
+        let n = v.chars().count();
+        let breaks = rule.min.is_some_and(|min| n < min)
+            || rule.max.is_some_and(|max| n > max)
+            || rule.pattern.is_some_and(|p| !p.is_match(v));
+        if !breaks {
+            return;
+        }
+        let mut all = Vec::new();
+        if let Some(max) = rule.max {
+            all.push(format!("Member must have length less than or equal to {max}"));
+        }
+        if let Some(min) = rule.min {
+            all.push(format!("Member must have length greater than or equal to {min}"));
+        }
+        if let Some(p) = rule.pattern {
+            all.push(format!("Member must satisfy regular expression pattern: {}", p.source));
+        }
+        all.push("Member must not be null".to_owned());
+        let constraint = format!("Member must satisfy constraint: [{}]", all.join(", "));
+        let path = member_path(&list);
+        // One error for the list, however many of its elements break the constraints.
+        if self.errors.errors().iter().any(|e| e.path == path && e.constraint == constraint) {
+            return;
+        }
+        let shown = if rule.sensitive { ShownValue::Hidden } else { ShownValue::Shown(self.java_list(&list)) };
+        self.errors.push(ValidationError { path, value: shown, constraint });
+    }
+
+    /// The list of strings under `list` (`Name.member.N`) as Java's `List.toString` shows it.
+    fn java_list(&self, list: &str) -> String {
+        let items: Vec<&str> = (1..).map_while(|i| self.params.get(&format!("{list}.member.{i}"))).collect();
+        format!("[{}]", items.join(", "))
     }
 
     fn check_string(&mut self, v: &str, rule: &StringRule) {
@@ -481,6 +525,13 @@ impl<'p> Decoder<'p> {
         })?;
         Some(out)
     }
+}
+
+/// The list a key names an element of (`TagKeys.member.3` → `TagKeys`), if it does.
+fn list_of(key: &str) -> Option<&str> {
+    let (rest, index) = key.rsplit_once('.')?;
+    let list = rest.strip_suffix(".member")?;
+    (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())).then_some(list)
 }
 
 /// The member path of a parameter name as AWS prints it in validation messages: each name with

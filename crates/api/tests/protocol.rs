@@ -151,11 +151,45 @@ fn validation_missing_required() {
     );
 }
 
+/// IAM does not echo the value (recorded from AWS in LocalStack's
+/// tests/aws/services/iam/test_iam_policies.snapshot.json: "Value at 'versionId' failed to
+/// satisfy constraint: ..."); STS does (tests/aws/services/sts/test_sts.snapshot.json,
+/// "invalid-session-name").
+#[test]
+fn validation_values_echoed_by_sts_only() {
+    assert_eq!(
+        validation_message(Operation::AssumeRole, "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&RoleSessionName=Session1%3A2"),
+        "1 validation error detected: Value 'Session1:2' at 'roleSessionName' failed to satisfy constraint: \
+         Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+    );
+    assert_eq!(
+        validation_message(Operation::GetPolicyVersion, "PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fp&VersionId=x"),
+        "1 validation error detected: Value at 'versionId' failed to satisfy constraint: \
+         Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"
+    );
+}
+
+/// An element of a list of strings is reported at the list with all of the element shape's
+/// constraints (UntagPolicy, recorded from AWS in LocalStack's
+/// tests/aws/services/iam/test_iam_policies.snapshot.json, "err-untag-large-key").
+#[test]
+fn validation_list_of_strings_element() {
+    let long = "k".repeat(129);
+    let want = "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: \
+                Member must satisfy constraint: [Member must have length less than or equal to 128, \
+                Member must have length greater than or equal to 1, Member must satisfy regular \
+                expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]";
+    let arn = "PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fp";
+    assert_eq!(validation_message(Operation::UntagPolicy, &format!("{arn}&TagKeys.member.1={long}")), want);
+    // Two bad elements: one error.
+    assert_eq!(validation_message(Operation::UntagPolicy, &format!("{arn}&TagKeys.member.1=%21&TagKeys.member.2=%23")), want);
+}
+
 #[test]
 fn validation_pattern() {
     assert_eq!(
         validation_message(Operation::CreateUser, "UserName=a+b"),
-        "1 validation error detected: Value 'a b' at 'userName' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: \
          Member must satisfy regular expression pattern: [\\w+=,.@-]+"
     );
     // Java's \w is ASCII-only.
@@ -168,7 +202,7 @@ fn validation_lengths() {
     assert_eq!(
         validation_message(Operation::CreateUser, &format!("UserName={long}")),
         format!(
-            "1 validation error detected: Value '{long}' at 'userName' failed to satisfy constraint: \
+            "1 validation error detected: Value at 'userName' failed to satisfy constraint: \
              Member must have length less than or equal to 64"
         )
     );
@@ -178,8 +212,8 @@ fn validation_lengths() {
     assert!(!msg.contains("length"), "{msg}");
     assert_eq!(
         validation_message(Operation::CreateUser, "UserName="),
-        "2 validation errors detected: Value '' at 'userName' failed to satisfy constraint: \
-         Member must have length greater than or equal to 1; Value '' at 'userName' failed to satisfy \
+        "2 validation errors detected: Value at 'userName' failed to satisfy constraint: \
+         Member must have length greater than or equal to 1; Value at 'userName' failed to satisfy \
          constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
     );
 }
@@ -195,7 +229,7 @@ fn validation_list_length() {
     // A list of strings shows its elements as Java does.
     assert_eq!(
         validation_message(Operation::AddClientIDToOpenIDConnectProvider, "OpenIDConnectProviderArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Aoidc-provider%2Fx&ClientID="),
-        "1 validation error detected: Value '' at 'clientID' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'clientID' failed to satisfy constraint: \
          Member must have length greater than or equal to 1"
     );
 }
@@ -204,21 +238,21 @@ fn validation_list_length() {
 fn validation_numbers() {
     assert_eq!(
         validation_message(Operation::ListUsers, "MaxItems=1001"),
-        "1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: \
          Member must have value less than or equal to 1000"
     );
     assert_eq!(
         validation_message(Operation::ListUsers, "MaxItems=0"),
-        "1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: \
          Member must have value greater than or equal to 1"
     );
     assert_eq!(
         validation_message(Operation::ListUsers, "MaxItems=abc"),
-        "1 validation error detected: Value 'abc' at 'maxItems' failed to satisfy constraint: Member must be an integer"
+        "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must be an integer"
     );
     assert_eq!(
         validation_message(Operation::ListUsers, "MaxItems=99999999999"),
-        "1 validation error detected: Value '99999999999' at 'maxItems' failed to satisfy constraint: Member must be an integer"
+        "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must be an integer"
     );
 }
 
@@ -226,7 +260,7 @@ fn validation_numbers() {
 fn validation_booleans() {
     assert_eq!(
         validation_message(Operation::CreateLoginProfile, "UserName=a&Password=secretpw&PasswordResetRequired=yes"),
-        "1 validation error detected: Value 'yes' at 'passwordResetRequired' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'passwordResetRequired' failed to satisfy constraint: \
          Member must be true or false"
     );
     let Request::CreateLoginProfile(r) =
@@ -241,7 +275,7 @@ fn validation_booleans() {
 fn validation_enum() {
     assert_eq!(
         validation_message(Operation::UpdateAccessKey, "AccessKeyId=AKIAIOSFODNN7EXAMPLE&Status=Enabled"),
-        "1 validation error detected: Value 'Enabled' at 'status' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'status' failed to satisfy constraint: \
          Member must satisfy enum value set: [Active, Inactive, Expired]"
     );
 }
@@ -250,7 +284,7 @@ fn validation_enum() {
 fn validation_nested_member_path() {
     assert_eq!(
         validation_message(Operation::CreateUser, "UserName=a&Tags.member.1.Key=k&Tags.member.1.Value=%7Bx%7D"),
-        "1 validation error detected: Value '{x}' at 'tags.1.member.value' failed to satisfy constraint: \
+        "1 validation error detected: Value at 'tags.1.member.value' failed to satisfy constraint: \
          Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
     );
     assert_eq!(
@@ -264,8 +298,8 @@ fn validation_nested_member_path() {
 fn validation_several_errors_in_member_order() {
     assert_eq!(
         validation_message(Operation::ListUsers, "PathPrefix=nope&MaxItems=0"),
-        "2 validation errors detected: Value 'nope' at 'pathPrefix' failed to satisfy constraint: \
-         Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*; Value '0' at 'maxItems' \
+        "2 validation errors detected: Value at 'pathPrefix' failed to satisfy constraint: \
+         Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*; Value at 'maxItems' \
          failed to satisfy constraint: Member must have value greater than or equal to 1"
     );
 }

@@ -467,7 +467,13 @@ impl Gen {
         w!(self, "impl Request {{");
         w!(self, "    /// Decodes operation `op`'s input from the request's parameters, checking the model's");
         w!(self, "    /// constraints.");
+        w!(self, "    /// Validation messages are worded as the operation's service words them (IAM does not");
+        w!(self, "    /// echo the offending value, STS does).");
         w!(self, "    pub fn parse(op: Operation, params: &crate::query::QueryParams) -> Result<Request, crate::error::DecodeError> {{");
+        w!(self, "        Self::decode_input(op, params).map_err(|e| e.worded_for(op.service()))");
+        w!(self, "    }}");
+        w!(self, "");
+        w!(self, "    fn decode_input(op: Operation, params: &crate::query::QueryParams) -> Result<Request, crate::error::DecodeError> {{");
         w!(self, "        Ok(match op {{");
         for m in services {
             for op in &m.ops {

@@ -605,12 +605,26 @@ fn allow_all() -> PolicySet {
     set
 }
 
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` with a partition, a service and a resource
+/// (the cases AWS refuses as "… is invalid": LocalStack's tests/aws/services/sts/test_sts.snapshot.json).
+fn well_formed_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, service, _, _, resource]
+        if !partition.is_empty() && !service.is_empty() && !resource.is_empty())
+}
+
 /// Decides `request`. The root user may do everything in its own account; anyone else is
 /// held to their policies. AssumeRole is decided with the role's trust policy as the
 /// resource-based policy (AWS's same- and cross-account rules), plus sts:TagSession and
 /// sts:SetSourceIdentity when the request carries tags or a source identity.
 pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Request) -> ApiResult<Authorized> {
     let op = request.operation();
+    // AWS validates the RoleArn before it authorizes anything.
+    if let Request::AssumeRole(r) = request {
+        if !well_formed_arn(&r.role_arn) {
+            return Err(crate::messages::sts_arn_invalid(&r.role_arn));
+        }
+    }
     let ok = || Ok(Authorized { mfa_time: None });
     // No permission is needed to ask who you are (GetCallerIdentity documentation).
     if op == Operation::GetCallerIdentity {

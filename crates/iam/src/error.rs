@@ -30,6 +30,8 @@ pub enum ApiError {
     ExpiredToken(String),
     /// STS: a session policy and tags too large once packed.
     PackedPolicyTooLarge(String),
+    /// STS: session tags that conflict (duplicate keys, transitive keys): 400.
+    InvalidParameterValue(String),
     /// STS DecodeAuthorizationMessage: not a message this service encoded.
     InvalidAuthorizationMessage(String),
     /// A query-protocol request that cannot be decoded at all.
@@ -110,6 +112,7 @@ impl ApiError {
             Self::ExpiredToken(_) => "ExpiredToken",
             Self::MalformedQueryString(_) => "MalformedQueryString",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+            Self::InvalidParameterValue(_) => "InvalidParameterValue",
             Self::InvalidAuthorizationMessage(_) => "InvalidAuthorizationMessageException",
             Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
             Self::Authentication { code, .. } => code,
@@ -159,6 +162,7 @@ impl ApiError {
             | Self::IncompleteSignature(_)
             | Self::MalformedQueryString(_)
             | Self::PackedPolicyTooLarge(_)
+            | Self::InvalidParameterValue(_)
             | Self::InvalidAuthorizationMessage(_)
             | Self::InvalidQueryParameter(_)
             | Self::Throttling
@@ -223,6 +227,7 @@ impl ApiError {
             | Self::MalformedQueryString(m)
             | Self::InvalidQueryParameter(m)
             | Self::PackedPolicyTooLarge(m)
+            | Self::InvalidParameterValue(m)
             | Self::InvalidAuthorizationMessage(m)
             | Self::Authentication { message: m, .. }
             | Self::DuplicateSSHPublicKey(m)

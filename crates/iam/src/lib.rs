@@ -20,6 +20,7 @@ mod error;
 mod ids;
 mod last_used;
 mod managed;
+mod messages;
 mod mfa;
 mod model;
 mod oidc_keys;

@@ -69,24 +69,36 @@ pub fn trust_policy_document(text: &str) -> ApiResult<Policy> {
     policy_document(text, PolicyKind::Trust)
 }
 
-/// Merges `new` tags into `tags`: keys compare case-insensitively, a new value replaces the
-/// old one. Duplicate keys within one request are refused, as AWS refuses them.
+/// Tag keys of a customer managed policy are case-sensitive ("a" and "A" are two tags,
+/// recorded from AWS in LocalStack's tests/aws/services/iam/test_iam_policies.snapshot.json);
+/// a user's and a role's compare case-insensitively.
+fn case_sensitive_keys(entity: &str) -> bool {
+    entity == "Policy"
+}
+
+/// Merges `new` tags into `tags`: keys compare case-insensitively (case-sensitively on a
+/// policy), a new value replaces the old one. Duplicate keys within one request are refused,
+/// as AWS refuses them.
 pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> ApiResult<()> {
     // `aws:` in any case is reserved for AWS (IAM User Guide, "Rules for tagging in IAM and
     // AWS STS"); TagUser and the other tag operations answer bad input with InvalidInput.
     if new.iter().any(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
         return Err(ApiError::InvalidInput("Tag keys starting with 'aws:' are reserved for AWS use.".into()));
     }
+    let case_sensitive = case_sensitive_keys(entity);
+    let same = |a: &str, b: &str| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(b) };
     let mut seen = std::collections::HashSet::new();
     for (k, _) in new {
-        if !seen.insert(k.to_lowercase()) {
-            return Err(ApiError::InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
-            ));
+        if !seen.insert(if case_sensitive { k.clone() } else { k.to_lowercase() }) {
+            return Err(if case_sensitive {
+                crate::messages::duplicate_tag_keys()
+            } else {
+                crate::messages::duplicate_tag_keys_case_insensitive()
+            });
         }
     }
     for (k, v) in new {
-        match tags.iter_mut().find(|(ek, _)| ek.eq_ignore_ascii_case(k)) {
+        match tags.iter_mut().find(|(ek, _)| same(ek, k)) {
             Some(slot) => *slot = (k.clone(), v.clone()),
             None => tags.push((k.clone(), v.clone())),
         }
@@ -102,4 +114,10 @@ pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> Ap
 
 pub fn remove_tags(tags: &mut Tags, keys: &[String]) {
     tags.retain(|(k, _)| !keys.iter().any(|r| r.eq_ignore_ascii_case(k)));
+}
+
+/// UntagPolicy: a policy's keys are case-sensitive (untagging "a" leaves "A": LocalStack's
+/// test_iam_policies.snapshot.json, "list-after-untag-lowercase").
+pub fn remove_policy_tags(tags: &mut Tags, keys: &[String]) {
+    tags.retain(|(k, _)| !keys.contains(k));
 }

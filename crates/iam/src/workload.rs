@@ -168,7 +168,7 @@ impl Iam {
                 WorkloadKind::Instance => {
                     let p = st
                         .instance_profile(account, name)
-                        .ok_or_else(|| ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found.")))?;
+                        .ok_or_else(|| crate::messages::no_such_instance_profile(name))?;
                     let role_name = p
                         .roles
                         .first()

@@ -69,12 +69,18 @@ impl PolicyError {
         Self::new(format!("Has prohibited field {field}"))
     }
 
-    /// IAM's text when a trust policy names a non-STS action (as LocalStack's snapshot of
-    /// IAM has it, double space included).
+    /// IAM's text when a trust policy names a non-STS action: recorded from AWS
+    /// (UpdateAssumeRolePolicy, February 2026) in LocalStack's
+    /// tests/aws/services/iam/test_iam_roles.snapshot.json, "invalid-action-error". (The older
+    /// "Trust Policy statement actions can only be sts:AssumeRole, ..." is moto's.)
     pub(crate) fn trust_actions() -> Self {
-        Self::new(
-            "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity",
-        )
+        Self::new("AssumeRole policy may only specify STS AssumeRole actions.")
+    }
+
+    /// IAM's text for a trust policy that is not JSON at all: same source,
+    /// "invalid-json-error". (An identity policy that is not JSON gets `syntax()`.)
+    pub(crate) fn trust_invalid_json() -> Self {
+        Self::new("This policy contains invalid Json")
     }
 
     pub(crate) fn invalid_principal(kind: &str, value: &str) -> Self {

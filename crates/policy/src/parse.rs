@@ -65,7 +65,10 @@ pub(crate) fn parse(
     text: &str,
     kind: PolicyKind,
 ) -> Result<(Version, Vec<Statement>), PolicyError> {
-    let doc: Value = serde_json::from_str(text).map_err(|_| PolicyError::syntax())?;
+    let doc: Value = serde_json::from_str(text).map_err(|_| match kind {
+        PolicyKind::Trust => PolicyError::trust_invalid_json(),
+        _ => PolicyError::syntax(),
+    })?;
     let (version, statements) = syntax(&doc).ok_or_else(PolicyError::syntax)?;
 
     let version = match (version, kind) {

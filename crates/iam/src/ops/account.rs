@@ -51,7 +51,7 @@ pub fn list_aliases(iam: &Iam, account: &str, r: iam::ListAccountAliasesRequest)
 pub fn get_password_policy(iam: &Iam, account: &str) -> ApiResult<iam::GetAccountPasswordPolicyResponse> {
     let st = iam.read();
     let p = account_of(&st, account)?.password_policy.as_ref().ok_or_else(|| {
-        ApiError::NoSuchEntity(format!("The Password Policy with domain name {account} cannot be found."))
+        crate::messages::no_password_policy(account)
     })?;
     Ok(iam::GetAccountPasswordPolicyResponse {
         password_policy: iam::PasswordPolicy {
@@ -96,7 +96,7 @@ pub fn delete_password_policy(iam: &Iam, account: &str) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut a = account_of(st, account)?.clone();
         if a.password_policy.take().is_none() {
-            return Err(ApiError::NoSuchEntity(format!("The account policy with name {account} cannot be found.")));
+            return Err(crate::messages::no_password_policy_to_delete());
         }
         Ok((vec![Change::Put(Record::Account(a))], ()))
     })

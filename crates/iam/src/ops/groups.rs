@@ -24,7 +24,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateGroupRequest) -> ApiResult
     let now = iam.now();
     iam.mutate(|st| {
         if st.group(account, &r.group_name).is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!("Group with name {} already exists.", r.group_name)));
+            return Err(crate::messages::group_exists(&r.group_name));
         }
         let group = Group {
             account: account.to_owned(),
@@ -80,7 +80,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateGroupRequest) -> ApiResult
         }
         if let Some(new_name) = r.new_group_name.clone().filter(|n| *n != old.name) {
             if !new_name.eq_ignore_ascii_case(&old.name) && st.group(account, &new_name).is_some() {
-                return Err(ApiError::EntityAlreadyExists(format!("Group with name {new_name} already exists.")));
+                return Err(crate::messages::group_exists(&new_name));
             }
             changes.push(Change::Delete(Record::Group(old.clone())));
             // Members keep their membership under the new name.
@@ -103,7 +103,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateGroupRequest) -> ApiResult
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteGroupRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
-        let conflict = |what: &str| Err(ApiError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
+        let conflict = |what: &str| Err(crate::messages::delete_conflict(what));
         if !st.members_of(account, &group.name).is_empty() {
             return conflict("remove users from group");
         }
@@ -137,15 +137,16 @@ pub fn add_user(iam: &Iam, account: &str, r: iam::AddUserToGroupRequest) -> ApiR
 
 pub fn remove_user(iam: &Iam, account: &str, r: iam::RemoveUserFromGroupRequest) -> ApiResult<()> {
     iam.mutate(|st| {
-        let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
+        // The user is looked up first: with neither, AWS names the user (recorded in LocalStack's
+        // tests/aws/services/iam/test_iam_groups.snapshot.json, "remove-from-unknown-group").
         let mut user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?.clone();
+        let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
         let before = user.groups.len();
         user.groups.retain(|g| !g.eq_ignore_ascii_case(&group.name));
+        // A user who is not a member: AWS answers with success (LocalStack's
+        // tests/aws/services/iam/test_iam_users.snapshot.json, "remove-nonmember-user-from-group").
         if user.groups.len() == before {
-            return Err(ApiError::NoSuchEntity(format!(
-                "The user with name {} cannot be found.",
-                r.user_name
-            )));
+            return Ok((Vec::new(), ()));
         }
         Ok((vec![Change::Put(Record::User(user))], ()))
     })

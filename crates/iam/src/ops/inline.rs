@@ -61,7 +61,7 @@ fn with_policies(record: Record, policies: InlinePolicies) -> Record {
 }
 
 fn no_such_policy(owner: Owner<'_>, name: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The {} policy with name {name} cannot be found.", owner.kind()))
+    crate::messages::no_such_inline_policy(owner.kind(), name)
 }
 
 pub fn put(iam: &Iam, account: &str, owner: Owner<'_>, name: &str, document: &str) -> ApiResult<()> {

@@ -30,17 +30,14 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
 
 fn profile_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a InstanceProfile> {
     st.instance_profile(account, name)
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found.")))
+        .ok_or_else(|| crate::messages::no_such_instance_profile(name))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateInstanceProfileRequest) -> ApiResult<iam::CreateInstanceProfileResponse> {
     let now = iam.now();
     iam.mutate(|st| {
         if st.instance_profile(account, &r.instance_profile_name).is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!(
-                "Instance Profile {} already exists.",
-                r.instance_profile_name
-            )));
+            return Err(crate::messages::instance_profile_exists(&r.instance_profile_name));
         }
         let mut tags = Vec::new();
         merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "InstanceProfile")?;
@@ -116,10 +113,7 @@ pub fn remove_role(iam: &Iam, account: &str, r: iam::RemoveRoleFromInstanceProfi
         let before = p.roles.len();
         p.roles.retain(|x| !x.eq_ignore_ascii_case(&r.role_name));
         if p.roles.len() == before {
-            return Err(ApiError::NoSuchEntity(format!(
-                "The role with name {} cannot be found in instance profile {}.",
-                r.role_name, p.name
-            )));
+            return Err(crate::messages::role_not_in_instance_profile(&r.role_name, &p.name));
         }
         Ok((vec![Change::Put(Record::InstanceProfile(p))], ()))
     })

@@ -29,7 +29,7 @@ fn key_of<'a>(st: &'a State, caller: &Caller, user: Option<&String>, id: &str) -
     st.access_keys
         .get(id)
         .filter(|k| k.account == caller.account && k.user.as_deref().map(str::to_lowercase) == user.map(|u| u.to_lowercase()))
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The Access Key with id {id} cannot be found.")))
+        .ok_or_else(|| crate::messages::no_such_access_key(id))
 }
 
 fn status_out(s: KeyStatus) -> iam::StatusType {
@@ -133,7 +133,7 @@ pub fn last_used(iam: &Iam, caller: &Caller, r: iam::GetAccessKeyLastUsedRequest
         .access_keys
         .get(&r.access_key_id)
         .filter(|k| k.account == caller.account)
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", r.access_key_id)))?;
+        .ok_or_else(|| crate::messages::access_key_last_used_denied(&caller.arn(), &r.access_key_id))?;
     // A key never used reports "N/A" for service and region (GetAccessKeyLastUsed documentation).
     let last = match &iam.key_last_used(key) {
         Some(l) => iam::AccessKeyLastUsed { last_used_date: Some(ts(l.date)), service_name: l.service.clone(), region: l.region.clone() },

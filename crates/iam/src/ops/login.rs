@@ -49,7 +49,7 @@ fn subject<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiRe
 }
 
 fn no_profile(name: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("Login Profile for User {name} cannot be found."))
+    crate::messages::no_such_login_profile(name)
 }
 
 impl Iam {

@@ -33,7 +33,7 @@ fn enabled_device<'a>(st: &'a State, account: &str, user: &str, serial: &str) ->
     let u = st.user(account, user).ok_or_else(|| no_such_user(user))?;
     st.mfa_device(account, serial)
         .filter(|d| d.user_id.as_deref() == Some(u.id.as_str()))
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist.")))
+        .ok_or_else(|| crate::messages::no_such_mfa_device(serial))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -> ApiResult<iam::CreateVirtualMFADeviceResponse> {

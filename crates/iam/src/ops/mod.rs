@@ -597,15 +597,7 @@ pub fn needs_user_name() -> ApiError {
     ApiError::Validation("Must specify userName when calling with non-User credentials".into())
 }
 
-pub fn no_such_user(name: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The user with name {name} cannot be found."))
-}
-pub fn no_such_group(name: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The group with name {name} cannot be found."))
-}
-pub fn no_such_role(name: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-}
+pub use crate::messages::{no_such_group, no_such_role, no_such_user};
 
 /// Does `path` start with `prefix`? (PathPrefix filters are case-sensitive in IAM.)
 pub fn path_matches(path: &str, prefix: Option<&str>) -> bool {

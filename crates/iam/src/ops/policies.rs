@@ -7,10 +7,12 @@ use super::{no_such_group, no_such_role, no_such_user, path_matches, tags_in, ta
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{unique_id, IdPrefix};
 use crate::managed::{AwsManagedPolicy, AWS_MANAGED};
+use crate::messages::{self, policy_not_attachable as not_attachable, policy_not_found as not_found};
+use crate::messages::policy_version_not_found as no_such_version;
 use crate::model::{Change, ManagedPolicy, PolicyVersion, Record};
 use crate::paginate::{decode_marker, encode_marker, max_items, page_slice};
 use crate::state::{name_key, State};
-use crate::validate::{managed_policy_document, merge_tags, quota, remove_tags};
+use crate::validate::{managed_policy_document, merge_tags, quota, remove_policy_tags};
 use crate::Iam;
 
 /// A managed policy found by ARN.
@@ -68,16 +70,8 @@ fn check_arn(arn: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::InvalidInput(format!("ARN {arn} is not valid.")))
+        Err(messages::arn_not_valid(arn))
     }
-}
-
-fn not_attachable(arn: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
-}
-
-fn not_found(arn: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("Policy {arn} was not found."))
 }
 
 /// A permissions boundary must be an existing managed policy.
@@ -129,10 +123,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreatePolicyRequest) -> ApiResul
     managed_policy_document(&r.policy_document)?;
     iam.mutate(|st| {
         if st.policies.contains_key(&name_key(account, &r.policy_name)) {
-            return Err(ApiError::EntityAlreadyExists(format!(
-                "A policy called {} already exists. Duplicate names are not allowed.",
-                r.policy_name
-            )));
+            return Err(messages::policy_exists(&r.policy_name));
         }
         let mut tags = Vec::new();
         merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "Policy")?;
@@ -251,10 +242,7 @@ pub fn create_version(
     iam.mutate(|st| {
         let mut p = local(st, account, &r.policy_arn)?.clone();
         if p.versions.len() >= quota::VERSIONS_PER_POLICY {
-            return Err(ApiError::LimitExceeded(format!(
-                "A managed policy can have up to {} versions. Before you create a new version, you must delete an existing version.",
-                quota::VERSIONS_PER_POLICY
-            )));
+            return Err(messages::policy_version_limit(quota::VERSIONS_PER_POLICY));
         }
         let v = PolicyVersion { id: format!("v{}", p.next_version), document: r.policy_document.clone(), created: now };
         p.next_version += 1;
@@ -268,14 +256,11 @@ pub fn create_version(
     })
 }
 
-fn no_such_version(arn: &str, v: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("Policy {arn} version {v} does not exist or is not attachable."))
-}
 
 pub fn get_version(iam: &Iam, account: &str, r: iam::GetPolicyVersionRequest) -> ApiResult<iam::GetPolicyVersionResponse> {
     check_arn(&r.policy_arn)?;
     let st = iam.read();
-    let version = match resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))? {
+    let version = match resolve(&st, account, &r.policy_arn).ok_or_else(|| no_such_version(&r.policy_arn, &r.version_id))? {
         PolicyRef::Aws(a) if a.default_version == r.version_id => iam::PolicyVersion {
             document: Some(url_encode(&a.document)),
             version_id: Some(a.default_version.clone()),
@@ -319,7 +304,7 @@ pub fn delete_version(iam: &Iam, account: &str, r: iam::DeletePolicyVersionReque
             return Err(no_such_version(&r.policy_arn, &r.version_id));
         }
         if p.default_version == r.version_id {
-            return Err(ApiError::DeleteConflict("Cannot delete the default version of a policy.".into()));
+            return Err(messages::default_version_delete());
         }
         p.versions.retain(|v| v.id != r.version_id);
         Ok((vec![Change::Put(Record::Policy(p))], ()))
@@ -329,6 +314,12 @@ pub fn delete_version(iam: &Iam, account: &str, r: iam::DeletePolicyVersionReque
 pub fn set_default_version(iam: &Iam, account: &str, r: iam::SetDefaultPolicyVersionRequest) -> ApiResult<()> {
     let now = iam.now();
     iam.mutate(|st| {
+        // A policy that does not exist gets the version's text (LocalStack policies snapshot,
+        // "err-set-default-nonexistent-policy").
+        check_arn(&r.policy_arn)?;
+        if resolve(st, account, &r.policy_arn).is_none() {
+            return Err(no_such_version(&r.policy_arn, &r.version_id));
+        }
         let mut p = local(st, account, &r.policy_arn)?.clone();
         if !p.versions.iter().any(|v| v.id == r.version_id) {
             return Err(no_such_version(&r.policy_arn, &r.version_id));
@@ -350,7 +341,7 @@ pub fn tag(iam: &Iam, account: &str, r: iam::TagPolicyRequest) -> ApiResult<()> 
 pub fn untag(iam: &Iam, account: &str, r: iam::UntagPolicyRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut p = local(st, account, &r.policy_arn)?.clone();
-        remove_tags(&mut p.tags, &r.tag_keys);
+        remove_policy_tags(&mut p.tags, &r.tag_keys);
         Ok((vec![Change::Put(Record::Policy(p))], ()))
     })
 }

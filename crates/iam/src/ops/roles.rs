@@ -4,7 +4,7 @@ use castellan_api::iam;
 
 use super::{boundary_out, no_such_role, path_matches, role_arn, tags_in, tags_out, ts, url_encode};
 use crate::arn::{display_document, resolve_principals};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, Record, Role};
 use crate::paginate::page;
@@ -65,7 +65,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<
     let trust = trust_policy_document(&r.assume_role_policy_document)?;
     iam.mutate(|st| {
         if st.role(account, &r.role_name).is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!("Role with name {} already exists.", r.role_name)));
+            return Err(crate::messages::role_exists(&r.role_name));
         }
         let principal_ids = resolve_principals(st, &trust)?;
         if let Some(b) = &r.permissions_boundary {
@@ -162,7 +162,7 @@ pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequ
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteRoleRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let role = role_of(st, account, &r.role_name)?;
-        let conflict = |what: &str| Err(ApiError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
+        let conflict = |what: &str| Err(crate::messages::delete_conflict(what));
         if st.profiles_by_role.contains_key(&crate::state::name_key(account, &role.name)) {
             return conflict("remove roles from instance profile");
         }

@@ -107,7 +107,7 @@ fn session_attributes(a: &Assertion) -> ApiResult<(crate::model::Tags, Vec<Strin
             return Err(invalid(&format!("The session tag {key} is not valid.")));
         }
         if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(ApiError::Validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into()));
+            return Err(crate::messages::session_tag_keys_duplicate());
         }
         tags.push((key.to_owned(), value.clone()));
     }
@@ -117,7 +117,7 @@ fn session_attributes(a: &Assertion) -> ApiResult<(crate::model::Tags, Vec<Strin
     let transitive = a.attribute(&format!("{ATTR}TransitiveTagKeys"));
     for key in &transitive {
         if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(ApiError::Validation(format!("The specified transitive tag key {key} must be included in the requested tags.")));
+            return Err(crate::messages::transitive_tag_key_not_in_tags());
         }
     }
     let source_identity = match a.attribute(&format!("{ATTR}SourceIdentity")).as_slice() {

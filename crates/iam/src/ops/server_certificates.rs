@@ -33,11 +33,11 @@ fn metadata(c: &ServerCertificate) -> iam::ServerCertificateMetadata {
 fn certificate_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a ServerCertificate> {
     st.server_certificates
         .get(&name_key(account, name))
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The Server Certificate with name {name} cannot be found.")))
+        .ok_or_else(|| crate::messages::no_such_server_certificate(name))
 }
 
 fn already_exists(name: &str) -> ApiError {
-    ApiError::EntityAlreadyExists(format!("The Server Certificate with name {name} already exists."))
+    crate::messages::server_certificate_exists(name)
 }
 
 pub fn count(st: &State, account: &str) -> usize {

@@ -10,6 +10,7 @@ use castellan_policy::PolicyKind;
 use super::ts;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
+use crate::messages;
 use crate::session::{Session, SessionKind};
 use crate::{Caller, Iam, Principal};
 
@@ -42,7 +43,7 @@ pub(super) fn session_policies(
         for d in arns {
             let Some(arn) = d.arn.as_deref() else { continue };
             if super::policies::resolve(&st, caller_account, arn).is_none() {
-                return Err(ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable.")));
+                return Err(messages::policy_not_attachable(arn));
             }
             size += arn.len();
             policy_arns.push(arn.to_owned());
@@ -72,9 +73,7 @@ fn sts_tags(tags: Option<&[sts::Tag]>) -> ApiResult<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for t in tags.unwrap_or_default() {
         if out.iter().any(|(k, _)| k.eq_ignore_ascii_case(&t.key)) {
-            return Err(ApiError::Validation(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
-            ));
+            return Err(messages::session_tag_keys_duplicate());
         }
         out.push((t.key.clone(), t.value.clone()));
     }
@@ -116,18 +115,14 @@ pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::As
     let mut transitive: Vec<String> = r.transitive_tag_keys.clone().unwrap_or_default();
     for key in &transitive {
         if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(ApiError::Validation(format!(
-                "The specified transitive tag key {key} must be included in the requested tags."
-            )));
+            return Err(messages::transitive_tag_key_not_in_tags());
         }
     }
     if let Some(p) = parent {
         for key in &p.transitive_tag_keys {
             let Some((k, v)) = p.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else { continue };
             if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
-                return Err(ApiError::Validation(format!(
-                    "One or more of the specified transitive tag keys can't be set because it conflicts with a transitive tag key of the calling session: {k}"
-                )));
+                return Err(messages::transitive_tag_key_conflict());
             }
             tags.push((k.clone(), v.clone()));
             transitive.push(k.clone());

@@ -3,7 +3,7 @@
 use castellan_api::iam;
 
 use super::{boundary_out, no_such_user, path_matches, tags_in, tags_out, ts, user_arn};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, Record, User};
 use crate::paginate::page;
@@ -27,7 +27,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateUserRequest) -> ApiResult<
     let now = iam.now();
     iam.mutate(|st| {
         if st.user(account, &r.user_name).is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!("User with name {} already exists.", r.user_name)));
+            return Err(crate::messages::user_exists(&r.user_name));
         }
         if let Some(b) = &r.permissions_boundary {
             super::policies::require_boundary_policy(st, account, b)?;
@@ -97,7 +97,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateUserRequest) -> ApiResult<
         }
         if let Some(new_name) = r.new_user_name.clone().filter(|n| *n != old.name) {
             if !new_name.eq_ignore_ascii_case(&old.name) && st.user(account, &new_name).is_some() {
-                return Err(ApiError::EntityAlreadyExists(format!("User with name {new_name} already exists.")));
+                return Err(crate::messages::user_exists(&new_name));
             }
             // The user keeps its id, keys, groups and policies under the new name.
             changes.push(Change::Delete(Record::User(old.clone())));
@@ -116,7 +116,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateUserRequest) -> ApiResult<
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteUserRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
-        let conflict = |what: &str| Err(ApiError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
+        let conflict = |what: &str| Err(crate::messages::delete_conflict(what));
         if user.login_profile.is_some() {
             return conflict("delete login profile");
         }

@@ -64,7 +64,7 @@ fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::mo
                 return Err(bad());
             }
             if out.iter().any(|(x, _)| x.eq_ignore_ascii_case(k)) {
-                return Err(ApiError::Validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into()));
+                return Err(crate::messages::session_tag_keys_duplicate());
             }
             out.push((k.clone(), value));
         }
@@ -75,7 +75,7 @@ fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::mo
     let transitive = strings(tags.get("transitive_tag_keys"));
     for key in &transitive {
         if !out.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(ApiError::Validation(format!("The specified transitive tag key {key} must be included in the requested tags.")));
+            return Err(crate::messages::transitive_tag_key_not_in_tags());
         }
     }
     Ok((out, transitive))

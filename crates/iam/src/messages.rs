@@ -1,0 +1,222 @@
+//! AWS's error texts, in one table: each entry is the error (its code follows from the
+//! variant, see `error.rs`) with AWS's wording, and says where AWS documents or shows it.
+//!
+//! Sources named below:
+//! - "LocalStack roles/policies/sts snapshot": responses recorded from real AWS by LocalStack's
+//!   parity tests, `tests/aws/services/iam/test_iam_roles.snapshot.json` (recorded February
+//!   2026), `tests/aws/services/iam/test_iam_policies.snapshot.json` (February 2026) and
+//!   `tests/aws/services/sts/test_sts.snapshot.json` (2024–2026), github.com/localstack/localstack.
+//! - "not confirmed": no public AWS response found; the text follows the confirmed sibling.
+//!
+//! Policy document texts (`MalformedPolicyDocument`) are the policy crate's
+//! (`castellan_policy::PolicyError`), and the request validator's generic
+//! "N validation errors detected: ..." sentences are castellan-api's (`ValidationErrors`).
+
+use crate::error::ApiError;
+
+/// GetUser and every operation naming a user that does not exist: LocalStack users snapshot
+/// (tests/aws/services/iam/test_iam_users.snapshot.json, February 2026), "get-nonexistent-user-error".
+pub fn no_such_user(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+/// Every operation naming a group that does not exist: LocalStack users snapshot,
+/// "add-user-to-nonexistent-group-error".
+pub fn no_such_group(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+}
+
+/// GetRole, UpdateRole, DeleteRole, TagRole... of a role that does not exist: LocalStack roles
+/// snapshot, "get-role-error", "tag-nonexistent-role-error".
+pub fn no_such_role(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+/// Attach*Policy, PutRolePermissionsBoundary, session policy ARNs: a policy that does not
+/// exist. LocalStack roles snapshot, "attach-nonexistent-policy-error"; also quoted from AWS
+/// in many terraform reports ("NoSuchEntity: Policy arn:aws:iam::aws:policy/... does not
+/// exist or is not attachable.").
+pub fn policy_not_attachable(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
+}
+
+/// GetPolicy, Detach*Policy of a policy not attached, TagPolicy of a missing policy:
+/// LocalStack roles snapshot "detach-not-attached-policy-error", policies snapshot
+/// "err-tag-nonexistent-policy".
+pub fn policy_not_found(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Policy {arn} was not found."))
+}
+
+/// GetPolicyVersion, DeletePolicyVersion, SetDefaultPolicyVersion of a version (or of a
+/// policy) that does not exist: LocalStack policies snapshot, "err-get-version-nonexistent-policy",
+/// "err-get-nonexistent-version", "err-set-default-nonexistent-policy".
+pub fn policy_version_not_found(arn: &str, version: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Policy {arn} version {version} does not exist or is not attachable."))
+}
+
+/// A policy ARN that is not an ARN at all (`AttachRolePolicy PolicyArn=name`):
+/// `ValidationError`, 400. LocalStack roles snapshot, "non-existent-malformed-policy-arn",
+/// "existing-policy-name-provided".
+pub fn arn_not_valid(arn: &str) -> ApiError {
+    ApiError::Validation(format!("ARN {arn} is not valid."))
+}
+
+/// CreateRole of a name in use: LocalStack roles snapshot, "create-role-already-exists-error".
+pub fn role_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Role with name {name} already exists."))
+}
+
+/// CreatePolicy of a name in use: LocalStack policies snapshot, "policy-already-exists".
+pub fn policy_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("A policy called {name} already exists. Duplicate names are not allowed."))
+}
+
+/// CreatePolicyVersion past the quota: LocalStack policies snapshot, "err-version-limit-exceeded".
+pub fn policy_version_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!(
+        "A managed policy can have up to {limit} versions. Before you create a new version, you must delete an existing version."
+    ))
+}
+
+/// DeletePolicyVersion of the default version: LocalStack policies snapshot,
+/// "err-delete-default-version".
+pub fn default_version_delete() -> ApiError {
+    ApiError::DeleteConflict("Cannot delete the default version of a policy.".into())
+}
+
+/// Delete{User,Group,Role} while something is still attached, `what` naming it ("detach all
+/// policies", "delete policies"): LocalStack roles snapshot, "delete-role-with-policy-error",
+/// "delete-role-with-inline-policy-error".
+pub fn delete_conflict(what: &str) -> ApiError {
+    ApiError::DeleteConflict(format!("Cannot delete entity, must {what} first."))
+}
+
+/// Tags on a user or role (keys compare case-insensitively there) with a key twice:
+/// `InvalidInput`, 400. LocalStack roles snapshot, "create-role-duplicate-tags-different-case".
+pub fn duplicate_tag_keys_case_insensitive() -> ApiError {
+    ApiError::InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into())
+}
+
+/// Tags on a customer managed policy (keys are case-sensitive there: "a" and "A" are two
+/// tags) with a key twice: `InvalidInput`, 400. LocalStack policies snapshot,
+/// "err-duplicate-keys", "create-with-case-sensitive-tags".
+pub fn duplicate_tag_keys() -> ApiError {
+    ApiError::InvalidInput("Duplicate tag keys found.".into())
+}
+
+/// AssumeRole (and the other STS operations taking session tags) with a tag key twice, in
+/// any case: `InvalidParameterValue`, 400. LocalStack sts snapshot,
+/// "duplicate-tag-keys-different-casing".
+pub fn session_tag_keys_duplicate() -> ApiError {
+    ApiError::InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into())
+}
+
+/// AssumeRole with a transitive tag key that is not among its tags: LocalStack sts snapshot,
+/// "invalid-transitive-tag-keys".
+pub fn transitive_tag_key_not_in_tags() -> ApiError {
+    ApiError::InvalidParameterValue("The specified transitive tag key must be included in the requested tags.".into())
+}
+
+/// A chained AssumeRole setting a tag the calling session passes on as transitive:
+/// LocalStack sts snapshot, "override-transitive-tag-error".
+pub fn transitive_tag_key_conflict() -> ApiError {
+    ApiError::InvalidParameterValue(
+        "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session."
+            .into(),
+    )
+}
+
+/// AssumeRole with a RoleArn that is not an ARN (no partition, service or resource, too few
+/// colons): `ValidationError`, 400, before any authorization. LocalStack sts snapshot,
+/// "malformed-arn", "no-partition", "no-service", "not-enough-colons", "no-resource".
+pub fn sts_arn_invalid(arn: &str) -> ApiError {
+    ApiError::Validation(format!("{arn} is invalid"))
+}
+
+/// CreateUser / UpdateUser to a name in use: LocalStack users snapshot,
+/// "create-duplicate-user-error".
+pub fn user_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("User with name {name} already exists."))
+}
+
+/// CreateGroup / UpdateGroup to a name in use. Not confirmed (the role's text, recorded, with
+/// "Group").
+pub fn group_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Group with name {name} already exists."))
+}
+
+/// Get/Delete{User,Group,Role}Policy of an inline policy that does not exist, `kind` being
+/// "user", "group" or "role": LocalStack roles snapshot, "get-deleted-policy-error" ("The role
+/// policy with name ... cannot be found.").
+pub fn no_such_inline_policy(kind: &str, name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The {kind} policy with name {name} cannot be found."))
+}
+
+/// An access key id that is not the user's (UpdateAccessKey, DeleteAccessKey): LocalStack
+/// users snapshot (tests/aws/services/iam/test_iam_users.snapshot.json, February 2026),
+/// "update-nonexistent-access-key-error".
+pub fn no_such_access_key(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
+}
+
+/// GetLoginProfile and friends of a user without one: LocalStack users snapshot,
+/// "get-deleted-login-profile-error".
+pub fn no_such_login_profile(user: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Login Profile for User {user} cannot be found."))
+}
+
+/// An instance profile that does not exist: LocalStack instance profiles snapshot
+/// (tests/aws/services/iam/test_iam_instance_profiles.snapshot.json, February 2026),
+/// "get-nonexistent-error".
+pub fn no_such_instance_profile(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
+}
+
+/// CreateInstanceProfile of a name in use: LocalStack instance profiles snapshot,
+/// "create-duplicate-error".
+pub fn instance_profile_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Instance Profile {name} already exists."))
+}
+
+/// A server certificate that does not exist. Not confirmed.
+pub fn no_such_server_certificate(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Server Certificate with name {name} cannot be found."))
+}
+
+/// UploadServerCertificate of a name in use. Not confirmed.
+pub fn server_certificate_exists(name: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("The Server Certificate with name {name} already exists."))
+}
+
+/// An MFA device that does not exist or is not the user's. Not confirmed.
+pub fn no_such_mfa_device(serial: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
+}
+
+/// GetAccessKeyLastUsed of a key id that does not exist (or is another account's): AWS answers
+/// AccessDenied, 403, without the colon after "perform" of its usual denial: LocalStack users
+/// snapshot, "get-last-used-nonexistent-key-error".
+pub fn access_key_last_used_denied(caller_arn: &str, id: &str) -> ApiError {
+    ApiError::AccessDenied(format!(
+        "User: {caller_arn} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {id}"
+    ))
+}
+
+/// RemoveRoleFromInstanceProfile of a role the profile does not hold: LocalStack instance
+/// profiles snapshot, "remove-unattached-role-error".
+pub fn role_not_in_instance_profile(role: &str, profile: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Role {role} in Instance Profile {profile} cannot be found."))
+}
+
+/// GetAccountPasswordPolicy without one: LocalStack password policy snapshot
+/// (tests/aws/services/iam/test_iam_account_password_policy.snapshot.json, February 2026),
+/// "policy-not-found".
+pub fn no_password_policy(account: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Password Policy with domain name {account} cannot be found."))
+}
+
+/// DeleteAccountPasswordPolicy without one (a different sentence from Get's): same snapshot,
+/// "delete-not-found".
+pub fn no_password_policy_to_delete() -> ApiError {
+    ApiError::NoSuchEntity("The account policy with name PasswordPolicy cannot be found.".into())
+}
