@@ -175,6 +175,28 @@ def aws_managed_policy(name_or_arn: str) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
+def iam_resource_label(action: str, resource: str) -> str:
+    """How IAM's AccessDenied names the resource: an existing user, role or group as `TYPE
+    NAME`, an existing policy as `policy ARN`; what does not exist yet (Create*) and listings
+    keep the ARN. As seen from AWS: "iam:GetUser on resource: user dev_user1", "iam:GetRole on
+    resource: role cdk-…" (aws/aws-cdk #27067), "iam:DeletePolicyVersion on resource: policy
+    arn:aws:iam::866996500832:policy/Route53TerraformDeploy" (cds-snc/dns #523),
+    "iam:CreateUser on resource: arn:aws:iam::731872836472:user/test". Here every resource a
+    non-Create action names exists."""
+    if not action.startswith("iam:") or action.startswith("iam:Create") and action != "iam:CreateAccessKey" and action != "iam:CreateLoginProfile":
+        return resource
+    kind_path = resource.split(":", 5)[5] if resource.count(":") >= 5 else ""
+    kind, _, rest = kind_path.partition("/")
+    name = rest.rsplit("/", 1)[-1]
+    if not name:
+        return resource
+    if kind == "policy":
+        return f"policy {resource}"
+    if kind in ("user", "role", "group"):
+        return f"{kind} {name}"
+    return resource
+
+
 def assert_error(
     err: Any,
     code: str,

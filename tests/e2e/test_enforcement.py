@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from castellan_e2e import ACCOUNT_ID, ROOT_ARN, assert_error, dumps, unique
+from castellan_e2e import ACCOUNT_ID, ROOT_ARN, assert_error, dumps, iam_resource_label, unique
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -60,7 +60,7 @@ def user_arn(name: str, path: str = "/") -> str:
 
 def denied_msg(who: str, action: str, resource: str, why: str) -> str:
     """AWS's AccessDenied text ("Troubleshoot access denied error messages")."""
-    head = f"User: {who} is not authorized to perform: {action} on resource: {resource}"
+    head = f"User: {who} is not authorized to perform: {action} on resource: {iam_resource_label(action, resource)}"
     return {
         "identity": f"{head} because no identity-based policy allows the {action} action",
         "boundary": f"{head} because no permissions boundary allows the {action} action",

@@ -35,7 +35,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from castellan_e2e import ACCOUNT_ID, REGION, ROOT_ARN, assert_error, castellan_bin, dumps, now_utc, unique
+from castellan_e2e import ACCOUNT_ID, REGION, ROOT_ARN, assert_error, castellan_bin, dumps, iam_resource_label, now_utc, unique
 
 READ_ONLY = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -84,7 +84,7 @@ def user_arn(name: str, account: str = ACCOUNT_ID) -> str:
 
 def denied_msg(who: str, action: str, resource: str, why: str) -> str:
     """AWS's AccessDenied text ("Troubleshoot access denied error messages")."""
-    head = f"User: {who} is not authorized to perform: {action} on resource: {resource}"
+    head = f"User: {who} is not authorized to perform: {action} on resource: {iam_resource_label(action, resource)}"
     return {
         "identity": f"{head} because no identity-based policy allows the {action} action",
         "boundary": f"{head} because no permissions boundary allows the {action} action",
@@ -533,7 +533,7 @@ def test_inline_session_policy_only_narrows(server, iam):
     d = session_creds(server, assume(user, role, "deny", Policy=doc(allow("*"), deny("iam:GetRole"))))
     with pytest.raises(ClientError) as e:
         d.iam().get_role(RoleName=role.name)
-    assert_error(e, "AccessDenied", 403, startswith=f"User: {session_arn(role, 'deny')} is not authorized to perform: iam:GetRole on resource: {role.arn} with an explicit deny")
+    assert_error(e, "AccessDenied", 403, startswith=f"User: {session_arn(role, 'deny')} is not authorized to perform: iam:GetRole on resource: {iam_resource_label('iam:GetRole', role.arn)} with an explicit deny")
 
 
 # "Session policies", managed session policies (PolicyArns): the same intersection.
@@ -656,7 +656,7 @@ def test_transitive_session_tags_survive_role_chaining(server, iam, chain):
     chained2 = session_creds(server, assume(without, b))
     with pytest.raises(ClientError) as e:
         chained2.iam().get_role(RoleName=b.name)
-    assert_error(e, "AccessDenied", 403, startswith=f"User: {chained2.arn} is not authorized to perform: iam:GetRole on resource: {b.arn} with an explicit deny")
+    assert_error(e, "AccessDenied", 403, startswith=f"User: {chained2.arn} is not authorized to perform: iam:GetRole on resource: {iam_resource_label('iam:GetRole', b.arn)} with an explicit deny")
 
 
 # "Monitor and control actions taken with assumed roles" (id_credentials_temp_control-access_monitor.html):

@@ -543,6 +543,47 @@ fn aws_managed_policy_change(request: &Request) -> Option<&str> {
     aws_owned.then_some(arn.as_str())
 }
 
+/// How IAM's AccessDenied names the resource of one of its own operations. An existing user,
+/// role or group is `TYPE NAME` and an existing managed policy `policy ARN`; a resource that
+/// does not exist yet (CreateUser, CreateRole…) keeps its ARN, and so do listings
+/// (`…:user/`), other entities, STS and iam:PassRole. As seen from AWS:
+/// - "iam:GetUser on resource: user dev_user1 because no identity-based policy allows the
+///   iam:GetUser action" (a terraform report), "iam:GetLoginProfile on resource: user vault"
+///   (rebuy-de/aws-nuke issue #294);
+/// - "iam:GetRole on resource: role cdk-hnb659fds-file-publishing-role-… because no
+///   identity-based policy allows the iam:GetRole action" (aws/aws-cdk issue #27067);
+/// - "iam:DeletePolicyVersion on resource: policy
+///   arn:aws:iam::866996500832:policy/Route53TerraformDeploy" (cds-snc/dns pull request #523);
+/// - "iam:CreateUser on resource: arn:aws:iam::731872836472:user/test because no
+///   identity-based policy allows the iam:CreateUser action" (many reports).
+///
+/// The rule "named when it exists" is inferred from those; groups follow users and roles
+/// (not confirmed).
+fn resource_label<'a>(st: &State, request: &Request, arn: &'a str) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    if request.operation().service() != castellan_api::Service::Iam {
+        return Cow::Borrowed(arn);
+    }
+    let mut parts = arn.splitn(6, ':');
+    let account = parts.nth(4).unwrap_or_default();
+    let Some(resource) = parts.next() else { return Cow::Borrowed(arn) };
+    let (kind, rest) = resource.split_once('/').unwrap_or((resource, ""));
+    let name = rest.rsplit('/').next().unwrap_or_default();
+    let exists = !name.is_empty()
+        && match kind {
+            "user" => st.user(account, name).is_some(),
+            "role" => st.role(account, name).is_some(),
+            "group" => st.group(account, name).is_some(),
+            "policy" => resolve(st, account, arn).is_some(),
+            _ => false,
+        };
+    match kind {
+        _ if !exists => Cow::Borrowed(arn),
+        "policy" => Cow::Owned(format!("policy {arn}")),
+        _ => Cow::Owned(format!("{kind} {name}")),
+    }
+}
+
 fn denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
     ApiError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn()))
 }
@@ -732,12 +773,13 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     }
     let st = iam.read();
     let ctx = context(iam, &st, caller, info, request, op.iam_action());
+    let label = resource_label(&st, request, ctx.resource());
     let Some(set) = caller_policy_set(iam, &st, caller) else {
-        return Err(denied(caller, op.iam_action(), ctx.resource()));
+        return Err(denied(caller, op.iam_action(), &label));
     };
     let evaluation = set.evaluate(&ctx);
     if !evaluation.is_allowed() {
-        return Err(ApiError::AccessDenied(evaluation.access_denied_message(&ctx).unwrap_or_default()));
+        return Err(ApiError::AccessDenied(evaluation.access_denied_message_on(&ctx, &label).unwrap_or_default()));
     }
     for (action, resource) in further_checks(&st, caller, request) {
         let ctx = context_on(iam, &st, caller, info, request, action, resource);

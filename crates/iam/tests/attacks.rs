@@ -598,7 +598,8 @@ fn simulate_principal_policy_on_a_protected_role_is_denied() {
         .unwrap_err();
     assert_eq!(err.code(), "AccessDenied");
     assert!(
-        err.message().contains(&format!("on resource: {secret}")),
+        // IAM names an existing role "role NAME" (authz::resource_label).
+        err.message().contains("on resource: role secret"),
         "{}",
         err.message()
     );
@@ -691,7 +692,7 @@ fn get_access_key_last_used_of_another_users_key_is_denied() {
     assert_eq!(err.code(), "AccessDenied");
     assert!(
         err.message()
-            .contains(&format!("on resource: arn:aws:iam::{ACCOUNT}:user/victim")),
+            .contains("on resource: user victim"),
         "{}",
         err.message()
     );

@@ -55,13 +55,19 @@ impl Evaluation<'_> {
     /// identity-based policy allows the ACTION action" / "... with an explicit deny in an
     /// identity-based policy".
     pub fn access_denied_message(&self, ctx: &RequestContext) -> Option<String> {
+        self.access_denied_message_on(ctx, &ctx.resource)
+    }
+
+    /// [`Self::access_denied_message`] naming the resource as `resource` (IAM names its own
+    /// entities `user NAME`, `role NAME`, … rather than by ARN).
+    pub fn access_denied_message_on(&self, ctx: &RequestContext, resource: &str) -> Option<String> {
         let who = match ctx.principal.kind {
             PrincipalType::Anonymous => "Anonymous".to_owned(),
             _ => ctx.principal.arn.clone(),
         };
         let head = format!(
-            "User: {who} is not authorized to perform: {} on resource: {}",
-            ctx.action, ctx.resource
+            "User: {who} is not authorized to perform: {} on resource: {resource}",
+            ctx.action
         );
         match (self.decision, self.kind) {
             (Decision::Allow, _) => None,
