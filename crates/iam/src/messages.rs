@@ -220,3 +220,20 @@ pub fn no_password_policy(account: &str) -> ApiError {
 pub fn no_password_policy_to_delete() -> ApiError {
     ApiError::NoSuchEntity("The account policy with name PasswordPolicy cannot be found.".into())
 }
+
+/// CreateOpenIDConnectProvider with a URL IAM does not accept: `ValidationError`, 400. LocalStack
+/// OIDC snapshot (tests/aws/services/iam/test_iam_oidc.snapshot.json, February 2026), "invalid-url".
+pub fn oidc_invalid_url() -> ApiError {
+    ApiError::Validation("Invalid Open ID Connect Provider URL".into())
+}
+
+/// More thumbprints than a provider may have: `InvalidInput`, 400 (AWS's sentence, though five
+/// are allowed). LocalStack OIDC snapshot, "too-many-thumbprints".
+pub fn oidc_too_many_thumbprints() -> ApiError {
+    ApiError::InvalidInput("Thumbprint list must contain fewer than 5 entries.".into())
+}
+
+/// Tagging an OIDC provider past 50 tags: LocalStack OIDC snapshot, "tags-limit-error".
+pub fn oidc_tag_limit() -> ApiError {
+    ApiError::LimitExceeded("The number of tags has reached the maximum limit.".into())
+}
