@@ -332,6 +332,23 @@ def test_oidc_provider_errors(iam, iam_nv):
     )
 
 
+# MFA = tests/aws/services/iam/test_iam_mfa.snapshot.json (recorded February 2026):
+# "list-invalid-marker-error", "create-duplicate-error", "delete-nonexistent-error".
+def test_mfa_and_marker_errors(iam):
+    with pytest.raises(ClientError) as e:
+        iam.list_virtual_mfa_devices(Marker="not-a-marker!")
+    assert_error(e, "ValidationError", 400, "Invalid Marker.")
+    device = unique("msgmfa")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
+    with pytest.raises(ClientError) as e:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
+    assert_error(e, "EntityAlreadyExists", 409, "MFA device already exists.")
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:mfa/nonexistent-device"
+    with pytest.raises(ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=ghost)
+    assert_error(e, "NoSuchEntity", 404, f"MFA Device with serial number {ghost} does not exist.")
+
+
 # ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------

@@ -188,7 +188,8 @@ pub fn server_certificate_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("The Server Certificate with name {name} already exists."))
 }
 
-/// An MFA device that does not exist or is not the user's. Not confirmed.
+/// An MFA device that does not exist or is not the user's: LocalStack MFA snapshot
+/// (tests/aws/services/iam/test_iam_mfa.snapshot.json, February 2026), "deactivate-nonexistent-mfa-error".
 pub fn no_such_mfa_device(serial: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
 }
@@ -236,4 +237,22 @@ pub fn oidc_too_many_thumbprints() -> ApiError {
 /// Tagging an OIDC provider past 50 tags: LocalStack OIDC snapshot, "tags-limit-error".
 pub fn oidc_tag_limit() -> ApiError {
     ApiError::LimitExceeded("The number of tags has reached the maximum limit.".into())
+}
+
+/// A list's Marker that is not one this service handed out: `ValidationError`, 400. LocalStack
+/// MFA snapshot, "list-invalid-marker-error" (ListVirtualMFADevices; every list pages alike here).
+pub fn invalid_marker() -> ApiError {
+    ApiError::Validation("Invalid Marker.".into())
+}
+
+/// CreateVirtualMFADevice of a name in use at that path: LocalStack MFA snapshot,
+/// "create-duplicate-error".
+pub fn mfa_device_exists() -> ApiError {
+    ApiError::EntityAlreadyExists("MFA device already exists.".into())
+}
+
+/// EnableMFADevice of a device another user holds: LocalStack MFA snapshot,
+/// "enable-mfa-already-attached-error".
+pub fn mfa_device_in_use() -> ApiError {
+    ApiError::EntityAlreadyExists("MFA Device is already in use.".into())
 }
