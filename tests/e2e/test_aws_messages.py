@@ -349,6 +349,16 @@ def test_mfa_and_marker_errors(iam):
     assert_error(e, "NoSuchEntity", 404, f"MFA Device with serial number {ghost} does not exist.")
 
 
+# SAML = tests/aws/services/iam/test_iam_saml_providers.snapshot.json (recorded February 2026):
+# "get-not-found", "delete-not-found".
+def test_saml_provider_not_found(iam):
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/NonExistentProvider"
+    for call in [iam.get_saml_provider, iam.delete_saml_provider]:
+        with pytest.raises(ClientError) as e:
+            call(SAMLProviderArn=ghost)
+        assert_error(e, "NoSuchEntity", 404, f"Manifest not found for arn {ghost}")
+
+
 # ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------

@@ -256,3 +256,10 @@ pub fn mfa_device_exists() -> ApiError {
 pub fn mfa_device_in_use() -> ApiError {
     ApiError::EntityAlreadyExists("MFA Device is already in use.".into())
 }
+
+/// GetSAMLProvider / DeleteSAMLProvider of a provider that does not exist: LocalStack SAML
+/// snapshot (tests/aws/services/iam/test_iam_saml_providers.snapshot.json, February 2026),
+/// "get-not-found", "delete-not-found".
+pub fn no_such_saml_provider(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Manifest not found for arn {arn}"))
+}
