@@ -6,6 +6,8 @@
 //!   parity tests, `tests/aws/services/iam/test_iam_roles.snapshot.json` (recorded February
 //!   2026), `tests/aws/services/iam/test_iam_policies.snapshot.json` (February 2026) and
 //!   `tests/aws/services/sts/test_sts.snapshot.json` (2024–2026), github.com/localstack/localstack.
+//! - the users, groups, instance profiles, password policy, OIDC, SAML, MFA and server
+//!   certificate snapshots in the same directory (recorded February 2026), named where used.
 //! - "not confirmed": no public AWS response found; the text follows the confirmed sibling.
 //!
 //! Policy document texts (`MalformedPolicyDocument`) are the policy crate's
@@ -139,8 +141,8 @@ pub fn user_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("User with name {name} already exists."))
 }
 
-/// CreateGroup / UpdateGroup to a name in use. Not confirmed (the role's text, recorded, with
-/// "Group").
+/// CreateGroup / UpdateGroup to a name in use: LocalStack groups snapshot
+/// (tests/aws/services/iam/test_iam_groups.snapshot.json, February 2026), "create-group-duplicate".
 pub fn group_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Group with name {name} already exists."))
 }
@@ -178,12 +180,14 @@ pub fn instance_profile_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Instance Profile {name} already exists."))
 }
 
-/// A server certificate that does not exist. Not confirmed.
+/// A server certificate that does not exist: LocalStack server certificate snapshot
+/// (tests/aws/services/iam/test_iam_server_certificates.snapshot.json, February 2026),
+/// "get-nonexistent-certificate-error".
 pub fn no_such_server_certificate(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The Server Certificate with name {name} cannot be found."))
 }
 
-/// UploadServerCertificate of a name in use. Not confirmed.
+/// UploadServerCertificate of a name in use: same snapshot, "upload-duplicate-certificate-error".
 pub fn server_certificate_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("The Server Certificate with name {name} already exists."))
 }
