@@ -96,7 +96,7 @@ def test_update_access_key_bad_status(iam_nv, name):
     kid = iam_nv.create_access_key(UserName=u)["AccessKey"]["AccessKeyId"]
     with pytest.raises(ClientError) as e:
         iam_nv.update_access_key(UserName=u, AccessKeyId=kid, Status="Bogus")
-    # AWS: "1 validation error detected: Value 'Bogus' at 'status' failed to satisfy constraint:
+    # AWS: "1 validation error detected: Value at 'status' failed to satisfy constraint:
     # Member must satisfy enum value set: [Active, Inactive, Expired]"
     assert_error(e, "ValidationError", 400, contains="status")
 

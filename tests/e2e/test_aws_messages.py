@@ -292,6 +292,73 @@ def test_instance_profile_errors(iam):
     assert_error(e, "DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.")
 
 
+# OIDC = tests/aws/services/iam/test_iam_oidc.snapshot.json (recorded February 2026):
+# "invalid-url", "too-many-thumbprints", "duplicate-error", "not-found-error",
+# "multiple-validation-errors" (AWS lists the three errors in another order than the model's
+# members, which Castellan follows: only the parts are compared).
+def test_oidc_provider_errors(iam, iam_nv):
+    thumb = "b" * 40
+    with pytest.raises(ClientError) as e:
+        iam.create_open_id_connect_provider(Url="http://insecure.example.com", ThumbprintList=[thumb])
+    assert_error(e, "ValidationError", 400, "Invalid Open ID Connect Provider URL")
+    with pytest.raises(ClientError) as e:
+        iam_nv.create_open_id_connect_provider(Url=f"https://{unique('oidc')}.example.com", ThumbprintList=[f"{i:040x}" for i in range(6)])
+    assert_error(e, "InvalidInput", 400, "Thumbprint list must contain fewer than 5 entries.")
+    url = f"https://{unique('oidc-dup')}.example.com"
+    arn = iam.create_open_id_connect_provider(Url=url, ThumbprintList=[thumb])["OpenIDConnectProviderArn"]
+    with pytest.raises(ClientError) as e:
+        iam.create_open_id_connect_provider(Url=url, ThumbprintList=[thumb])
+    assert_error(e, "EntityAlreadyExists", 409, f"Provider with url {url} already exists.")
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/non-existent.example.com"
+    with pytest.raises(ClientError) as e:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=ghost)
+    assert_error(e, "NoSuchEntity", 404, f"OpenIDConnect Provider not found for arn {ghost}")
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+
+    with pytest.raises(ClientError) as e:
+        iam_nv.create_open_id_connect_provider(Url="https://" + "a" * 300, ClientIDList=[""], ThumbprintList=["a" * 39])
+    assert_error(
+        e,
+        "ValidationError",
+        400,
+        startswith="3 validation errors detected: ",
+        contains=[
+            "Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: "
+            "[Member must have length less than or equal to 255, Member must have length greater than or equal to 1]",
+            "Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: "
+            "[Member must have length less than or equal to 40, Member must have length greater than or equal to 40]",
+            "Value at 'url' failed to satisfy constraint: Member must have length less than or equal to 255",
+        ],
+    )
+
+
+# MFA = tests/aws/services/iam/test_iam_mfa.snapshot.json (recorded February 2026):
+# "list-invalid-marker-error", "create-duplicate-error", "delete-nonexistent-error".
+def test_mfa_and_marker_errors(iam):
+    with pytest.raises(ClientError) as e:
+        iam.list_virtual_mfa_devices(Marker="not-a-marker!")
+    assert_error(e, "ValidationError", 400, "Invalid Marker.")
+    device = unique("msgmfa")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
+    with pytest.raises(ClientError) as e:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName=device)
+    assert_error(e, "EntityAlreadyExists", 409, "MFA device already exists.")
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:mfa/nonexistent-device"
+    with pytest.raises(ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=ghost)
+    assert_error(e, "NoSuchEntity", 404, f"MFA Device with serial number {ghost} does not exist.")
+
+
+# SAML = tests/aws/services/iam/test_iam_saml_providers.snapshot.json (recorded February 2026):
+# "get-not-found", "delete-not-found".
+def test_saml_provider_not_found(iam):
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:saml-provider/NonExistentProvider"
+    for call in [iam.get_saml_provider, iam.delete_saml_provider]:
+        with pytest.raises(ClientError) as e:
+            call(SAMLProviderArn=ghost)
+        assert_error(e, "NoSuchEntity", 404, f"Manifest not found for arn {ghost}")
+
+
 # ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_password_policy_validation(fresh_server):
     iam = fresh_server.iam(validate=False)
     with pytest.raises(ClientError) as e:
         iam.update_account_password_policy(MinimumPasswordLength=5)
-    # AWS: "1 validation error detected: Value '5' at 'minimumPasswordLength' failed to satisfy
+    # AWS: "1 validation error detected: Value at 'minimumPasswordLength' failed to satisfy
     # constraint: Member must have value greater than or equal to 6"
     assert_error(e, "ValidationError", 400, contains="minimumPasswordLength")
     with pytest.raises(ClientError) as e:

@@ -111,10 +111,10 @@ def test_create_returns_seed_and_qr_png_once(server, iam):
     listed = [d for d in iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"] if d["SerialNumber"] == out["SerialNumber"]]
     assert len(listed) == 1
     assert "Base32StringSeed" not in listed[0] and "QRCodePNG" not in listed[0] and "User" not in listed[0]
-    # "MFADevice entity at the same path and name already exists."
+    # Recorded from AWS: LocalStack's tests/aws/services/iam/test_iam_mfa.snapshot.json, "create-duplicate-error".
     with pytest.raises(ClientError) as e:
         iam.create_virtual_mfa_device(VirtualMFADeviceName=name.upper(), Path="/team/")
-    assert_error(e, "EntityAlreadyExists", 409, "MFADevice entity at the same path and name already exists.")
+    assert_error(e, "EntityAlreadyExists", 409, "MFA device already exists.")
     # The same name on another path is another device.
     iam.create_virtual_mfa_device(VirtualMFADeviceName=name)
 

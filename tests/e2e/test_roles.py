@@ -164,7 +164,7 @@ def test_update_role_max_session_duration_range(iam_nv, name, value, bound):
     iam_nv.create_role(RoleName=r, AssumeRolePolicyDocument=TRUST)
     with pytest.raises(ClientError) as e:
         iam_nv.update_role(RoleName=r, MaxSessionDuration=value)
-    # AWS: "1 validation error detected: Value '43201' at 'maxSessionDuration' failed to satisfy
+    # AWS: "1 validation error detected: Value at 'maxSessionDuration' failed to satisfy
     # constraint: Member must have value less than or equal to 43200"
     assert_error(e, "ValidationError", 400, startswith="1 validation error detected", contains=["maxSessionDuration", bound])
     assert iam_nv.get_role(RoleName=r)["Role"]["MaxSessionDuration"] == 3600

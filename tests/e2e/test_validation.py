@@ -60,7 +60,7 @@ def test_invalid_names(iam, field, bad):
 def test_name_too_long(iam, field, limit):
     with pytest.raises(ClientError) as e:
         CREATORS[field](iam, "a" * (limit + 1))
-    # AWS: "1 validation error detected: Value 'aaa...' at 'userName' failed to satisfy
+    # AWS: "1 validation error detected: Value at 'userName' failed to satisfy
     # constraint: Member must have length less than or equal to 64"
     assert_error(
         e,

@@ -308,7 +308,12 @@ impl<'p> Decoder<'p> {
         if let Some(p) = rule.pattern {
             all.push(format!("Member must satisfy regular expression pattern: {}", p.source));
         }
-        all.push("Member must not be null".to_owned());
+        // AWS ends the list with "Member must not be null" for a shape with a pattern (tagKeys)
+        // and not for one without (clientIDList, thumbprintList: LocalStack's
+        // tests/aws/services/iam/test_iam_oidc.snapshot.json, "multiple-validation-errors").
+        if rule.pattern.is_some() {
+            all.push("Member must not be null".to_owned());
+        }
         let constraint = format!("Member must satisfy constraint: [{}]", all.join(", "));
         let path = member_path(&list);
         // One error for the list, however many of its elements break the constraints.

@@ -337,7 +337,7 @@ fn job(iam: &Iam, account: &str, id: &str) -> ApiResult<Job> {
 fn page<T>(items: Vec<T>, marker: Option<&str>, max_items: Option<i32>) -> ApiResult<(Vec<T>, Option<String>)> {
     let start = match marker {
         None => 0,
-        Some(m) => m.parse::<usize>().ok().filter(|&n| n <= items.len()).ok_or_else(|| ApiError::InvalidInput("Invalid Marker.".into()))?,
+        Some(m) => m.parse::<usize>().ok().filter(|&n| n <= items.len()).ok_or_else(crate::messages::invalid_marker)?,
     };
     let max = usize::try_from(max_items.unwrap_or(100)).unwrap_or(100).max(1);
     let end = start.saturating_add(max).min(items.len());

@@ -6,6 +6,8 @@
 //!   parity tests, `tests/aws/services/iam/test_iam_roles.snapshot.json` (recorded February
 //!   2026), `tests/aws/services/iam/test_iam_policies.snapshot.json` (February 2026) and
 //!   `tests/aws/services/sts/test_sts.snapshot.json` (2024–2026), github.com/localstack/localstack.
+//! - the users, groups, instance profiles, password policy, OIDC, SAML, MFA and server
+//!   certificate snapshots in the same directory (recorded February 2026), named where used.
 //! - "not confirmed": no public AWS response found; the text follows the confirmed sibling.
 //!
 //! Policy document texts (`MalformedPolicyDocument`) are the policy crate's
@@ -139,8 +141,8 @@ pub fn user_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("User with name {name} already exists."))
 }
 
-/// CreateGroup / UpdateGroup to a name in use. Not confirmed (the role's text, recorded, with
-/// "Group").
+/// CreateGroup / UpdateGroup to a name in use: LocalStack groups snapshot
+/// (tests/aws/services/iam/test_iam_groups.snapshot.json, February 2026), "create-group-duplicate".
 pub fn group_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Group with name {name} already exists."))
 }
@@ -178,17 +180,20 @@ pub fn instance_profile_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Instance Profile {name} already exists."))
 }
 
-/// A server certificate that does not exist. Not confirmed.
+/// A server certificate that does not exist: LocalStack server certificate snapshot
+/// (tests/aws/services/iam/test_iam_server_certificates.snapshot.json, February 2026),
+/// "get-nonexistent-certificate-error".
 pub fn no_such_server_certificate(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("The Server Certificate with name {name} cannot be found."))
 }
 
-/// UploadServerCertificate of a name in use. Not confirmed.
+/// UploadServerCertificate of a name in use: same snapshot, "upload-duplicate-certificate-error".
 pub fn server_certificate_exists(name: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("The Server Certificate with name {name} already exists."))
 }
 
-/// An MFA device that does not exist or is not the user's. Not confirmed.
+/// An MFA device that does not exist or is not the user's: LocalStack MFA snapshot
+/// (tests/aws/services/iam/test_iam_mfa.snapshot.json, February 2026), "deactivate-nonexistent-mfa-error".
 pub fn no_such_mfa_device(serial: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("MFA Device with serial number {serial} does not exist."))
 }
@@ -219,4 +224,46 @@ pub fn no_password_policy(account: &str) -> ApiError {
 /// "delete-not-found".
 pub fn no_password_policy_to_delete() -> ApiError {
     ApiError::NoSuchEntity("The account policy with name PasswordPolicy cannot be found.".into())
+}
+
+/// CreateOpenIDConnectProvider with a URL IAM does not accept: `ValidationError`, 400. LocalStack
+/// OIDC snapshot (tests/aws/services/iam/test_iam_oidc.snapshot.json, February 2026), "invalid-url".
+pub fn oidc_invalid_url() -> ApiError {
+    ApiError::Validation("Invalid Open ID Connect Provider URL".into())
+}
+
+/// More thumbprints than a provider may have: `InvalidInput`, 400 (AWS's sentence, though five
+/// are allowed). LocalStack OIDC snapshot, "too-many-thumbprints".
+pub fn oidc_too_many_thumbprints() -> ApiError {
+    ApiError::InvalidInput("Thumbprint list must contain fewer than 5 entries.".into())
+}
+
+/// Tagging an OIDC provider past 50 tags: LocalStack OIDC snapshot, "tags-limit-error".
+pub fn oidc_tag_limit() -> ApiError {
+    ApiError::LimitExceeded("The number of tags has reached the maximum limit.".into())
+}
+
+/// A list's Marker that is not one this service handed out: `ValidationError`, 400. LocalStack
+/// MFA snapshot, "list-invalid-marker-error" (ListVirtualMFADevices; every list pages alike here).
+pub fn invalid_marker() -> ApiError {
+    ApiError::Validation("Invalid Marker.".into())
+}
+
+/// CreateVirtualMFADevice of a name in use at that path: LocalStack MFA snapshot,
+/// "create-duplicate-error".
+pub fn mfa_device_exists() -> ApiError {
+    ApiError::EntityAlreadyExists("MFA device already exists.".into())
+}
+
+/// EnableMFADevice of a device another user holds: LocalStack MFA snapshot,
+/// "enable-mfa-already-attached-error".
+pub fn mfa_device_in_use() -> ApiError {
+    ApiError::EntityAlreadyExists("MFA Device is already in use.".into())
+}
+
+/// GetSAMLProvider / DeleteSAMLProvider of a provider that does not exist: LocalStack SAML
+/// snapshot (tests/aws/services/iam/test_iam_saml_providers.snapshot.json, February 2026),
+/// "get-not-found", "delete-not-found".
+pub fn no_such_saml_provider(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Manifest not found for arn {arn}"))
 }

@@ -10,7 +10,7 @@ use std::ops::Bound;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::NameKey;
 
 pub const DEFAULT_MAX_ITEMS: usize = 100;
@@ -37,7 +37,7 @@ pub fn decode_marker(marker: &str) -> ApiResult<String> {
         .decode(marker)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::InvalidInput("Invalid Marker.".into()))
+        .ok_or_else(crate::messages::invalid_marker)
 }
 
 pub fn max_items(requested: Option<i32>) -> usize {
@@ -91,7 +91,7 @@ pub fn page_slice<T: Clone>(all: &[T], marker: Option<&str>, max: Option<i32>) -
 /// O(page) whatever the position or the total, and the items need not exist beforehand.
 pub fn page_range(total: usize, marker: Option<&str>, max: Option<i32>) -> ApiResult<(std::ops::Range<usize>, Option<String>)> {
     let start = match marker {
-        Some(m) => decode_marker(m)?.parse::<usize>().map_err(|_| ApiError::InvalidInput("Invalid Marker.".into()))?,
+        Some(m) => decode_marker(m)?.parse::<usize>().map_err(|_| crate::messages::invalid_marker())?,
         None => 0,
     };
     let start = start.min(total);

@@ -103,6 +103,9 @@ pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> Ap
             None => tags.push((k.clone(), v.clone())),
         }
     }
+    if tags.len() > quota::TAGS_PER_ENTITY && entity == "OpenIdConnectProvider" {
+        return Err(crate::messages::oidc_tag_limit());
+    }
     if tags.len() > quota::TAGS_PER_ENTITY {
         return Err(ApiError::LimitExceeded(format!(
             "Cannot exceed quota for TagsPer{entity}: {}",

@@ -21,7 +21,7 @@ use crate::{totp, Caller, Iam};
 const DEVICES_PER_USER: usize = 8;
 
 fn no_such_device(serial: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("VirtualMFADevice with serial number {serial} doesn't exist."))
+    crate::messages::no_such_mfa_device(serial)
 }
 
 fn device_of<'a>(st: &'a State, account: &str, serial: &str) -> ApiResult<&'a MfaDevice> {
@@ -45,7 +45,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -
     iam.mutate(|st| {
         let serial = format!("arn:aws:iam::{account}:mfa{path}{}", r.virtual_mfa_device_name);
         if st.mfa_devices.contains_key(&crate::state::name_key(account, &format!("{path}{}", r.virtual_mfa_device_name))) {
-            return Err(ApiError::EntityAlreadyExists("MFADevice entity at the same path and name already exists.".into()));
+            return Err(crate::messages::mfa_device_exists());
         }
         // "Virtual MFA devices (assigned or unassigned) in an AWS account: equal to the user quota".
         if st.account_mfa_devices(account).count() >= usize::try_from(quota::USERS).unwrap_or(usize::MAX) {
@@ -95,7 +95,7 @@ pub fn enable(iam: &Iam, account: &str, r: iam::EnableMFADeviceRequest) -> ApiRe
         let user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
         let device = device_of(st, account, &r.serial_number)?;
         if device.user_id.is_some() {
-            return Err(ApiError::EntityAlreadyExists("MFA Device is already in use.".into()));
+            return Err(crate::messages::mfa_device_in_use());
         }
         if st.mfa_devices_of(account, &user.id).len() >= DEVICES_PER_USER {
             return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}")));

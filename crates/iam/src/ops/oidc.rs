@@ -27,7 +27,7 @@ pub const THUMBPRINTS_PER_PROVIDER: usize = 5;
 
 /// The provider resource (URL without `https://`) of a URL, if it is one IAM accepts.
 pub fn resource_of_url(url: &str) -> ApiResult<String> {
-    let invalid = || ApiError::InvalidInput("Invalid Open ID Connect Provider URL".into());
+    let invalid = crate::messages::oidc_invalid_url;
     let rest = url.strip_prefix("https://").ok_or_else(invalid)?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || rest.contains(['?', '#', ' ']) || rest.contains("//") || !rest.is_ascii() || rest.bytes().any(|b| b.is_ascii_control()) {
@@ -59,9 +59,7 @@ fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a Oid
 
 fn thumbprints(list: &[String]) -> ApiResult<Vec<String>> {
     if list.len() > THUMBPRINTS_PER_PROVIDER {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: {THUMBPRINTS_PER_PROVIDER}"
-        )));
+        return Err(crate::messages::oidc_too_many_thumbprints());
     }
     let mut out: Vec<String> = Vec::new();
     for t in list {

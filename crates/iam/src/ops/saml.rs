@@ -39,7 +39,7 @@ pub fn name_of_arn<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
 }
 
 fn not_found(arn: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("SAML provider not found for arn {arn}"))
+    crate::messages::no_such_saml_provider(arn)
 }
 
 pub(crate) fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a SamlProvider> {
