@@ -41,6 +41,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use castellan_api::{Request, Response};
 use castellan_store::{Expect, Store, StoreError, Write};
 
+pub use crate::arn::Partition;
 pub use crate::authz::RequestInfo;
 pub use crate::authz::authorize_action;
 pub use crate::crypto::MasterKey;
@@ -61,6 +62,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// The session, when the request was signed with temporary credentials.
     pub session: Option<Arc<Session>>,
+    /// The server's partition: the one of the caller's ARN.
+    pub partition: Partition,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,14 +79,14 @@ pub enum Principal {
 
 impl Caller {
     pub fn arn(&self) -> String {
-        let a = &self.account;
+        let (a, p) = (&self.account, self.partition);
         match &self.principal {
-            Principal::Root => format!("arn:aws:iam::{a}:root"),
-            Principal::User { name, path, .. } => format!("arn:aws:iam::{a}:user{path}{name}"),
+            Principal::Root => arn::root_arn(p, a),
+            Principal::User { name, path, .. } => arn::user_arn(p, a, path, name),
             Principal::AssumedRole { role_name, session_name, .. } => {
-                format!("arn:aws:sts::{a}:assumed-role/{role_name}/{session_name}")
+                arn::sts_arn(p, a, &format!("assumed-role/{role_name}/{session_name}"))
             }
-            Principal::FederatedUser { name } => format!("arn:aws:sts::{a}:federated-user/{name}"),
+            Principal::FederatedUser { name } => arn::sts_arn(p, a, &format!("federated-user/{name}")),
         }
     }
 
@@ -128,6 +131,8 @@ pub fn system_clock() -> i64 {
 #[derive(Debug)]
 pub struct Iam {
     state: RwLock<State>,
+    /// The partition, also in `state` (where the ARN builders find it).
+    partition: Partition,
     store: Box<dyn Store>,
     master_key: MasterKey,
     /// Serializes writers: validate, commit, apply happen as one step per change.
@@ -156,16 +161,23 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// Loads every record from the store into memory.
+    /// Loads every record from the store into memory; the partition is `aws`.
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
+        Self::open_in(store, master_key, clock, Partition::Aws)
+    }
+
+    /// Loads every record from the store into memory, for a server of `partition`: every ARN
+    /// it builds and accepts is of that partition.
+    pub fn open_in(store: Box<dyn Store>, master_key: MasterKey, clock: Clock, partition: Partition) -> ApiResult<Self> {
         let snapshot = store.load()?;
-        let (state, upgraded) = state_from(snapshot.items)?;
+        let (state, upgraded) = state_from(snapshot.items, partition)?;
         // The AWS managed policies (about 1,450 documents) are loaded on first use, not here:
         // an empty server starts sooner and stays small (issue 16). The authorization
         // reference, which nearly every request needs, is loaded now.
         authz::preload();
         let iam = Self {
             state: RwLock::new(state),
+            partition,
             store,
             master_key,
             writer: Mutex::new(()),
@@ -190,6 +202,11 @@ impl Iam {
             }
         }
         Ok(iam)
+    }
+
+    /// The partition this server stands for.
+    pub fn partition(&self) -> Partition {
+        self.partition
     }
 
     fn generation(&self) -> u64 {
@@ -318,7 +335,7 @@ impl Iam {
     /// Replaces memory with everything the store holds now (the writer lock is held).
     fn reload(&self) -> ApiResult<()> {
         let snapshot = self.store.load()?;
-        let (state, _) = state_from(snapshot.items)?;
+        let (state, _) = state_from(snapshot.items, self.partition())?;
         *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
         self.seen_revision.store(snapshot.revision, Ordering::Release);
         self.generation.fetch_add(1, Ordering::Release);
@@ -463,7 +480,7 @@ impl Iam {
             }
             (Some(_), None) => return None,
         };
-        let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None };
+        let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None, partition: st.partition };
         Some((caller, secret))
     }
 
@@ -523,6 +540,7 @@ impl Iam {
             principal,
             access_key_id: access_key_id.to_owned(),
             session: Some(Arc::new(session)),
+            partition: self.partition(),
         };
         Ok((caller, secret))
     }
@@ -567,8 +585,8 @@ impl Iam {
 
 /// The in-memory state holding `items` (a store's snapshot).
 /// Also returns the keys of records completed in memory by `State::upgrade_legacy_records`.
-fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<(State, Vec<String>)> {
-    let mut state = State::default();
+fn state_from(items: Vec<castellan_store::Item>, partition: Partition) -> ApiResult<(State, Vec<String>)> {
+    let mut state = State { partition, ..State::default() };
     for item in items {
         match serde_json::from_slice::<Record>(&item.value) {
             Ok(record) => state.apply_at(Change::Put(record), item.revision),

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arn::Partition;
+
 pub type Tags = Vec<(String, String)>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,8 +157,8 @@ pub struct ManagedPolicy {
 }
 
 impl ManagedPolicy {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:policy{}{}", self.account, self.path, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:policy{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 
     pub fn default_document(&self) -> &str {
@@ -254,8 +256,8 @@ pub struct OidcProvider {
 }
 
 impl MfaDevice {
-    pub fn serial(&self) -> String {
-        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    pub fn serial(&self, p: Partition) -> String {
+        format!("{}{}:mfa{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 }
 
@@ -346,8 +348,8 @@ pub struct ServerCertificate {
 }
 
 impl ServerCertificate {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:server-certificate{}{}", self.account, self.path, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:server-certificate{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 }
 
@@ -361,8 +363,8 @@ pub struct CredentialReport {
 }
 
 impl OidcProvider {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:oidc-provider/{}", p.iam_prefix(), self.account, self.resource)
     }
 }
 
@@ -443,8 +445,8 @@ pub struct SamlProvider {
 }
 
 impl SamlProvider {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:saml-provider/{}", self.account, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:saml-provider/{}", p.iam_prefix(), self.account, self.name)
     }
 }
 

@@ -147,7 +147,7 @@ fn role_usage(st: &State, account: &str, role: &Role) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(|p| st.instance_profile(account, p))
-        .map(|p| crate::arn::instance_profile_arn(account, &p.path, &p.name))
+        .map(|p| crate::arn::instance_profile_arn(st.partition, account, &p.path, &p.name))
         .collect()
 }
 
