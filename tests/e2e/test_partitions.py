@@ -255,3 +255,26 @@ def test_unknown_partition_refuses_to_start(server_factory):
     )
     assert out.returncode != 0
     assert "unknown partition 'aws-mars': expected aws, aws-cn or aws-us-gov" in out.stderr
+
+
+def test_service_linked_roles_and_the_credential_report_are_of_the_partition(part):
+    """A service-linked role's ARN and its AWS managed policy are the partition's (IAM User
+    Guide, "Using service-linked roles": arn:aws:iam::…:role/aws-service-role/…, with the
+    partition field); the credential report's `arn` column too (IAM User Guide, "Getting
+    credential reports": arn — "The Amazon Resource Name (ARN) of the user")."""
+    import csv
+    import io
+    import time
+
+    iam, p = part["iam"], part["partition"]
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix=unique("pt")[3:])["Role"]
+    assert role["Arn"].startswith(f"arn:{p}:iam::{ACCOUNT_ID}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_")
+    attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    assert [a["PolicyArn"] for a in attached] == [f"arn:{p}:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy"]
+    for _ in range(120):
+        if iam.generate_credential_report()["State"] == "COMPLETE":
+            break
+        time.sleep(0.5)
+    report = {row["user"]: row for row in csv.DictReader(io.StringIO(iam.get_credential_report()["Content"].decode()))}
+    assert report["<root_account>"]["arn"] == f"arn:{p}:iam::{ACCOUNT_ID}:root"
+    assert all(row["arn"].startswith(f"arn:{p}:iam::{ACCOUNT_ID}:") for row in report.values())

@@ -130,7 +130,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateServiceLinkedRoleRequest) 
             tags: Vec::new(),
             permissions_boundary: None,
             inline_policies: Default::default(),
-            attached_policies: vec![spec.policy_arn.clone()],
+            attached_policies: vec![spec.policy_arn.replacen("arn:aws:", st.partition.arn_prefix(), 1)],
             last_used: None,
             principal_ids: Some(Default::default()),
         };
@@ -256,7 +256,7 @@ pub fn status(
     };
     let reason = task.reason.as_ref().map(|why| iam::DeletionTaskFailureReasonType {
         reason: Some(why.clone()),
-        role_usage_list: Some(vec![iam::RoleUsageType { region: Some("us-east-1".into()), resources: Some(task.used_by.clone()) }]),
+        role_usage_list: Some(vec![iam::RoleUsageType { region: Some(st.partition.iam_region().into()), resources: Some(task.used_by.clone()) }]),
     });
     Ok(iam::GetServiceLinkedRoleDeletionStatusResponse { status, reason })
 }
