@@ -654,6 +654,26 @@ mod tests {
         assert_eq!(err.message(), "The security token included in the request is expired");
     }
 
+    /// Two servers of different partitions in one process each build their own ARNs: the
+    /// partition is the `Iam`'s, not the process's (IAM User Guide, "Identify AWS resources
+    /// with Amazon Resource Names (ARNs)": aws, aws-cn, aws-us-gov).
+    #[test]
+    fn each_iam_builds_the_arns_of_its_partition() {
+        let (aws, aws_root) = iam();
+        let cn = Iam::open_in(Box::new(MemoryStore::new()), MasterKey::generate().0, test_clock, Partition::AwsCn).unwrap();
+        let creds = cn.create_account(Some("123456789012".into())).unwrap();
+        let (cn_root, _) = cn.caller_for_access_key(&creds.access_key_id).unwrap();
+        assert_eq!(cn.partition(), Partition::AwsCn);
+        assert_eq!(cn_root.arn(), "arn:aws-cn:iam::123456789012:root");
+        assert_eq!(aws_root.arn(), "arn:aws:iam::123456789012:root");
+        let create = |iam: &Iam, root: &Caller| match iam.handle(root, &RequestInfo::default(), Request::CreateUser(castellan_api::iam::CreateUserRequest { user_name: "amy".into(), ..Default::default() })).unwrap() {
+            Response::CreateUser(r) => r.user.unwrap().arn,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(create(&cn, &cn_root), "arn:aws-cn:iam::123456789012:user/amy");
+        assert_eq!(create(&aws, &aws_root), "arn:aws:iam::123456789012:user/amy");
+    }
+
     #[test]
     fn a_node_with_another_master_key_refuses_to_run() {
         let store = Arc::new(MemoryStore::new());
