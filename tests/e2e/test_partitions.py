@@ -278,3 +278,25 @@ def test_service_linked_roles_and_the_credential_report_are_of_the_partition(par
     report = {row["user"]: row for row in csv.DictReader(io.StringIO(iam.get_credential_report()["Content"].decode()))}
     assert report["<root_account>"]["arn"] == f"arn:{p}:iam::{ACCOUNT_ID}:root"
     assert all(row["arn"].startswith(f"arn:{p}:iam::{ACCOUNT_ID}:") for row in report.values())
+
+
+def test_the_audit_trail_names_the_partitions_arns_and_region(part):
+    """CloudTrail's userIdentity.arn is the caller's ARN and awsRegion the region of IAM's
+    endpoint (CloudTrail User Guide, "CloudTrail userIdentity element"; IAM's endpoint is
+    iam.cn-north-1.amazonaws.com.cn in aws-cn, iam.us-gov.amazonaws.com in us-gov-west-1:
+    botocore endpoints.json)."""
+    import time
+
+    iam, p, srv = part["iam"], part["partition"], part["server"]
+    name = unique("pt-audit")
+    iam.create_user(UserName=name)
+    ct = srv.client("cloudtrail", region=part["region"])
+    deadline = time.monotonic() + 30
+    while True:
+        events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": name}])["Events"]
+        if events or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    event = json.loads(events[0]["CloudTrailEvent"])
+    assert event["userIdentity"]["arn"] == f"arn:{p}:iam::{ACCOUNT_ID}:root"
+    assert event["awsRegion"] == {"aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[p]
