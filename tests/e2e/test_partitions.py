@@ -300,3 +300,32 @@ def test_the_audit_trail_names_the_partitions_arns_and_region(part):
     event = json.loads(events[0]["CloudTrailEvent"])
     assert event["userIdentity"]["arn"] == f"arn:{p}:iam::{ACCOUNT_ID}:root"
     assert event["awsRegion"] == {"aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[p]
+
+
+def test_a_data_directory_keeps_its_partition(server_factory, tmp_path):
+    """Accounts are scoped to one partition (AWS General Reference, "Amazon Resource Names
+    (ARNs)"): a data directory created by an aws-cn server is refused by a server started for
+    another partition (its stored ARNs would name nothing there, and its Deny statements
+    deny nothing), and opens again for aws-cn. `castellan account create` adds an account of
+    the directory's partition."""
+    import subprocess
+
+    from castellan_e2e import castellan_bin
+
+    data = tmp_path / "cn-data"
+    srv = server_factory(data_dir=data, env_extra={"CASTELLAN_PARTITION": "aws-cn"})
+    srv.iam(region="cn-north-1").create_user(UserName="kept")
+    srv.stop()
+    out = subprocess.run(
+        [str(castellan_bin()), "serve", "--data-dir", str(data), "--listen", "127.0.0.1:0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode != 0
+    assert "the stored accounts were created in partition aws-cn; start the server with --partition aws-cn" in out.stderr
+    created = subprocess.run([str(castellan_bin()), "account", "create", "--data-dir", str(data), "--id", "111122223333"], capture_output=True, text=True, timeout=30)
+    assert created.returncode == 0, created.stderr
+    assert "region = cn-north-1" in (data / "root-credentials").read_text()
+    again = server_factory(data_dir=data, env_extra={"CASTELLAN_PARTITION": "aws-cn"})
+    assert again.iam(region="cn-north-1").get_user(UserName="kept")["User"]["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:user/kept"

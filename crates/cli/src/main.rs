@@ -430,11 +430,13 @@ fn master_key(data_dir: Option<&Path>, has_data: bool) -> Result<MasterKey, Stri
     }
 }
 
+/// The store, in the partition of its accounts (`aws` when it has none).
 fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
-    open_iam_in(storage, Partition::Aws)
+    open_iam_in(storage, None)
 }
 
-fn open_iam_in(storage: &StorageArgs, partition: Partition) -> Result<Iam, String> {
+/// The store, for a server of `partition` when given (a store of another one is refused).
+fn open_iam_in(storage: &StorageArgs, partition: Option<Partition>) -> Result<Iam, String> {
     let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
         (Box::new(TimedStore(MemoryStore::new())), None)
     } else {
@@ -464,7 +466,11 @@ fn open_iam_in(storage: &StorageArgs, partition: Partition) -> Result<Iam, Strin
     // query: the feed after the newest possible revision is empty, and says the newest one.
     let has_data = store.changes_since(u64::MAX).map_err(|e| e.to_string())?.revision > 0;
     let key = master_key(dir, has_data)?;
-    let iam = Iam::open_in(store, key, system_clock, partition).map_err(|e| e.to_string())?;
+    let iam = match partition {
+        Some(p) => Iam::open_in(store, key, system_clock, p),
+        None => Iam::open(store, key, system_clock),
+    }
+    .map_err(|e| e.to_string())?;
     iam.check_master_key()?;
     Ok(iam)
 }
@@ -495,7 +501,7 @@ fn credentials_block(c: &RootCredentials, partition: Partition) -> String {
 }
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
-    let iam = open_iam_in(&args.storage, args.partition)?;
+    let iam = open_iam_in(&args.storage, Some(args.partition))?;
     // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
     castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
@@ -651,7 +657,7 @@ fn account_create(data_dir: &Path, id: Option<String>, database_url: Option<Stri
     println!("Created account {} and its root user's access key:", creds.account_id);
     println!("  aws_access_key_id     = {}", creds.access_key_id);
     println!("  aws_secret_access_key = {}", creds.secret_access_key);
-    write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds, Partition::Aws).as_bytes(), true)?;
+    write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds, iam.partition()).as_bytes(), true)?;
     println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
     Ok(ExitCode::SUCCESS)
 }

@@ -161,16 +161,24 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// Loads every record from the store into memory; the partition is `aws`.
+    /// Loads every record from the store into memory, in the partition its accounts were
+    /// created in (`aws` for an empty store).
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
-        Self::open_in(store, master_key, clock, Partition::Aws)
+        Self::open_with(store, master_key, clock, None)
     }
 
     /// Loads every record from the store into memory, for a server of `partition`: every ARN
-    /// it builds and accepts is of that partition.
+    /// it builds and accepts is of that partition. A store whose accounts were created in
+    /// another partition is refused: its stored ARNs would name nothing (and its Deny
+    /// statements deny nothing) here.
     pub fn open_in(store: Box<dyn Store>, master_key: MasterKey, clock: Clock, partition: Partition) -> ApiResult<Self> {
+        Self::open_with(store, master_key, clock, Some(partition))
+    }
+
+    fn open_with(store: Box<dyn Store>, master_key: MasterKey, clock: Clock, partition: Option<Partition>) -> ApiResult<Self> {
         let snapshot = store.load()?;
         let (state, upgraded) = state_from(snapshot.items, partition)?;
+        let partition = state.partition;
         // The AWS managed policies (about 1,450 documents) are loaded on first use, not here:
         // an empty server starts sooner and stays small (issue 16). The authorization
         // reference, which nearly every request needs, is loaded now.
@@ -335,7 +343,7 @@ impl Iam {
     /// Replaces memory with everything the store holds now (the writer lock is held).
     fn reload(&self) -> ApiResult<()> {
         let snapshot = self.store.load()?;
-        let (state, _) = state_from(snapshot.items, self.partition())?;
+        let (state, _) = state_from(snapshot.items, Some(self.partition()))?;
         *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
         self.seen_revision.store(snapshot.revision, Ordering::Release);
         self.generation.fetch_add(1, Ordering::Release);
@@ -415,6 +423,8 @@ impl Iam {
                     aliases: Vec::new(),
                     password_policy: None,
                     root_password_hash: None,
+                    // Written only outside `aws`, so records of `aws` stay as they were.
+                    partition: (st.partition != Partition::Aws).then(|| st.partition.as_str().to_owned()),
                 })));
             }
             if let Some(k) = key.clone() {
@@ -585,8 +595,9 @@ impl Iam {
 
 /// The in-memory state holding `items` (a store's snapshot).
 /// Also returns the keys of records completed in memory by `State::upgrade_legacy_records`.
-fn state_from(items: Vec<castellan_store::Item>, partition: Partition) -> ApiResult<(State, Vec<String>)> {
-    let mut state = State { partition, ..State::default() };
+/// The partition is `partition`, which must be the accounts' if they say one; without it, theirs.
+fn state_from(items: Vec<castellan_store::Item>, partition: Option<Partition>) -> ApiResult<(State, Vec<String>)> {
+    let mut state = State::default();
     for item in items {
         match serde_json::from_slice::<Record>(&item.value) {
             Ok(record) => state.apply_at(Change::Put(record), item.revision),
@@ -596,8 +607,31 @@ fn state_from(items: Vec<castellan_store::Item>, partition: Partition) -> ApiRes
             }
         }
     }
+    state.partition = partition_of(&state, partition)?;
     let upgraded = state.upgrade_legacy_records();
     Ok((state, upgraded))
+}
+
+/// The partition of the accounts in `state` (an account without one is of `aws`), which must
+/// be `wanted` when given.
+fn partition_of(state: &State, wanted: Option<Partition>) -> ApiResult<Partition> {
+    let mut stored = None;
+    for a in state.accounts.values() {
+        let p = match a.partition.as_deref() {
+            None => Partition::Aws,
+            Some(name) => name.parse().map_err(ApiError::InvalidInput)?,
+        };
+        if stored.is_some_and(|s| s != p) {
+            return Err(ApiError::InvalidInput("the stored accounts belong to different partitions".into()));
+        }
+        stored = Some(p);
+    }
+    match (stored, wanted) {
+        (Some(s), Some(w)) if s != w => Err(ApiError::InvalidInput(format!(
+            "the stored accounts were created in partition {s}; start the server with --partition {s} (this one was started for {w})"
+        ))),
+        (s, w) => Ok(w.or(s).unwrap_or_default()),
+    }
 }
 
 #[cfg(test)]

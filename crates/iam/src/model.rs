@@ -24,6 +24,10 @@ pub struct Account {
     /// `castellan account set-root-password`; `None`: the root user cannot sign in.
     #[serde(default)]
     pub root_password_hash: Option<String>,
+    /// The partition the account was created in, unless `aws` (`castellan serve
+    /// --partition`): a server of another partition refuses the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
