@@ -308,6 +308,27 @@ mod tests {
         call(iam, root, Request::CreateRole(r));
     }
 
+    /// In aws-cn the workload's role, session, profile and instance ARNs are the partition's,
+    /// and an instance registered without a region is in the partition's IAM region
+    /// (arn:aws-cn:ec2:cn-north-1:…, "ARNs for Amazon Web Services in China").
+    #[test]
+    fn a_workload_in_china_has_the_partitions_arns() {
+        let iam = Iam::open_in(Box::new(castellan_store::MemoryStore::new()), crate::MasterKey::generate().0, crate::system_clock, crate::Partition::AwsCn).unwrap();
+        let creds = iam.create_account(Some(ACCOUNT.into())).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        create_role(&iam, &root, "App", "ec2.amazonaws.com");
+        call(&iam, &root, Request::CreateInstanceProfile(iam::CreateInstanceProfileRequest { instance_profile_name: "P".into(), ..Default::default() }));
+        call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
+        let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "P").unwrap();
+        let c = iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, Some(900)).unwrap();
+        assert_eq!(c.role_arn, format!("arn:aws-cn:iam::{ACCOUNT}:role/App"));
+        assert_eq!(c.profile_arn.as_deref(), Some(format!("arn:aws-cn:iam::{ACCOUNT}:instance-profile/P").as_str()));
+        let (caller, _) = iam.caller_for_session(&c.access_key_id, &c.session_token).unwrap();
+        assert_eq!(caller.arn(), format!("arn:aws-cn:sts::{ACCOUNT}:assumed-role/App/{}", reg.id));
+        let keys = &caller.session.as_ref().unwrap().service_context;
+        assert!(keys.contains(&("ec2:SourceInstanceARN".into(), format!("arn:aws-cn:ec2:cn-north-1:{ACCOUNT}:instance/{}", reg.id))));
+    }
+
     #[test]
     fn an_instance_gets_its_profile_role_session_until_the_role_changes() {
         let (iam, root) = setup();
