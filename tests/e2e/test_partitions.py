@@ -329,3 +329,25 @@ def test_a_data_directory_keeps_its_partition(server_factory, tmp_path):
     assert "region = cn-north-1" in (data / "root-credentials").read_text()
     again = server_factory(data_dir=data, env_extra={"CASTELLAN_PARTITION": "aws-cn"})
     assert again.iam(region="cn-north-1").get_user(UserName="kept")["User"]["Arn"] == f"arn:aws-cn:iam::{ACCOUNT_ID}:user/kept"
+
+
+def test_requested_region_of_iam_is_its_endpoints(part):
+    """IAM has one endpoint per partition, so an IAM call's `aws:RequestedRegion` is that
+    endpoint's region whatever region it was signed for (IAM User Guide, "AWS global condition
+    context keys", aws:RequestedRegion; the endpoint's credential scope is cn-north-1 in aws-cn
+    and us-gov-west-1 in aws-us-gov, botocore endpoints.json). STS's is the region signed for."""
+    iam_region = {"aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}[part["partition"]]
+    statements = [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": iam_region}}},
+        {"Effect": "Deny", "Action": "sts:*", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": part["other_region"]}}},
+    ]
+    _, key = _user_key(part, statements)
+    srv, creds = part["server"], {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+    for region in (part["region"], part["other_region"]):
+        assert "Users" in srv.iam(region=region, **creds).list_users(MaxItems=1)
+    # GetFederationToken needs sts:GetFederationToken (GetCallerIdentity needs no permission).
+    assert srv.sts(region=part["region"], **creds).get_federation_token(Name="fed")["FederatedUser"]["Arn"].startswith(f"arn:{part['partition']}:sts::")
+    with pytest.raises(ClientError) as err:
+        srv.sts(region=part["other_region"], **creds).get_federation_token(Name="fed")
+    assert_error(err, "AccessDenied", 403)
