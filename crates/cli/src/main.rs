@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use castellan_iam::{system_clock, Iam, MasterKey, RootCredentials};
+use castellan_iam::{system_clock, Iam, MasterKey, Partition, RootCredentials};
 use castellan_store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use castellan_server::TimedStore;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -186,6 +186,11 @@ struct ServeArgs {
     /// each account's issuer URL for GetWebIdentityToken. Default: http://<listen address>.
     #[arg(long, value_name = "URL", env = "CASTELLAN_ISSUER_URL")]
     issuer_url: Option<String>,
+    /// The AWS partition the server stands for: `aws`, `aws-cn` (China) or `aws-us-gov`
+    /// (GovCloud). Every ARN it builds and accepts is of that partition, and requests must be
+    /// signed for one of its regions. Keep the same partition for the life of a data directory.
+    #[arg(long, default_value = "aws", value_parser = |s: &str| s.parse::<Partition>(), env = "CASTELLAN_PARTITION")]
+    partition: Partition,
     #[command(flatten)]
     storage: StorageArgs,
     #[command(flatten)]
@@ -425,7 +430,13 @@ fn master_key(data_dir: Option<&Path>, has_data: bool) -> Result<MasterKey, Stri
     }
 }
 
+/// The store, in the partition of its accounts (`aws` when it has none).
 fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
+    open_iam_in(storage, None)
+}
+
+/// The store, for a server of `partition` when given (a store of another one is refused).
+fn open_iam_in(storage: &StorageArgs, partition: Option<Partition>) -> Result<Iam, String> {
     let (store, dir): (Box<dyn Store>, Option<&Path>) = if storage.in_memory {
         (Box::new(TimedStore(MemoryStore::new())), None)
     } else {
@@ -455,7 +466,11 @@ fn open_iam(storage: &StorageArgs) -> Result<Iam, String> {
     // query: the feed after the newest possible revision is empty, and says the newest one.
     let has_data = store.changes_since(u64::MAX).map_err(|e| e.to_string())?.revision > 0;
     let key = master_key(dir, has_data)?;
-    let iam = Iam::open(store, key, system_clock).map_err(|e| e.to_string())?;
+    let iam = match partition {
+        Some(p) => Iam::open_in(store, key, system_clock, p),
+        None => Iam::open(store, key, system_clock),
+    }
+    .map_err(|e| e.to_string())?;
     iam.check_master_key()?;
     Ok(iam)
 }
@@ -476,17 +491,17 @@ fn explicit_credentials() -> Result<Option<RootCredentials>, String> {
     }
 }
 
-fn credentials_block(c: &RootCredentials) -> String {
+fn credentials_block(c: &RootCredentials, partition: Partition) -> String {
     format!(
         // A region, so the aws CLI and SDKs can use the profile without AWS_DEFAULT_REGION
-        // (botocore reads `region` from the credentials file too). IAM is in us-east-1.
-        "[castellan-{}]\n# root user of account {}\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = us-east-1\n\n",
-        c.account_id, c.account_id, c.access_key_id, c.secret_access_key
+        // (botocore reads `region` from the credentials file too): IAM's, us-east-1 in `aws`.
+        "[castellan-{}]\n# root user of account {}\naws_access_key_id = {}\naws_secret_access_key = {}\nregion = {}\n\n",
+        c.account_id, c.account_id, c.access_key_id, c.secret_access_key, partition.iam_region()
     )
 }
 
 fn serve(args: &ServeArgs) -> Result<ExitCode, String> {
-    let iam = open_iam(&args.storage)?;
+    let iam = open_iam_in(&args.storage, Some(args.partition))?;
     // OIDC issuers' keys (AssumeRoleWithWebIdentity): trust the system store and --ca-bundle.
     castellan_server::install_oidc_fetcher(&iam, args.ca_bundle.as_deref())?;
     let explicit = explicit_credentials()?;
@@ -629,7 +644,7 @@ fn announce(creds: &RootCredentials, args: &ServeArgs, from_env: bool) -> Result
     }
     if !args.storage.in_memory {
         let path = args.storage.data_dir.join(ROOT_CREDENTIALS_FILE);
-        write_private(&path, credentials_block(creds).as_bytes(), true)?;
+        write_private(&path, credentials_block(creds, args.partition).as_bytes(), true)?;
         println!("Saved to {} (mode 0600). This is the only time the secret is shown.", path.display());
     }
     Ok(())
@@ -642,7 +657,7 @@ fn account_create(data_dir: &Path, id: Option<String>, database_url: Option<Stri
     println!("Created account {} and its root user's access key:", creds.account_id);
     println!("  aws_access_key_id     = {}", creds.access_key_id);
     println!("  aws_secret_access_key = {}", creds.secret_access_key);
-    write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds).as_bytes(), true)?;
+    write_private(&data_dir.join(ROOT_CREDENTIALS_FILE), credentials_block(&creds, iam.partition()).as_bytes(), true)?;
     println!("Saved to {} (mode 0600).", data_dir.join(ROOT_CREDENTIALS_FILE).display());
     Ok(ExitCode::SUCCESS)
 }

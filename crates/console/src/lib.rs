@@ -244,12 +244,12 @@ impl Console {
         let op = Operation::from_name(service, action).ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action}")))?;
         let params = QueryParams::from_pairs(params.into_iter().filter(|(_, v)| !v.is_empty()))?;
         let request = Request::parse(op, &params)?;
-        let info = RequestInfo { source_ip: Some(peer), secure_transport: self.options.secure_cookies, region: "us-east-1".into() };
+        let info = RequestInfo { source_ip: Some(peer), secure_transport: self.options.secure_cookies, region: self.iam.partition().iam_region().into() };
         let acting = caller.clone();
         let result = self.blocking(move |iam| iam.handle(&acting, &info, request)).await.and_then(|r| r);
         // As for an API request: RoleLastUsed, and the audit trail.
         if let castellan_iam::Principal::AssumedRole { role_id, .. } = &caller.principal {
-            self.iam.record_role_use(role_id, "us-east-1");
+            self.iam.record_role_use(role_id, self.iam.partition().iam_region());
         }
         if let Some(record) = &self.options.recorder {
             let outcome = result.clone().map_err(|e| (e.code(), e.message().to_owned()));

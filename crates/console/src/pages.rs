@@ -233,7 +233,7 @@ async fn switch_role(c: &Console, req: &Req, ctx: Ctx) -> Response {
     let account = req.f("account").trim().to_owned();
     let role = req.f("rolename").trim().to_owned();
     let account_id = c.iam().resolve_account(&account).unwrap_or_else(|| account.clone());
-    let arn = format!("arn:aws:iam::{account_id}:role/{role}");
+    let arn = format!("{}iam::{account_id}:role/{role}", base.partition.arn_prefix());
     let session_name = match &base.principal {
         Principal::User { name, .. } => name.clone(),
         _ => "console".into(),
@@ -479,7 +479,7 @@ async fn roles(c: &Console, req: &Req, ctx: &Ctx, error: Option<ApiError>) -> Re
         Ok(_) => String::new(),
         Err(e) => return refused(req, ctx, "Roles", &e),
     };
-    let trust = if req.f("trust").is_empty() { TRUST_TEMPLATE.replace("ACCOUNT", &ctx.caller.account) } else { req.f("trust").to_owned() };
+    let trust = if req.f("trust").is_empty() { TRUST_TEMPLATE.replace("ACCOUNT", &ctx.caller.account).replace("arn:aws:", ctx.caller.partition.arn_prefix()) } else { req.f("trust").to_owned() };
     let status = error.as_ref().map_or(StatusCode::OK, status_of);
     let body = format!(
         r#"{}<form class="box" method="post" action="/console/roles">{}<h2>Create role</h2><label for="rolename">Role name</label><input id="rolename" name="rolename" value="{}"><label for="description">Description</label><input id="description" name="description" value="{}"><label for="trust">Trust policy</label><textarea id="trust" name="trust">{}</textarea><div><button type="submit">Create role</button></div></form><section><table><tr><th>Role name</th><th>ARN</th></tr>{list}</table></section>"#,
@@ -545,7 +545,7 @@ async fn policies(c: &Console, req: &Req, ctx: &Ctx) -> Response {
         .take(200)
         .map(|p| {
             let arn = p.arn.clone().unwrap_or_default();
-            let kind = if arn.starts_with("arn:aws:iam::aws:") { "AWS managed" } else { "Customer managed" };
+            let kind = if arn.split(':').nth(4) == Some("aws") { "AWS managed" } else { "Customer managed" };
             format!(r#"<tr><td><a href="/console/policy?arn={}">{}</a></td><td>{kind}</td></tr>"#, url(&arn), esc(p.policy_name.as_deref().unwrap_or("")))
         })
         .collect();

@@ -183,7 +183,7 @@ struct Entity {
 /// The policies and entities of the ARN a report is asked for.
 fn subject(st: &State, account: &str, arn: &str) -> ApiResult<(Vec<String>, Vec<Entity>)> {
     let invalid = || ApiError::InvalidInput(format!("ARN {arn} is not valid."));
-    let rest = arn.strip_prefix("arn:aws:iam::").ok_or_else(invalid)?;
+    let rest = arn.strip_prefix(st.partition.iam_prefix()).ok_or_else(invalid)?;
     let (acct, resource) = rest.split_once(':').ok_or_else(invalid)?;
     let (kind, path_and_name) = resource.split_once('/').ok_or_else(invalid)?;
     let name = path_and_name.rsplit('/').next().ok_or_else(invalid)?;
@@ -198,7 +198,7 @@ fn subject(st: &State, account: &str, arn: &str) -> ApiResult<(Vec<String>, Vec<
     };
     let entity = |kind: PolicyOwnerEntityType, account: &str, path: &str, name: &str, id: &str| {
         let word = if kind == PolicyOwnerEntityType::Role { "role" } else { "user" };
-        Entity { arn: format!("arn:aws:iam::{account}:{word}{path}{name}"), name: name.to_owned(), id: id.to_owned(), path: path.to_owned(), kind }
+        Entity { arn: format!("{}{account}:{word}{path}{name}", st.partition.iam_prefix()), name: name.to_owned(), id: id.to_owned(), path: path.to_owned(), kind }
     };
     let user_entity = |u: &crate::model::User| entity(PolicyOwnerEntityType::User, &u.account, &u.path, &u.name, &u.id);
     let role_entity = |r: &crate::model::Role| entity(PolicyOwnerEntityType::Role, &r.account, &r.path, &r.name, &r.id);

@@ -17,22 +17,125 @@ use crate::error::{ApiError, ApiResult};
 use crate::model::Role;
 use crate::state::{IdOwner, State};
 
-pub fn user_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:user{path}{name}")
+/// The AWS partition a server stands for (`castellan serve --partition`): the second field of
+/// every ARN it builds and accepts, and the regions its requests may be signed for. AWS:
+/// "Identify AWS resources with Amazon Resource Names (ARNs)" (IAM User Guide): "partition —
+/// The partition in which the resource is located … aws - AWS Regions, aws-cn - China
+/// Regions, aws-us-gov - AWS GovCloud (US) Regions". A resource in one partition cannot name
+/// or be named by a principal of another: each is a separate AWS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Partition {
+    #[default]
+    Aws,
+    AwsCn,
+    AwsUsGov,
 }
-pub fn group_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:group{path}{name}")
+
+impl Partition {
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov];
+
+    /// The name in ARNs: `aws`, `aws-cn`, `aws-us-gov`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::AwsCn => "aws-cn",
+            Self::AwsUsGov => "aws-us-gov",
+        }
+    }
+
+    /// `arn:PARTITION:` — what every ARN of this partition begins with.
+    pub fn arn_prefix(self) -> &'static str {
+        match self {
+            Self::Aws => "arn:aws:",
+            Self::AwsCn => "arn:aws-cn:",
+            Self::AwsUsGov => "arn:aws-us-gov:",
+        }
+    }
+
+    /// `arn:PARTITION:iam::` — the beginning of every IAM ARN of this partition.
+    pub fn iam_prefix(self) -> &'static str {
+        match self {
+            Self::Aws => "arn:aws:iam::",
+            Self::AwsCn => "arn:aws-cn:iam::",
+            Self::AwsUsGov => "arn:aws-us-gov:iam::",
+        }
+    }
+
+    /// The regions of the partition, as botocore 1.43.11 lists them
+    /// (`botocore/data/endpoints.json`, each partition's `regions`; the same release as
+    /// `data/aws/`).
+    pub fn regions(self) -> &'static [&'static str] {
+        match self {
+            Self::Aws => &[
+                "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+                "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+                "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+                "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+                "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+            ],
+            Self::AwsCn => &["cn-north-1", "cn-northwest-1"],
+            Self::AwsUsGov => &["us-gov-east-1", "us-gov-west-1"],
+        }
+    }
+
+    /// The region of the partition's single IAM endpoint, its credential scope (botocore's
+    /// endpoints.json: `iam.amazonaws.com` us-east-1, `iam.cn-north-1.amazonaws.com.cn`
+    /// cn-north-1, `iam.us-gov.amazonaws.com` us-gov-west-1).
+    pub fn iam_region(self) -> &'static str {
+        match self {
+            Self::Aws => "us-east-1",
+            Self::AwsCn => "cn-north-1",
+            Self::AwsUsGov => "us-gov-west-1",
+        }
+    }
+
+    /// The partition an ARN names (`None`: not an ARN of a partition this server knows).
+    pub fn of_arn(arn: &str) -> Option<Partition> {
+        let name = arn.strip_prefix("arn:")?.split(':').next()?;
+        name.parse().ok()
+    }
 }
-pub fn role_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:role{path}{name}")
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
-pub fn instance_profile_arn(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:instance-profile{path}{name}")
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown partition '{s}': expected aws, aws-cn or aws-us-gov"))
+    }
+}
+
+pub fn user_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
+    format!("{}{account}:user{path}{name}", p.iam_prefix())
+}
+pub fn group_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
+    format!("{}{account}:group{path}{name}", p.iam_prefix())
+}
+pub fn role_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
+    format!("{}{account}:role{path}{name}", p.iam_prefix())
+}
+pub fn instance_profile_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
+    format!("{}{account}:instance-profile{path}{name}", p.iam_prefix())
+}
+/// `arn:PARTITION:iam::ACCOUNT:root`.
+pub fn root_arn(p: Partition, account: &str) -> String {
+    format!("{}{account}:root", p.iam_prefix())
+}
+/// `arn:PARTITION:sts::ACCOUNT:RESOURCE` (`assumed-role/R/S`, `federated-user/N`).
+pub fn sts_arn(p: Partition, account: &str, resource: &str) -> String {
+    format!("{}sts::{account}:{resource}", p.arn_prefix())
 }
 
 /// The role an ARN names, exactly (path and name as the role spells them).
 pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a Role> {
-    let e = EntityArn::parse(arn).filter(|e| e.kind == EntityKind::Role)?;
+    let e = EntityArn::parse(st.partition, arn).filter(|e| e.kind == EntityKind::Role)?;
     st.role(e.account, e.name)
         .filter(|r| r.path == e.path && r.name == e.name)
 }
@@ -43,7 +146,7 @@ pub enum EntityKind {
     Role,
 }
 
-/// `arn:aws:iam::ACCOUNT:user/PATH/NAME` or `…:role/PATH/NAME`.
+/// `arn:PARTITION:iam::ACCOUNT:user/PATH/NAME` or `…:role/PATH/NAME`, of the server's partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntityArn<'a> {
     pub kind: EntityKind,
@@ -54,8 +157,8 @@ pub struct EntityArn<'a> {
 }
 
 impl<'a> EntityArn<'a> {
-    pub fn parse(arn: &'a str) -> Option<EntityArn<'a>> {
-        let rest = arn.strip_prefix("arn:aws:iam::")?;
+    pub fn parse(partition: Partition, arn: &'a str) -> Option<EntityArn<'a>> {
+        let rest = arn.strip_prefix(partition.iam_prefix())?;
         let (account, resource) = rest.split_once(':')?;
         let (kind, path_and_name) = if let Some(r) = resource.strip_prefix("user") {
             (EntityKind::User, r)
@@ -88,18 +191,20 @@ fn entity_id<'s>(st: &'s State, e: &EntityArn<'_>) -> Option<&'s str> {
 }
 
 /// Ids of the users and roles a policy names, keyed by the ARN as written. AWS refuses a
-/// policy naming one that does not exist: `Invalid principal in policy: "AWS":"ARN"`.
+/// policy naming one that does not exist: `Invalid principal in policy: "AWS":"ARN"`. An
+/// ARN of another partition names no principal this partition has, and is refused the same
+/// way (decided: AWS's partitions are separate; a principal of one is unknown to another).
 pub fn resolve_principals(st: &State, policy: &Policy) -> ApiResult<BTreeMap<String, String>> {
     let mut ids = BTreeMap::new();
     for value in policy.aws_principals() {
-        let Some(e) = EntityArn::parse(value) else {
+        let invalid = || ApiError::MalformedPolicyDocument(format!("Invalid principal in policy: \"AWS\":\"{value}\""));
+        if Partition::of_arn(value).is_some_and(|p| p != st.partition) {
+            return Err(invalid());
+        }
+        let Some(e) = EntityArn::parse(st.partition, value) else {
             continue;
         };
-        let id = entity_id(st, &e).ok_or_else(|| {
-            ApiError::MalformedPolicyDocument(format!(
-                "Invalid principal in policy: \"AWS\":\"{value}\""
-            ))
-        })?;
+        let id = entity_id(st, &e).ok_or_else(invalid)?;
         ids.insert(value.to_owned(), id.to_owned());
     }
     Ok(ids)
@@ -113,7 +218,7 @@ pub fn resolve_principals_leniently(st: &State, policy: &Policy) -> BTreeMap<Str
         .filter_map(|value| {
             Some((
                 value.to_owned(),
-                entity_id(st, &EntityArn::parse(value)?)?.to_owned(),
+                entity_id(st, &EntityArn::parse(st.partition, value)?)?.to_owned(),
             ))
         })
         .collect()
@@ -125,8 +230,8 @@ const UNRESOLVED: &str = "\u{0}unresolved";
 
 /// A stored policy ready for evaluation: every user and role ARN replaced by the id it
 /// resolved to when the policy was saved (an unresolved one by a value that names no one).
-pub fn with_resolved_principals(policy: Policy, ids: &BTreeMap<String, String>) -> Policy {
-    policy.with_aws_principals(|value| match EntityArn::parse(value) {
+pub fn with_resolved_principals(partition: Partition, policy: Policy, ids: &BTreeMap<String, String>) -> Policy {
+    policy.with_aws_principals(|value| match EntityArn::parse(partition, value) {
         Some(_) => ids
             .get(value)
             .map_or_else(|| UNRESOLVED.to_owned(), Clone::clone),
@@ -140,11 +245,11 @@ pub fn arn_of_id(st: &State, id: &str) -> Option<String> {
         IdOwner::User(key) => st
             .users
             .get(key)
-            .map(|u| user_arn(&u.account, &u.path, &u.name)),
+            .map(|u| user_arn(st.partition, &u.account, &u.path, &u.name)),
         IdOwner::Role(key) => st
             .roles
             .get(key)
-            .map(|r| role_arn(&r.account, &r.path, &r.name)),
+            .map(|r| role_arn(st.partition, &r.account, &r.path, &r.name)),
     }
 }
 
@@ -312,7 +417,7 @@ mod tests {
         assert_eq!(ids.get("arn:aws:iam::123456789012:user/gone"), None);
         assert_eq!(st.access_keys.get("AKIAEXAMPLE000000001").unwrap().user_id.as_deref(), Some("AIDAEXAMPLEUSER00001"));
         let policy = Policy::parse(trust, castellan_policy::PolicyKind::Trust).unwrap();
-        let resolved = with_resolved_principals(policy, &ids);
+        let resolved = with_resolved_principals(Partition::Aws, policy, &ids);
         let names: Vec<&str> = resolved.aws_principals().collect();
         assert_eq!(names, ["AIDAEXAMPLEUSER00001", UNRESOLVED]);
     }
@@ -341,7 +446,7 @@ mod tests {
 
     #[test]
     fn entity_arns_parse_with_their_paths() {
-        let e = EntityArn::parse("arn:aws:iam::123456789012:user/a/b/zed");
+        let e = EntityArn::parse(Partition::Aws, "arn:aws:iam::123456789012:user/a/b/zed");
         assert_eq!(
             e,
             Some(EntityArn {
@@ -351,7 +456,7 @@ mod tests {
                 name: "zed"
             })
         );
-        let e = EntityArn::parse("arn:aws:iam::123456789012:role/r");
+        let e = EntityArn::parse(Partition::Aws, "arn:aws:iam::123456789012:role/r");
         assert_eq!(
             e,
             Some(EntityArn {
@@ -361,12 +466,65 @@ mod tests {
                 name: "r"
             })
         );
-        assert_eq!(EntityArn::parse("arn:aws:iam::123456789012:root"), None);
-        assert_eq!(EntityArn::parse("arn:aws:iam::123456789012:user/"), None);
+        assert_eq!(EntityArn::parse(Partition::Aws, "arn:aws:iam::123456789012:root"), None);
+        assert_eq!(EntityArn::parse(Partition::Aws, "arn:aws:iam::123456789012:user/"), None);
         assert_eq!(
-            EntityArn::parse("arn:aws:sts::123456789012:assumed-role/r/s"),
+            EntityArn::parse(Partition::Aws, "arn:aws:sts::123456789012:assumed-role/r/s"),
             None
         );
-        assert_eq!(EntityArn::parse("123456789012"), None);
+        assert_eq!(EntityArn::parse(Partition::Aws, "123456789012"), None);
+    }
+
+    /// ARN syntax: `arn:partition:service:region:account-id:resource`, partition `aws`,
+    /// `aws-cn` or `aws-us-gov` (IAM User Guide, "Identify AWS resources with Amazon Resource
+    /// Names (ARNs)"); the regions are botocore's endpoints.json ones.
+    #[test]
+    fn partitions_build_and_parse_their_own_arns_only() {
+        assert_eq!("aws-cn".parse::<Partition>(), Ok(Partition::AwsCn));
+        assert_eq!("aws-us-gov".parse::<Partition>(), Ok(Partition::AwsUsGov));
+        assert_eq!("aws".parse::<Partition>(), Ok(Partition::Aws));
+        assert_eq!(Partition::default(), Partition::Aws);
+        assert_eq!("aws-iso".parse::<Partition>(), Err("unknown partition 'aws-iso': expected aws, aws-cn or aws-us-gov".to_owned()));
+        for p in Partition::ALL {
+            assert_eq!(p.as_str().parse::<Partition>(), Ok(p));
+            assert_eq!(p.to_string(), p.as_str());
+            assert!(p.regions().contains(&p.iam_region()));
+        }
+        let cn = Partition::AwsCn;
+        assert_eq!(user_arn(cn, "123456789012", "/a/", "zed"), "arn:aws-cn:iam::123456789012:user/a/zed");
+        assert_eq!(role_arn(Partition::AwsUsGov, "123456789012", "/", "r"), "arn:aws-us-gov:iam::123456789012:role/r");
+        assert_eq!(group_arn(cn, "123456789012", "/", "g"), "arn:aws-cn:iam::123456789012:group/g");
+        assert_eq!(instance_profile_arn(cn, "123456789012", "/", "p"), "arn:aws-cn:iam::123456789012:instance-profile/p");
+        assert_eq!(root_arn(cn, "123456789012"), "arn:aws-cn:iam::123456789012:root");
+        assert_eq!(sts_arn(cn, "123456789012", "assumed-role/r/s"), "arn:aws-cn:sts::123456789012:assumed-role/r/s");
+        assert_eq!(user_arn(Partition::Aws, "123456789012", "/", "zed"), "arn:aws:iam::123456789012:user/zed");
+        let e = EntityArn::parse(cn, "arn:aws-cn:iam::123456789012:role/r").unwrap();
+        assert_eq!((e.kind, e.name), (EntityKind::Role, "r"));
+        // Another partition's ARN names nothing here.
+        assert_eq!(EntityArn::parse(cn, "arn:aws:iam::123456789012:role/r"), None);
+        assert_eq!(EntityArn::parse(Partition::Aws, "arn:aws-cn:iam::123456789012:role/r"), None);
+        assert_eq!(Partition::of_arn("arn:aws-us-gov:s3:::b"), Some(Partition::AwsUsGov));
+        assert_eq!(Partition::of_arn("arn:*:s3:::b"), None);
+        assert_eq!(Partition::of_arn("AIDAEXAMPLE"), None);
+        assert_eq!(cn.regions(), ["cn-north-1", "cn-northwest-1"]);
+        assert_eq!(Partition::AwsUsGov.regions(), ["us-gov-east-1", "us-gov-west-1"]);
+        assert!(!Partition::Aws.regions().contains(&"cn-north-1"));
+    }
+
+    /// A trust policy in aws-cn naming a commercial principal is refused; its own partition's
+    /// principals resolve.
+    #[test]
+    fn principals_of_another_partition_are_invalid() {
+        let mut st = State { partition: Partition::AwsCn, ..State::default() };
+        st.apply(Change::Put(Record::User(user("amy", "AIDAEXAMPLEUSER00001"))));
+        let doc = |arn: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}]}}"#);
+        let parse = |arn: &str| Policy::parse(&doc(arn), castellan_policy::PolicyKind::Trust).unwrap();
+        let ids = resolve_principals(&st, &parse("arn:aws-cn:iam::123456789012:user/amy")).unwrap();
+        assert_eq!(ids.get("arn:aws-cn:iam::123456789012:user/amy").map(String::as_str), Some("AIDAEXAMPLEUSER00001"));
+        for foreign in ["arn:aws:iam::123456789012:user/amy", "arn:aws:iam::123456789012:root"] {
+            let err = resolve_principals(&st, &parse(foreign)).unwrap_err();
+            assert_eq!(err.message(), format!("Invalid principal in policy: \"AWS\":\"{foreign}\""));
+        }
+        assert!(resolve_principals(&st, &parse("arn:aws-cn:iam::123456789012:root")).is_ok());
     }
 }

@@ -140,12 +140,12 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             let owner = member("AccessKeyId").and_then(|id| st.access_keys.get(id)).filter(|k| k.account == account);
             return match owner {
                 Some(k) => match k.user_id.as_deref().and_then(|id| st.user_by_id(id)) {
-                    Some(u) => Resource { arn: crate::arn::user_arn(&u.account, &u.path, &u.name), tags: u.tags.clone() },
-                    None => Resource { arn: format!("arn:aws:iam::{}:root", k.account), tags: Vec::new() },
+                    Some(u) => Resource { arn: crate::arn::user_arn(st.partition, &u.account, &u.path, &u.name), tags: u.tags.clone() },
+                    None => Resource { arn: crate::arn::root_arn(st.partition, &k.account), tags: Vec::new() },
                 },
                 // An unknown key names no user: only a caller allowed on every user gets as
                 // far as the operation's NoSuchEntity.
-                None => Resource { arn: crate::arn::user_arn(account, "/", "*"), tags: Vec::new() },
+                None => Resource { arn: crate::arn::user_arn(st.partition, account, "/", "*"), tags: Vec::new() },
             };
         }
         // The role the service would get (CreateServiceLinkedRole: its ARN under the service's
@@ -157,7 +157,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                     None => spec.role_name.clone(),
                 };
                 let path = format!("{}{}/", crate::ops::service_linked::PATH_PREFIX, spec.service_principal);
-                return Resource { arn: crate::arn::role_arn(account, &path, &name), tags: Vec::new() };
+                return Resource { arn: crate::arn::role_arn(st.partition, account, &path, &name), tags: Vec::new() };
             }
         }
         _ => {}
@@ -170,14 +170,14 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 (None, _) => return Resource { arn: caller.arn(), tags: Vec::new() },
             };
             match st.user(account, &name) {
-                Some(u) => Resource { arn: crate::arn::user_arn(account, &u.path, &u.name), tags: u.tags.clone() },
-                None => Resource { arn: crate::arn::user_arn(account, path_or_root(member("Path")), &name), tags: Vec::new() },
+                Some(u) => Resource { arn: crate::arn::user_arn(st.partition, account, &u.path, &u.name), tags: u.tags.clone() },
+                None => Resource { arn: crate::arn::user_arn(st.partition, account, path_or_root(member("Path")), &name), tags: Vec::new() },
             }
         }
         Some("group") => match member("GroupName") {
             Some(name) => match st.group(account, name) {
-                Some(g) => Resource { arn: crate::arn::group_arn(account, &g.path, &g.name), tags: Vec::new() },
-                None => Resource { arn: crate::arn::group_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+                Some(g) => Resource { arn: crate::arn::group_arn(st.partition, account, &g.path, &g.name), tags: Vec::new() },
+                None => Resource { arn: crate::arn::group_arn(st.partition, account, path_or_root(member("Path")), name), tags: Vec::new() },
             },
             None => none(),
         },
@@ -188,8 +188,8 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             }
             match member("RoleName") {
                 Some(name) => match st.role(account, name) {
-                    Some(r) => Resource { arn: crate::arn::role_arn(account, &r.path, &r.name), tags: r.tags.clone() },
-                    None => Resource { arn: crate::arn::role_arn(account, path_or_root(member("Path")), name), tags: Vec::new() },
+                    Some(r) => Resource { arn: crate::arn::role_arn(st.partition, account, &r.path, &r.name), tags: r.tags.clone() },
+                    None => Resource { arn: crate::arn::role_arn(st.partition, account, path_or_root(member("Path")), name), tags: Vec::new() },
                 },
                 None => none(),
             }
@@ -203,16 +203,16 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 Resource { arn: arn.to_owned(), tags }
             }
             (None, Some(name)) => Resource {
-                arn: format!("arn:aws:iam::{account}:policy{}{name}", path_or_root(member("Path"))),
+                arn: format!("{}{account}:policy{}{name}", st.partition.iam_prefix(), path_or_root(member("Path"))),
                 tags: Vec::new(),
             },
             _ => none(),
         },
         Some("instance-profile") => match member("InstanceProfileName") {
             Some(name) => match st.instance_profile(account, name) {
-                Some(p) => Resource { arn: crate::arn::instance_profile_arn(account, &p.path, &p.name), tags: p.tags.clone() },
+                Some(p) => Resource { arn: crate::arn::instance_profile_arn(st.partition, account, &p.path, &p.name), tags: p.tags.clone() },
                 None => Resource {
-                    arn: crate::arn::instance_profile_arn(account, path_or_root(member("Path")), name),
+                    arn: crate::arn::instance_profile_arn(st.partition, account, path_or_root(member("Path")), name),
                     tags: Vec::new(),
                 },
             },
@@ -222,15 +222,15 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
             .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("server-certificate") => match member("ServerCertificateName") {
             Some(n) => match st.server_certificates.get(&crate::state::name_key(account, n)) {
-                Some(c) => Resource { arn: c.arn(), tags: c.tags.clone() },
-                None => Resource { arn: format!("arn:aws:iam::{account}:server-certificate{}{n}", path_or_root(member("Path"))), tags: Vec::new() },
+                Some(c) => Resource { arn: c.arn(st.partition), tags: c.tags.clone() },
+                None => Resource { arn: format!("{}{account}:server-certificate{}{n}", st.partition.iam_prefix(), path_or_root(member("Path"))), tags: Vec::new() },
             },
             None => none(),
         },
         Some("saml-provider") => crate::ops::saml::authz_resource(st, account, member("SAMLProviderArn"), member("Name"))
             .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("federated-user") => member("Name").map_or_else(none, |n| Resource {
-            arn: format!("arn:aws:sts::{account}:federated-user/{n}"),
+            arn: crate::arn::sts_arn(st.partition, account, &format!("federated-user/{n}")),
             tags: Vec::new(),
         }),
         Some("mfa") => match (member("SerialNumber"), member("VirtualMFADeviceName")) {
@@ -238,13 +238,13 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 let tags = st.mfa_device(account, serial).map(|d| d.tags.clone()).unwrap_or_default();
                 Resource { arn: serial.into(), tags }
             }
-            (None, Some(n)) => Resource { arn: format!("arn:aws:iam::{account}:mfa{}{n}", path_or_root(member("Path"))), tags: Vec::new() },
+            (None, Some(n)) => Resource { arn: format!("{}{account}:mfa{}{n}", st.partition.iam_prefix(), path_or_root(member("Path"))), tags: Vec::new() },
             (None, None) => none(),
         },
         // Listings name the path they list (AWS: "… on resource: arn:aws:iam::ACCOUNT:user/").
         _ => match list_kind(request.operation()) {
             Some(kind) => Resource {
-                arn: format!("arn:aws:iam::{account}:{kind}{}", path_or_root(member("PathPrefix"))),
+                arn: format!("{}{account}:{kind}{}", st.partition.iam_prefix(), path_or_root(member("PathPrefix"))),
                 tags: Vec::new(),
             },
             None => none(),
@@ -266,7 +266,7 @@ fn list_kind(op: Operation) -> Option<&'static str> {
 
 /// The user, group or role an ARN names, with its tags (none if it does not exist).
 fn entity_by_arn(st: &State, arn: &str) -> Resource {
-    let tags = match crate::arn::EntityArn::parse(arn) {
+    let tags = match crate::arn::EntityArn::parse(st.partition, arn) {
         Some(e) if e.kind == crate::arn::EntityKind::User => {
             st.user(e.account, e.name).filter(|u| u.path == e.path && u.name == e.name).map(|u| u.tags.clone())
         }
@@ -293,17 +293,17 @@ fn further_checks(st: &State, caller: &Caller, request: &Request) -> Vec<(&'stat
             let old = st.user(account, &r.user_name);
             let (path, name) = renamed(old.map(|u| (u.path.as_str(), u.name.as_str())), &r.user_name, r.new_user_name.as_deref(), r.new_path.as_deref());
             let tags = old.map(|u| u.tags.clone()).unwrap_or_default();
-            vec![("iam:UpdateUser", Resource { arn: crate::arn::user_arn(account, &path, &name), tags })]
+            vec![("iam:UpdateUser", Resource { arn: crate::arn::user_arn(st.partition, account, &path, &name), tags })]
         }
         Request::UpdateGroup(r) if r.new_group_name.is_some() || r.new_path.is_some() => {
             let old = st.group(account, &r.group_name);
             let (path, name) = renamed(old.map(|g| (g.path.as_str(), g.name.as_str())), &r.group_name, r.new_group_name.as_deref(), r.new_path.as_deref());
-            vec![("iam:UpdateGroup", Resource { arn: crate::arn::group_arn(account, &path, &name), tags: Vec::new() })]
+            vec![("iam:UpdateGroup", Resource { arn: crate::arn::group_arn(st.partition, account, &path, &name), tags: Vec::new() })]
         }
         Request::AddRoleToInstanceProfile(r) => {
             let resource = match st.role(account, &r.role_name) {
-                Some(role) => Resource { arn: crate::arn::role_arn(account, &role.path, &role.name), tags: role.tags.clone() },
-                None => Resource { arn: crate::arn::role_arn(account, "/", &r.role_name), tags: Vec::new() },
+                Some(role) => Resource { arn: crate::arn::role_arn(st.partition, account, &role.path, &role.name), tags: role.tags.clone() },
+                None => Resource { arn: crate::arn::role_arn(st.partition, account, "/", &r.role_name), tags: Vec::new() },
             };
             vec![("iam:PassRole", resource)]
         }
@@ -352,7 +352,7 @@ fn request_principal(st: &State, caller: &Caller) -> RequestPrincipal {
         }
         Principal::AssumedRole { role_name, role_path, .. } => {
             let mut p = RequestPrincipal::new(PrincipalType::AssumedRole, caller.arn(), caller.user_id(), a.clone());
-            p.role_arn = Some(crate::arn::role_arn(&a, role_path, role_name));
+            p.role_arn = Some(crate::arn::role_arn(st.partition, &a, role_path, role_name));
             p.tags = st.role(&a, role_name).map(|r| r.tags.clone()).unwrap_or_default();
             p
         }
@@ -393,7 +393,7 @@ fn context_on(
     // The account that owns the resource: for a role named by ARN, the role's account.
     let resource_account = resource
         .arn
-        .strip_prefix("arn:aws:iam::")
+        .strip_prefix(st.partition.iam_prefix())
         .and_then(|r| r.split(':').next())
         .filter(|a| !a.is_empty() && *a != "aws")
         .unwrap_or(&caller.account)
@@ -741,7 +741,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
             // Users and roles in the trust policy are matched by the unique ids they had
             // when it was saved, never by a name someone can re-create.
             let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).ok()?;
-            let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref()?);
+            let trust = crate::arn::with_resolved_principals(st.partition, trust, role.principal_ids.as_ref()?);
             let mut set = (*base).clone();
             set.add(format!("{}:trust", r.role_arn), trust);
             Some(set)
@@ -875,8 +875,8 @@ fn authorize_federated(iam: &Iam, info: &RequestInfo, f: &Federated<'_>, provide
     let denied = || ApiError::AccessDenied(format!("Not authorized to perform {}", f.action));
     let role = f.role;
     let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
-    let trust = crate::arn::with_resolved_principals(trust, role.principal_ids.as_ref().ok_or_else(denied)?);
-    let role_arn = crate::arn::role_arn(&role.account, &role.path, &role.name);
+    let trust = crate::arn::with_resolved_principals(iam.partition(), trust, role.principal_ids.as_ref().ok_or_else(denied)?);
+    let role_arn = crate::arn::role_arn(iam.partition(), &role.account, &role.path, &role.name);
     let mut set = PolicySet::new();
     set.add(format!("{role_arn}:trust"), trust);
     let mut actions = vec![f.action];
@@ -927,7 +927,7 @@ pub fn authorize_pass_role(iam: &Iam, caller: &Caller, info: &RequestInfo, role:
         return Ok(());
     }
     let st = iam.read();
-    let resource = Resource { arn: crate::arn::role_arn(&role.account, &role.path, &role.name), tags: role.tags.clone() };
+    let resource = Resource { arn: crate::arn::role_arn(st.partition, &role.account, &role.path, &role.name), tags: role.tags.clone() };
     let arn = resource.arn.clone();
     let request = Request::GetRole(castellan_api::iam::GetRoleRequest { role_name: role.name.clone() });
     let mut ctx = context_on(iam, &st, caller, info, &request, "iam:PassRole", resource);
@@ -947,9 +947,9 @@ pub fn service_may_assume(iam: &Iam, role: &crate::model::Role, service: &str, k
     let Ok(trust) = Policy::parse(&role.assume_role_policy, PolicyKind::Trust) else { return false };
     let Some(ids) = role.principal_ids.as_ref() else { return false };
     let mut set = PolicySet::new();
-    set.add("trust", crate::arn::with_resolved_principals(trust, ids));
+    set.add("trust", crate::arn::with_resolved_principals(iam.partition(), trust, ids));
     let principal = RequestPrincipal::new(PrincipalType::Service, service, service, "");
-    let mut ctx = RequestContext::new(principal, "sts:AssumeRole", crate::arn::role_arn(&role.account, &role.path, &role.name))
+    let mut ctx = RequestContext::new(principal, "sts:AssumeRole", crate::arn::role_arn(iam.partition(), &role.account, &role.path, &role.name))
         .with_resource_account(role.account.clone())
         .with_time(iam.now().saturating_mul(1000));
     for (k, v) in keys {

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use castellan_api::{Request, Response};
 use castellan_store::{Expect, Store, StoreError, Write};
 
+pub use crate::arn::Partition;
 pub use crate::authz::RequestInfo;
 pub use crate::authz::authorize_action;
 pub use crate::crypto::MasterKey;
@@ -62,6 +63,8 @@ pub struct Caller {
     pub access_key_id: String,
     /// The session, when the request was signed with temporary credentials.
     pub session: Option<Arc<Session>>,
+    /// The server's partition: the one of the caller's ARN.
+    pub partition: Partition,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,14 +80,14 @@ pub enum Principal {
 
 impl Caller {
     pub fn arn(&self) -> String {
-        let a = &self.account;
+        let (a, p) = (&self.account, self.partition);
         match &self.principal {
-            Principal::Root => format!("arn:aws:iam::{a}:root"),
-            Principal::User { name, path, .. } => format!("arn:aws:iam::{a}:user{path}{name}"),
+            Principal::Root => arn::root_arn(p, a),
+            Principal::User { name, path, .. } => arn::user_arn(p, a, path, name),
             Principal::AssumedRole { role_name, session_name, .. } => {
-                format!("arn:aws:sts::{a}:assumed-role/{role_name}/{session_name}")
+                arn::sts_arn(p, a, &format!("assumed-role/{role_name}/{session_name}"))
             }
-            Principal::FederatedUser { name } => format!("arn:aws:sts::{a}:federated-user/{name}"),
+            Principal::FederatedUser { name } => arn::sts_arn(p, a, &format!("federated-user/{name}")),
         }
     }
 
@@ -129,6 +132,8 @@ pub fn system_clock() -> i64 {
 #[derive(Debug)]
 pub struct Iam {
     state: RwLock<State>,
+    /// The partition, also in `state` (where the ARN builders find it).
+    partition: Partition,
     store: Box<dyn Store>,
     master_key: MasterKey,
     /// Serializes writers: validate, commit, apply happen as one step per change.
@@ -157,16 +162,31 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// Loads every record from the store into memory.
+    /// Loads every record from the store into memory, in the partition its accounts were
+    /// created in (`aws` for an empty store).
     pub fn open(store: Box<dyn Store>, master_key: MasterKey, clock: Clock) -> ApiResult<Self> {
+        Self::open_with(store, master_key, clock, None)
+    }
+
+    /// Loads every record from the store into memory, for a server of `partition`: every ARN
+    /// it builds and accepts is of that partition. A store whose accounts were created in
+    /// another partition is refused: its stored ARNs would name nothing (and its Deny
+    /// statements deny nothing) here.
+    pub fn open_in(store: Box<dyn Store>, master_key: MasterKey, clock: Clock, partition: Partition) -> ApiResult<Self> {
+        Self::open_with(store, master_key, clock, Some(partition))
+    }
+
+    fn open_with(store: Box<dyn Store>, master_key: MasterKey, clock: Clock, partition: Option<Partition>) -> ApiResult<Self> {
         let snapshot = store.load()?;
-        let (state, upgraded) = state_from(snapshot.items)?;
+        let (state, upgraded) = state_from(snapshot.items, partition)?;
+        let partition = state.partition;
         // The AWS managed policies (about 1,450 documents) are loaded on first use, not here:
         // an empty server starts sooner and stays small (issue 16). The authorization
         // reference, which nearly every request needs, is loaded now.
         authz::preload();
         let iam = Self {
             state: RwLock::new(state),
+            partition,
             store,
             master_key,
             writer: Mutex::new(()),
@@ -191,6 +211,11 @@ impl Iam {
             }
         }
         Ok(iam)
+    }
+
+    /// The partition this server stands for.
+    pub fn partition(&self) -> Partition {
+        self.partition
     }
 
     fn generation(&self) -> u64 {
@@ -319,7 +344,7 @@ impl Iam {
     /// Replaces memory with everything the store holds now (the writer lock is held).
     fn reload(&self) -> ApiResult<()> {
         let snapshot = self.store.load()?;
-        let (state, _) = state_from(snapshot.items)?;
+        let (state, _) = state_from(snapshot.items, Some(self.partition()))?;
         *self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
         self.seen_revision.store(snapshot.revision, Ordering::Release);
         self.generation.fetch_add(1, Ordering::Release);
@@ -399,6 +424,8 @@ impl Iam {
                     aliases: Vec::new(),
                     password_policy: None,
                     root_password_hash: None,
+                    // Written only outside `aws`, so records of `aws` stay as they were.
+                    partition: (st.partition != Partition::Aws).then(|| st.partition.as_str().to_owned()),
                 })));
             }
             if let Some(k) = key.clone() {
@@ -464,7 +491,7 @@ impl Iam {
             }
             (Some(_), None) => return None,
         };
-        let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None };
+        let caller = Caller { account: key.account.clone(), principal, access_key_id: access_key_id.to_owned(), session: None, partition: st.partition };
         Some((caller, secret))
     }
 
@@ -524,6 +551,7 @@ impl Iam {
             principal,
             access_key_id: access_key_id.to_owned(),
             session: Some(Arc::new(session)),
+            partition: self.partition(),
         };
         Ok((caller, secret))
     }
@@ -568,7 +596,8 @@ impl Iam {
 
 /// The in-memory state holding `items` (a store's snapshot).
 /// Also returns the keys of records completed in memory by `State::upgrade_legacy_records`.
-fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<(State, Vec<String>)> {
+/// The partition is `partition`, which must be the accounts' if they say one; without it, theirs.
+fn state_from(items: Vec<castellan_store::Item>, partition: Option<Partition>) -> ApiResult<(State, Vec<String>)> {
     let mut state = State::default();
     for item in items {
         match serde_json::from_slice::<Record>(&item.value) {
@@ -579,8 +608,31 @@ fn state_from(items: Vec<castellan_store::Item>) -> ApiResult<(State, Vec<String
             }
         }
     }
+    state.partition = partition_of(&state, partition)?;
     let upgraded = state.upgrade_legacy_records();
     Ok((state, upgraded))
+}
+
+/// The partition of the accounts in `state` (an account without one is of `aws`), which must
+/// be `wanted` when given.
+fn partition_of(state: &State, wanted: Option<Partition>) -> ApiResult<Partition> {
+    let mut stored = None;
+    for a in state.accounts.values() {
+        let p = match a.partition.as_deref() {
+            None => Partition::Aws,
+            Some(name) => name.parse().map_err(ApiError::InvalidInput)?,
+        };
+        if stored.is_some_and(|s| s != p) {
+            return Err(ApiError::InvalidInput("the stored accounts belong to different partitions".into()));
+        }
+        stored = Some(p);
+    }
+    match (stored, wanted) {
+        (Some(s), Some(w)) if s != w => Err(ApiError::InvalidInput(format!(
+            "the stored accounts were created in partition {s}; start the server with --partition {s} (this one was started for {w})"
+        ))),
+        (s, w) => Ok(w.or(s).unwrap_or_default()),
+    }
 }
 
 #[cfg(test)]
@@ -635,6 +687,26 @@ mod tests {
         let err = iam.caller_for_session(&creds.access_key_id, &creds.session_token).unwrap_err();
         assert_eq!(err.code(), "ExpiredToken");
         assert_eq!(err.message(), "The security token included in the request is expired");
+    }
+
+    /// Two servers of different partitions in one process each build their own ARNs: the
+    /// partition is the `Iam`'s, not the process's (IAM User Guide, "Identify AWS resources
+    /// with Amazon Resource Names (ARNs)": aws, aws-cn, aws-us-gov).
+    #[test]
+    fn each_iam_builds_the_arns_of_its_partition() {
+        let (aws, aws_root) = iam();
+        let cn = Iam::open_in(Box::new(MemoryStore::new()), MasterKey::generate().0, test_clock, Partition::AwsCn).unwrap();
+        let creds = cn.create_account(Some("123456789012".into())).unwrap();
+        let (cn_root, _) = cn.caller_for_access_key(&creds.access_key_id).unwrap();
+        assert_eq!(cn.partition(), Partition::AwsCn);
+        assert_eq!(cn_root.arn(), "arn:aws-cn:iam::123456789012:root");
+        assert_eq!(aws_root.arn(), "arn:aws:iam::123456789012:root");
+        let create = |iam: &Iam, root: &Caller| match iam.handle(root, &RequestInfo::default(), Request::CreateUser(castellan_api::iam::CreateUserRequest { user_name: "amy".into(), ..Default::default() })).unwrap() {
+            Response::CreateUser(r) => r.user.unwrap().arn,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(create(&cn, &cn_root), "arn:aws-cn:iam::123456789012:user/amy");
+        assert_eq!(create(&aws, &aws_root), "arn:aws:iam::123456789012:user/amy");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use flate2::read::GzDecoder;
 
+use crate::arn::Partition;
+
 static DATA: &[u8] = include_bytes!("../../../data/aws-managed-policies.jsonl.gz");
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,33 @@ impl AwsManagedPolicies {
 }
 
 pub static AWS_MANAGED: LazyLock<AwsManagedPolicies> = LazyLock::new(load);
+static AWS_MANAGED_CN: LazyLock<AwsManagedPolicies> = LazyLock::new(|| in_partition(Partition::AwsCn));
+static AWS_MANAGED_US_GOV: LazyLock<AwsManagedPolicies> = LazyLock::new(|| in_partition(Partition::AwsUsGov));
+
+/// The AWS managed policies as a server of `partition` shows them.
+pub fn aws_managed(partition: Partition) -> &'static AwsManagedPolicies {
+    match partition {
+        Partition::Aws => &AWS_MANAGED,
+        Partition::AwsCn => &AWS_MANAGED_CN,
+        Partition::AwsUsGov => &AWS_MANAGED_US_GOV,
+    }
+}
+
+/// The data file's policies (the commercial partition's) moved to `partition`: their ARNs
+/// (`arn:aws-cn:iam::aws:policy/ReadOnlyAccess`) and every `arn:aws:` ARN their documents
+/// name, as AWS's own copies in those partitions have them (decided, not confirmed policy by
+/// policy: the set of policies and their texts are the commercial ones otherwise).
+fn in_partition(partition: Partition) -> AwsManagedPolicies {
+    let to = format!("\"{}", partition.arn_prefix());
+    let mut out = AwsManagedPolicies { listed: AWS_MANAGED.listed.clone(), ..AwsManagedPolicies::default() };
+    for (name, p) in &AWS_MANAGED.by_name {
+        let arn = p.arn.replacen("arn:aws:", partition.arn_prefix(), 1);
+        let document = p.document.replace("\"arn:aws:", &to);
+        out.by_arn.insert(arn.clone(), name.clone());
+        out.by_name.insert(name.clone(), AwsManagedPolicy { arn, document, ..p.clone() });
+    }
+    out
+}
 
 fn load() -> AwsManagedPolicies {
     let mut out = AwsManagedPolicies::default();

@@ -32,7 +32,7 @@ pub fn seed_context(serial: &str) -> String {
 }
 
 fn secret(iam: &Iam, device: &MfaDevice) -> Option<Vec<u8>> {
-    let base32 = iam.master_key.open(&device.sealed_seed, &seed_context(&device.serial())).ok()?;
+    let base32 = iam.master_key.open(&device.sealed_seed, &seed_context(&device.serial(iam.partition))).ok()?;
     totp::base32_decode(&base32)
 }
 

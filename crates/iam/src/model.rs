@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::arn::Partition;
+
 pub type Tags = Vec<(String, String)>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,10 @@ pub struct Account {
     /// `castellan account set-root-password`; `None`: the root user cannot sign in.
     #[serde(default)]
     pub root_password_hash: Option<String>,
+    /// The partition the account was created in, unless `aws` (`castellan serve
+    /// --partition`): a server of another partition refuses the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,8 +163,8 @@ pub struct ManagedPolicy {
 }
 
 impl ManagedPolicy {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:policy{}{}", self.account, self.path, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:policy{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 
     pub fn default_document(&self) -> &str {
@@ -256,8 +262,8 @@ pub struct OidcProvider {
 }
 
 impl MfaDevice {
-    pub fn serial(&self) -> String {
-        format!("arn:aws:iam::{}:mfa{}{}", self.account, self.path, self.name)
+    pub fn serial(&self, p: Partition) -> String {
+        format!("{}{}:mfa{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 }
 
@@ -348,8 +354,8 @@ pub struct ServerCertificate {
 }
 
 impl ServerCertificate {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:server-certificate{}{}", self.account, self.path, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:server-certificate{}{}", p.iam_prefix(), self.account, self.path, self.name)
     }
 }
 
@@ -363,8 +369,8 @@ pub struct CredentialReport {
 }
 
 impl OidcProvider {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:oidc-provider/{}", self.account, self.resource)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:oidc-provider/{}", p.iam_prefix(), self.account, self.resource)
     }
 }
 
@@ -445,8 +451,8 @@ pub struct SamlProvider {
 }
 
 impl SamlProvider {
-    pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:saml-provider/{}", self.account, self.name)
+    pub fn arn(&self, p: Partition) -> String {
+        format!("{}{}:saml-provider/{}", p.iam_prefix(), self.account, self.name)
     }
 }
 

@@ -26,6 +26,8 @@ pub enum IdOwner {
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// The partition of every ARN built and accepted (`castellan serve --partition`).
+    pub partition: crate::arn::Partition,
     pub accounts: BTreeMap<String, Account>,
     pub users: BTreeMap<NameKey, User>,
     pub groups: BTreeMap<NameKey, Group>,
@@ -327,14 +329,14 @@ impl State {
 
     /// The virtual MFA device with serial number (ARN) `serial` in `account`.
     pub fn mfa_device(&self, account: &str, serial: &str) -> Option<&MfaDevice> {
-        let rest = serial.strip_prefix("arn:aws:iam::")?.strip_prefix(account)?.strip_prefix(":mfa")?;
-        self.mfa_devices.get(&name_key(account, rest)).filter(|d| d.serial() == serial)
+        let rest = serial.strip_prefix(self.partition.iam_prefix())?.strip_prefix(account)?.strip_prefix(":mfa")?;
+        self.mfa_devices.get(&name_key(account, rest)).filter(|d| d.serial(self.partition) == serial)
     }
 
     /// The MFA devices enabled for the user with unique id `user_id`, oldest first.
     pub fn mfa_devices_of(&self, account: &str, user_id: &str) -> Vec<&MfaDevice> {
         let mut out: Vec<&MfaDevice> = self.account_mfa_devices(account).filter(|d| d.user_id.as_deref() == Some(user_id)).collect();
-        out.sort_by_key(|d| (d.enable_date, d.serial()));
+        out.sort_by_key(|d| (d.enable_date, d.serial(self.partition)));
         out
     }
 

@@ -2,6 +2,7 @@
 
 use castellan_policy::{Policy, PolicyKind};
 
+use crate::arn::Partition;
 use crate::error::{ApiError, ApiResult};
 use crate::model::Tags;
 
@@ -25,26 +26,32 @@ pub mod quota {
     pub const INSTANCE_PROFILES: i64 = 1000;
 }
 
-/// Parses a document as `kind`, turning the parser's error into AWS's MalformedPolicyDocument.
-pub fn policy_document(text: &str, kind: PolicyKind) -> ApiResult<Policy> {
-    Policy::parse(text, kind).map_err(|e| ApiError::MalformedPolicyDocument(e.message().to_owned()))
+/// Parses a document as `kind`, turning the parser's error into AWS's MalformedPolicyDocument;
+/// a Resource ARN of another partition than the server's is refused as AWS refuses it.
+pub fn policy_document(partition: Partition, text: &str, kind: PolicyKind) -> ApiResult<Policy> {
+    let malformed = |e: castellan_policy::PolicyError| ApiError::MalformedPolicyDocument(e.message().to_owned());
+    let policy = Policy::parse(text, kind).map_err(malformed)?;
+    match policy.foreign_partition(partition.as_str()) {
+        Some(e) => Err(malformed(e)),
+        None => Ok(policy),
+    }
 }
 
 /// A managed policy document: valid as an identity policy and within the size quota.
-pub fn managed_policy_document(text: &str) -> ApiResult<Policy> {
+pub fn managed_policy_document(partition: Partition, text: &str) -> ApiResult<Policy> {
     if castellan_policy::policy_size(text) > quota::MANAGED_POLICY_SIZE {
         return Err(ApiError::LimitExceeded(format!(
             "Cannot exceed quota for PolicySize: {}",
             quota::MANAGED_POLICY_SIZE
         )));
     }
-    policy_document(text, PolicyKind::Identity)
+    policy_document(partition, text, PolicyKind::Identity)
 }
 
 /// An inline policy of a user, group or role (`kind` is "user", "group" or "role"). The quota
 /// is on the aggregate size of the entity's inline policies: `others` is the size of the ones
 /// this document does not replace.
-pub fn inline_policy_document(text: &str, kind: &str, owner: &str, others: usize) -> ApiResult<Policy> {
+pub fn inline_policy_document(partition: Partition, text: &str, kind: &str, owner: &str, others: usize) -> ApiResult<Policy> {
     let limit = match kind {
         "user" => quota::USER_INLINE_SIZE,
         "group" => quota::GROUP_INLINE_SIZE,
@@ -55,18 +62,18 @@ pub fn inline_policy_document(text: &str, kind: &str, owner: &str, others: usize
             "Maximum policy size of {limit} bytes exceeded for {kind} {owner}"
         )));
     }
-    policy_document(text, PolicyKind::Identity)
+    policy_document(partition, text, PolicyKind::Identity)
 }
 
 /// A role's trust policy.
-pub fn trust_policy_document(text: &str) -> ApiResult<Policy> {
+pub fn trust_policy_document(partition: Partition, text: &str) -> ApiResult<Policy> {
     if castellan_policy::policy_size(text) > quota::TRUST_POLICY_SIZE {
         return Err(ApiError::LimitExceeded(format!(
             "Cannot exceed quota for ACLSizePerRole: {}",
             quota::TRUST_POLICY_SIZE
         )));
     }
-    policy_document(text, PolicyKind::Trust)
+    policy_document(partition, text, PolicyKind::Trust)
 }
 
 /// Tag keys of a customer managed policy are case-sensitive ("a" and "A" are two tags,

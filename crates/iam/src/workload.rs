@@ -73,10 +73,11 @@ struct Ticket {
 
 impl Ticket {
     /// The instance's or task's ARN.
-    fn arn(&self) -> String {
+    fn arn(&self, p: crate::arn::Partition) -> String {
+        let p = p.arn_prefix();
         match self.kind {
-            WorkloadKind::Instance => format!("arn:aws:ec2:{}:{}:instance/{}", self.region, self.account, self.id),
-            WorkloadKind::Task => format!("arn:aws:ecs:{}:{}:task/default/{}", self.region, self.account, self.id),
+            WorkloadKind::Instance => format!("{p}ec2:{}:{}:instance/{}", self.region, self.account, self.id),
+            WorkloadKind::Task => format!("{p}ecs:{}:{}:task/default/{}", self.region, self.account, self.id),
         }
     }
 }
@@ -184,7 +185,7 @@ impl Iam {
             WorkloadKind::Instance => format!("i-{}", hex(17)),
             WorkloadKind::Task => hex(32),
         };
-        let region = if info.region.is_empty() { "us-east-1".to_owned() } else { info.region.clone() };
+        let region = if info.region.is_empty() { self.partition.iam_region().to_owned() } else { info.region.clone() };
         let ticket = Ticket {
             account: account.to_owned(),
             kind,
@@ -198,7 +199,7 @@ impl Iam {
             holder: holder(caller),
         };
         if !self.service_may_assume(&ticket, &role) {
-            return Err(cannot_assume(kind.service(), &crate::arn::role_arn(account, &role.path, &role.name)));
+            return Err(cannot_assume(kind.service(), &crate::arn::role_arn(self.partition, account, &role.path, &role.name)));
         }
         let json = serde_json::to_string(&ticket).map_err(|_| ApiError::ServiceFailure)?;
         let token = self.master_key.seal(&json, CONTEXT).map_err(|_| ApiError::ServiceFailure)?;
@@ -207,7 +208,7 @@ impl Iam {
     }
 
     fn service_may_assume(&self, ticket: &Ticket, role: &Role) -> bool {
-        let keys = [("aws:SourceAccount", ticket.account.clone()), ("aws:SourceArn", ticket.arn())];
+        let keys = [("aws:SourceAccount", ticket.account.clone()), ("aws:SourceArn", ticket.arn(self.partition))];
         crate::authz::service_may_assume(self, role, ticket.kind.service(), &keys)
     }
 
@@ -235,7 +236,7 @@ impl Iam {
             let role_name = match &ticket.profile {
                 Some((name, id)) => {
                     let p = st.instance_profile(account, name).filter(|p| p.id == *id).ok_or_else(|| stopped(&ticket.id))?;
-                    let profile_arn = crate::arn::instance_profile_arn(account, &p.path, &p.name);
+                    let profile_arn = crate::arn::instance_profile_arn(st.partition, account, &p.path, &p.name);
                     (p.roles.first().cloned().ok_or_else(|| stopped(&ticket.id))?, Some(profile_arn))
                 }
                 None => (ticket.role_name.clone(), None),
@@ -243,7 +244,7 @@ impl Iam {
             let role = st.role(account, &role_name.0).filter(|r| r.id == ticket.role_id).ok_or_else(|| stopped(&ticket.id))?;
             (role.clone(), role_name.1)
         };
-        let role_arn = crate::arn::role_arn(account, &role.path, &role.name);
+        let role_arn = crate::arn::role_arn(self.partition, account, &role.path, &role.name);
         if !self.service_may_assume(&ticket, &role) {
             return Err(cannot_assume(ticket.kind.service(), &role_arn));
         }
@@ -259,7 +260,7 @@ impl Iam {
         };
         let mut session = Session::new(account, kind, now, duration);
         if ticket.kind == WorkloadKind::Instance {
-            session.service_context = vec![("ec2:SourceInstanceARN".into(), ticket.arn()), ("ec2:RoleDelivery".into(), "2.0".into())];
+            session.service_context = vec![("ec2:SourceInstanceARN".into(), ticket.arn(self.partition)), ("ec2:RoleDelivery".into(), "2.0".into())];
         }
         let session_token = session.seal(&self.master_key)?;
         Ok(WorkloadCredentials {
@@ -305,6 +306,27 @@ mod tests {
     fn create_role(iam: &Iam, root: &Caller, name: &str, service: &str) {
         let r = iam::CreateRoleRequest { role_name: name.into(), assume_role_policy_document: trust(service), ..Default::default() };
         call(iam, root, Request::CreateRole(r));
+    }
+
+    /// In aws-cn the workload's role, session, profile and instance ARNs are the partition's,
+    /// and an instance registered without a region is in the partition's IAM region
+    /// (arn:aws-cn:ec2:cn-north-1:…, "ARNs for Amazon Web Services in China").
+    #[test]
+    fn a_workload_in_china_has_the_partitions_arns() {
+        let iam = Iam::open_in(Box::new(castellan_store::MemoryStore::new()), crate::MasterKey::generate().0, crate::system_clock, crate::Partition::AwsCn).unwrap();
+        let creds = iam.create_account(Some(ACCOUNT.into())).unwrap();
+        let (root, _) = iam.caller_for_access_key(&creds.access_key_id).unwrap();
+        create_role(&iam, &root, "App", "ec2.amazonaws.com");
+        call(&iam, &root, Request::CreateInstanceProfile(iam::CreateInstanceProfileRequest { instance_profile_name: "P".into(), ..Default::default() }));
+        call(&iam, &root, Request::AddRoleToInstanceProfile(iam::AddRoleToInstanceProfileRequest { instance_profile_name: "P".into(), role_name: "App".into() }));
+        let reg = iam.register_workload(&root, &RequestInfo::default(), WorkloadKind::Instance, "P").unwrap();
+        let c = iam.workload_credentials(&root, &RequestInfo::default(), &reg.token, Some(900)).unwrap();
+        assert_eq!(c.role_arn, format!("arn:aws-cn:iam::{ACCOUNT}:role/App"));
+        assert_eq!(c.profile_arn.as_deref(), Some(format!("arn:aws-cn:iam::{ACCOUNT}:instance-profile/P").as_str()));
+        let (caller, _) = iam.caller_for_session(&c.access_key_id, &c.session_token).unwrap();
+        assert_eq!(caller.arn(), format!("arn:aws-cn:sts::{ACCOUNT}:assumed-role/App/{}", reg.id));
+        let keys = &caller.session.as_ref().unwrap().service_context;
+        assert!(keys.contains(&("ec2:SourceInstanceARN".into(), format!("arn:aws-cn:ec2:cn-north-1:{ACCOUNT}:instance/{}", reg.id))));
     }
 
     #[test]

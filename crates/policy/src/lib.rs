@@ -147,6 +147,22 @@ impl Policy {
         }
         self
     }
+
+    /// AWS's error for the first Resource or NotResource ARN of a known partition other than
+    /// `partition` (the one of the IAM it is given to): each partition's IAM refuses the
+    /// others' ARNs, `Partition "aws" is not valid for resource "arn:aws:logs:*:*:*".` (the
+    /// MalformedPolicyDocument answered in the China Regions: aws/chalice#777,
+    /// kubernetes-sigs/aws-load-balancer-controller#1557, terraform-aws-modules/terraform-aws-iam#39).
+    pub fn foreign_partition(&self, partition: &str) -> Option<PolicyError> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.resource.as_ref())
+            .flat_map(|b| match b {
+                ResourceBlock::Resource(list) | ResourceBlock::NotResource(list) => list.iter(),
+            })
+            .find_map(|m| parse::other_partition(m.text(), partition))
+            .map(PolicyError::new)
+    }
 }
 
 /// The size of a document as IAM counts it for its quotas: characters, not counting

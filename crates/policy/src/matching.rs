@@ -50,12 +50,7 @@ fn aws_entry(entry: &str, ctx: &RequestContext) -> Option<Named> {
     if !p.kind.is_iam() {
         return None;
     }
-    if entry == p.account
-        || entry
-            .strip_prefix("arn:aws:iam::")
-            .and_then(|r| r.strip_suffix(":root"))
-            == Some(p.account.as_str())
-    {
+    if entry == p.account || root_of(entry).is_some_and(|(partition, account)| account == p.account && partition == partition_of(&p.arn)) {
         // The root user itself is named by its account.
         return Some(if p.kind == PrincipalType::Root {
             Named::Directly
@@ -78,6 +73,18 @@ fn aws_entry(entry: &str, ctx: &RequestContext) -> Option<Named> {
         }
     }
     None
+}
+
+/// The partition and account of `arn:PARTITION:iam::ACCOUNT:root`.
+fn root_of(entry: &str) -> Option<(&str, &str)> {
+    let (partition, rest) = entry.strip_prefix("arn:")?.split_once(':')?;
+    Some((partition, rest.strip_prefix("iam::")?.strip_suffix(":root")?))
+}
+
+/// The partition an ARN is in (`aws`, `aws-cn`, …): an account's root in one partition does
+/// not name a principal of the same account id in another.
+fn partition_of(arn: &str) -> &str {
+    arn.strip_prefix("arn:").and_then(|r| r.split(':').next()).unwrap_or_default()
 }
 
 /// How strongly a Principal element's set names the caller; `None` when it does not.
@@ -322,5 +329,55 @@ fn compare(base: BaseOperator, ord: Option<std::cmp::Ordering>) -> bool {
         B::NumericGreaterThan | B::DateGreaterThan => ord == Greater,
         B::NumericGreaterThanEquals | B::DateGreaterThanEquals => ord != Less,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::{Policy, PolicyKind, PolicySet, PrincipalType, RequestContext, RequestPrincipal};
+
+    fn allowed(policy: &str, kind: PolicyKind, principal: RequestPrincipal, resource: &str) -> bool {
+        let mut set = PolicySet::new();
+        set.add("p", Policy::parse(policy, kind).unwrap());
+        set.evaluate(&RequestContext::new(principal, "sts:AssumeRole", resource)).is_allowed()
+    }
+
+    /// Each AWS account is scoped to one partition (AWS General Reference, "Amazon Resource
+    /// Names (ARNs)"): `arn:aws:iam::ID:root` does not name the account `ID` of aws-cn, and a
+    /// Resource compares the partition field like any other (`arn:*:` matches every one).
+    #[test]
+    fn the_partition_is_compared_like_any_other_field() {
+        let trust = |who: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{who}"}},"Action":"sts:AssumeRole"}}]}}"#);
+        let cn_user = || RequestPrincipal::new(PrincipalType::User, "arn:aws-cn:iam::123456789012:user/amy", "AIDAAMY", "123456789012");
+        let role = "arn:aws-cn:iam::123456789012:role/r";
+        // The root user is named by its account, directly.
+        let cn_root = || RequestPrincipal::new(PrincipalType::Root, "arn:aws-cn:iam::123456789012:root", "123456789012", "123456789012");
+        assert!(allowed(&trust("arn:aws-cn:iam::123456789012:root"), PolicyKind::Trust, cn_root(), role));
+        assert!(allowed(&trust("123456789012"), PolicyKind::Trust, cn_root(), role));
+        assert!(!allowed(&trust("arn:aws:iam::123456789012:root"), PolicyKind::Trust, cn_root(), role));
+        assert!(allowed(&trust("arn:aws-cn:iam::123456789012:user/amy"), PolicyKind::Trust, cn_user(), role));
+        assert!(!allowed(&trust("arn:aws:iam::123456789012:user/amy"), PolicyKind::Trust, cn_user(), role));
+        let identity = |resource: &str| format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}]}}"#);
+        assert!(allowed(&identity("arn:aws-cn:iam::123456789012:role/*"), PolicyKind::Identity, cn_user(), role));
+        assert!(allowed(&identity("arn:*:iam::123456789012:role/*"), PolicyKind::Identity, cn_user(), role));
+        assert!(!allowed(&identity("arn:aws:iam::123456789012:role/*"), PolicyKind::Identity, cn_user(), role));
+    }
+
+    /// IAM in China refuses a policy naming a commercial resource: MalformedPolicyDocument
+    /// `Partition "aws" is not valid for resource "arn:aws:logs:*:*:*".` (aws/chalice#777).
+    #[test]
+    fn resources_of_another_partition_are_reported() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":["arn:aws-cn:s3:::b","arn:*:s3:::c","arn:aws:logs:*:*:*"]}]}"#;
+        let p = Policy::parse(doc, PolicyKind::Identity).unwrap();
+        assert_eq!(p.foreign_partition("aws-cn").unwrap().message(), r#"Partition "aws" is not valid for resource "arn:aws:logs:*:*:*"."#);
+        let states = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","NotResource":"arn:aws:states:cn-northwest-1:123456789012:stateMachine:app-*"}]}"#;
+        let p = Policy::parse(states, PolicyKind::Identity).unwrap();
+        // As quoted in aws/copilot-cli#3844.
+        assert_eq!(
+            p.foreign_partition("aws-cn").unwrap().message(),
+            r#"Partition "aws" is not valid for resource "arn:aws:states:cn-northwest-1:123456789012:stateMachine:app-*"."#
+        );
+        assert!(p.foreign_partition("aws").is_none());
     }
 }

@@ -351,23 +351,7 @@ fn resource_format(r: &str) -> Option<String> {
         None => (rest, "", false),
     };
     if partition != "*" && !PARTITIONS.contains(&partition) {
-        let parts: Vec<&str> = after.split(':').collect();
-        let first = parts.first().copied().unwrap_or("");
-        let arn1 = if !first.is_empty() || parts.len() > 1 {
-            first
-        } else {
-            "*"
-        };
-        let arn2 = parts.get(1).copied().unwrap_or("*");
-        let arn3 = parts.get(2).copied().unwrap_or("*");
-        let arn4 = if parts.len() > 3 {
-            parts.get(3..).map(|p| p.join(":")).unwrap_or_default()
-        } else {
-            "*".to_owned()
-        };
-        return Some(format!(
-            "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{arn1}:{arn2}:{arn3}:{arn4}\"."
-        ));
+        return Some(partition_error(partition, after));
     }
     if !qualified {
         return Some(
@@ -405,6 +389,35 @@ fn resource_format(r: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// The message for a resource `arn:PARTITION:AFTER` whose partition is not accepted.
+fn partition_error(partition: &str, after: &str) -> String {
+    let parts: Vec<&str> = after.split(':').collect();
+    let first = parts.first().copied().unwrap_or("");
+    let arn1 = if !first.is_empty() || parts.len() > 1 {
+        first
+    } else {
+        "*"
+    };
+    let arn2 = parts.get(1).copied().unwrap_or("*");
+    let arn3 = parts.get(2).copied().unwrap_or("*");
+    let arn4 = if parts.len() > 3 {
+        parts.get(3..).map(|p| p.join(":")).unwrap_or_default()
+    } else {
+        "*".to_owned()
+    };
+    format!(
+        "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{arn1}:{arn2}:{arn3}:{arn4}\"."
+    )
+}
+
+/// The error for a resource of a known partition other than `partition` (a wildcard or a
+/// variable in the partition field matches any, and is accepted).
+pub(crate) fn other_partition(r: &str, partition: &str) -> Option<String> {
+    let rest = r.strip_prefix("arn:")?;
+    let (p, after) = rest.split_once(':')?;
+    (p != partition && PARTITIONS.contains(&p)).then(|| partition_error(p, after))
 }
 
 fn legacy_resource(r: &str) -> bool {

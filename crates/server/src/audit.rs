@@ -96,7 +96,7 @@ impl Federated {
     /// (CloudTrail: `WebIdentityUser` with principalId `provider:audience:subject`; `SAMLUser`
     /// with `namequalifier:subject`).
     pub(crate) fn of(response: &castellan_api::Response) -> Option<Federated> {
-        let account = |arn: Option<&str>| arn.and_then(|a| a.strip_prefix("arn:aws:sts::")).and_then(|r| r.split(':').next()).unwrap_or_default().to_owned();
+        let account = |arn: Option<&str>| arn.and_then(|a| a.split_once(":sts::")).and_then(|(_, r)| r.split(':').next()).unwrap_or_default().to_owned();
         match response {
             castellan_api::Response::AssumeRoleWithWebIdentity(r) => {
                 let (provider, aud, sub) = (r.provider.clone().unwrap_or_default(), r.audience.clone().unwrap_or_default(), r.subject_from_web_identity_token.clone().unwrap_or_default());
@@ -653,7 +653,7 @@ fn user_identity(seen: &Seen) -> Value {
                 "sessionIssuer": {
                     "type": "Role",
                     "principalId": role_id,
-                    "arn": format!("arn:aws:iam::{account}:role{role_path}{role_name}"),
+                    "arn": format!("{}iam::{account}:role{role_path}{role_name}", caller.partition.arn_prefix()),
                     "accountId": account,
                     "userName": role_name,
                 },
@@ -673,7 +673,7 @@ fn user_identity(seen: &Seen) -> Value {
                 SessionKind::FederatedUser { creator: Some(user), creator_id, .. } => Some(json!({
                     "type": "IAMUser",
                     "principalId": creator_id,
-                    "arn": format!("arn:aws:iam::{account}:user/{user}"),
+                    "arn": format!("{}iam::{account}:user/{user}", caller.partition.arn_prefix()),
                     "accountId": account,
                     "userName": user,
                 })),

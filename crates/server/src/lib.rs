@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use castellan_api::query::QueryParams;
 use castellan_api::{Operation, Request, Service};
-use castellan_iam::{request_id, ApiError, Caller, Iam, RequestInfo};
+use castellan_iam::{request_id, ApiError, Caller, Iam, Partition, RequestInfo};
 use http_body_util::BodyExt as _;
 
 mod conn;
@@ -90,34 +90,26 @@ struct Shared {
 /// Signing keys kept: one per active access key and day, and then some.
 const SIGNING_KEY_CACHE: usize = 4096;
 
-/// The regions a credential scope may name: every region of AWS's commercial partition
-/// (`aws`), as botocore 1.43.11 lists them (`botocore/data/endpoints.json`, partition `aws`,
-/// `regions`; the same botocore release as `data/aws/`). A scope naming anything else is
-/// refused with AWS's `SignatureDoesNotMatch` "Credential should be scoped to a valid region".
-///
-/// AWS itself takes only `us-east-1` for IAM, but a client pointed at a custom endpoint signs
-/// with whatever region it is configured for (boto3 `region_name="eu-west-1"`), so any real
-/// region is accepted for both services; what the request is authorized as having asked for
-/// is decided by [`requested_region`], not by the scope.
-const REGIONS: &[&str] = &[
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
-    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-    "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
-    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
-    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-];
-
-/// The region of IAM's single, global endpoint.
-const IAM_REGION: &str = "us-east-1";
+// The regions a credential scope may name: every region of the server's partition
+// (`Partition::regions`: botocore's endpoints.json). A scope naming anything else (a region of
+// another partition too: that partition's endpoints are elsewhere) is refused with AWS's
+// `SignatureDoesNotMatch` "Credential should be scoped to a valid region".
+//
+// AWS itself takes only its IAM endpoint's region for IAM (us-east-1, cn-north-1,
+// us-gov-west-1), but a client pointed at a custom endpoint signs with whatever region it is
+// configured for (boto3 `region_name="eu-west-1"`), so any region of the partition is
+// accepted for both services; what the request is authorized as having asked for is decided
+// by [`requested_region`], not by the scope.
 
 /// The value of `aws:RequestedRegion`: the region of the endpoint the request was made to.
-/// IAM has one endpoint, in us-east-1, whatever region the client signed with (IAM User
-/// Guide, "AWS global condition context keys", `aws:RequestedRegion`: "IAM calls are always
-/// made to the us-east-1 Region"). STS has regional endpoints; Castellan's endpoint stands
-/// for the one the client chose, which is the region it signed for.
-fn requested_region(service: Service, signed_region: &str) -> String {
+/// IAM has one endpoint per partition, in us-east-1 for `aws`, whatever region the client
+/// signed with (IAM User Guide, "AWS global condition context keys", `aws:RequestedRegion`:
+/// "IAM calls are always made to the us-east-1 Region"; in the other partitions the region of
+/// its endpoint, `Partition::iam_region`). STS has regional endpoints; Castellan's endpoint
+/// stands for the one the client chose, which is the region it signed for.
+fn requested_region(partition: Partition, service: Service, signed_region: &str) -> String {
     match service {
-        Service::Iam => IAM_REGION.to_owned(),
+        Service::Iam => partition.iam_region().to_owned(),
         Service::Sts => signed_region.to_owned(),
     }
 }
@@ -131,7 +123,7 @@ pub fn router(iam: Arc<Iam>, config: Config) -> Router {
 /// cookies are then `Secure`).
 pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, secure: bool) -> Router {
     let console = config.console.then(|| {
-        let recorder = audit.clone().map(console_recorder);
+        let recorder = audit.clone().map(|a| console_recorder(a, iam.partition()));
         castellan_console::router(Arc::clone(&iam), castellan_console::Options { secure_cookies: secure, recorder })
     });
     let signing_keys = castellan_sigv4::SigningKeyCache::new(SIGNING_KEY_CACHE);
@@ -150,14 +142,14 @@ pub fn router_with(iam: Arc<Iam>, config: Config, audit: Option<Arc<Audit>>, sec
 }
 
 /// The console's calls in the audit trail, as the API's are (user agent `castellan-console`).
-fn console_recorder(audit: Arc<Audit>) -> castellan_console::Recorder {
+fn console_recorder(audit: Arc<Audit>, partition: Partition) -> castellan_console::Recorder {
     Arc::new(move |call: castellan_console::ConsoleCall| {
         let mut seen = audit::Seen {
             time_ms: audit::now_ms(),
             request_id: request_id(),
             service: Some(call.op.service()),
             op: Some(call.op),
-            region: Some(IAM_REGION.to_owned()),
+            region: Some(partition.iam_region().to_owned()),
             source_ip: Some(call.source_ip),
             user_agent: Some("castellan-console".into()),
             ..audit::Seen::default()
@@ -176,7 +168,8 @@ fn console_recorder(audit: Arc<Audit>) -> castellan_console::Recorder {
 /// Serves only the console on `listener` (`castellan serve --console-listen ADDR`), with the
 /// same connection limits (and HTTPS with `tls`), until shutdown.
 pub async fn serve_console(listener: tokio::net::TcpListener, iam: Arc<Iam>, config: Config, tls: Option<Tls>, audit: Option<Arc<Audit>>) -> std::io::Result<()> {
-    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some(), recorder: audit.map(console_recorder) });
+    let partition = iam.partition();
+    let app = castellan_console::router(iam, castellan_console::Options { secure_cookies: tls.is_some(), recorder: audit.map(|a| console_recorder(a, partition)) });
     conn::accept_loop(listener, app, config, tls.map(|t| t.acceptor), shutdown_signal()).await
 }
 
@@ -470,7 +463,7 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
             let key = event.claimed_key.as_deref().unwrap_or_default();
             event.claimed_account = iam.caller_for_access_key(key).map(|(c, _)| c.account);
         })?;
-        let region = requested_region(service, &signed_region);
+        let region = requested_region(iam.partition(), service, &signed_region);
         event.region = Some(region.clone());
         event.caller = Some(caller.clone());
         // Behind a TLS-terminating proxy this would come from it; Castellan knows its own.
@@ -518,7 +511,7 @@ async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams)
     let op = Operation::from_name(Service::Sts, action)
         .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
     let request = Request::parse(op, params)?;
-    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region: IAM_REGION.to_owned() };
+    let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region: shared.iam.partition().iam_region().to_owned() };
     let iam = Arc::clone(&shared.iam);
     let response = tokio::task::spawn_blocking(move || iam.handle_unsigned(&info, request)).await.map_err(|_| ApiError::ServiceFailure)??;
     ops_http::count_session(op, &response);
@@ -644,13 +637,13 @@ fn authenticate_for(
     };
     let expected = castellan_sigv4::Expected {
         service: signing_name,
-        regions: REGIONS,
+        regions: iam.partition().regions(),
         max_skew_secs: shared.config.max_clock_skew_secs,
     };
     castellan_sigv4::verify(&request, &claim, &secret, castellan_iam::system_clock(), &shared.signing_keys, &expected)
         .map_err(auth_error)?;
     let region = match signing_name {
-        "iam" => requested_region(Service::Iam, &credential.region),
+        "iam" => requested_region(iam.partition(), Service::Iam, &credential.region),
         _ => credential.region.clone(),
     };
     match &caller.principal {
@@ -853,7 +846,12 @@ mod tests {
 
     #[test]
     fn aws_requested_region_is_us_east_1_for_iam_and_the_signed_region_for_sts() {
-        assert_eq!(requested_region(Service::Iam, "eu-west-1"), "us-east-1");
-        assert_eq!(requested_region(Service::Sts, "eu-west-1"), "eu-west-1");
+        assert_eq!(requested_region(Partition::Aws, Service::Iam, "eu-west-1"), "us-east-1");
+        assert_eq!(requested_region(Partition::Aws, Service::Sts, "eu-west-1"), "eu-west-1");
+        // IAM's endpoint in each other partition is in one region (botocore endpoints.json:
+        // iam.cn-north-1.amazonaws.com.cn, iam.us-gov.amazonaws.com scoped to us-gov-west-1).
+        assert_eq!(requested_region(Partition::AwsCn, Service::Iam, "cn-northwest-1"), "cn-north-1");
+        assert_eq!(requested_region(Partition::AwsUsGov, Service::Iam, "us-gov-east-1"), "us-gov-west-1");
+        assert_eq!(requested_region(Partition::AwsCn, Service::Sts, "cn-northwest-1"), "cn-northwest-1");
     }
 }

@@ -6,7 +6,7 @@ use castellan_api::iam;
 use super::policies::{local_policies, policy_detail, PolicyRef};
 use super::{group_arn, role_arn, tags_out, ts, url_encode, user_arn};
 use crate::error::{ApiError, ApiResult};
-use crate::managed::AWS_MANAGED;
+use crate::managed::aws_managed;
 use crate::model::{Account, Change, InlinePolicies, PasswordPolicy, Record};
 use crate::paginate::page_slice;
 use crate::state::State;
@@ -163,7 +163,7 @@ fn inline_out(p: &InlinePolicies) -> Vec<iam::PolicyDetail> {
 fn attached_out(st: &State, account: &str, arns: &[String]) -> Vec<iam::AttachedPolicy> {
     arns.iter()
         .filter_map(|arn| super::policies::resolve(st, account, arn))
-        .map(|p| iam::AttachedPolicy { policy_name: Some(p.name().to_owned()), policy_arn: Some(p.arn()) })
+        .map(|p| iam::AttachedPolicy { policy_name: Some(p.name().to_owned()), policy_arn: Some(p.arn(st.partition)) })
         .collect()
 }
 
@@ -195,7 +195,7 @@ pub fn authorization_details(
                     path: Some(u.path.clone()),
                     user_name: Some(u.name.clone()),
                     user_id: Some(u.id.clone()),
-                    arn: Some(user_arn(account, &u.path, &u.name)),
+                    arn: Some(user_arn(st.partition, account, &u.path, &u.name)),
                     create_date: Some(ts(u.created)),
                     // Left out when empty, unlike the groups' and roles' lists (responses
                     // recorded from AWS: localstack
@@ -218,7 +218,7 @@ pub fn authorization_details(
                     path: Some(g.path.clone()),
                     group_name: Some(g.name.clone()),
                     group_id: Some(g.id.clone()),
-                    arn: Some(group_arn(account, &g.path, &g.name)),
+                    arn: Some(group_arn(st.partition, account, &g.path, &g.name)),
                     create_date: Some(ts(g.created)),
                     group_policy_list: Some(inline_out(&g.inline_policies)),
                     attached_managed_policies: Some(attached_out(&st, account, &g.attached_policies)),
@@ -242,7 +242,7 @@ pub fn authorization_details(
                             path: p.path.clone(),
                             instance_profile_name: p.name.clone(),
                             instance_profile_id: p.id.clone(),
-                            arn: super::instance_profile_arn(account, &p.path, &p.name),
+                            arn: super::instance_profile_arn(st.partition, account, &p.path, &p.name),
                             create_date: ts(p.created),
                             roles: vec![super::roles::nested_shape(&st, x)],
                             tags: None,
@@ -252,7 +252,7 @@ pub fn authorization_details(
                         path: Some(x.path.clone()),
                         role_name: Some(x.name.clone()),
                         role_id: Some(x.id.clone()),
-                        arn: Some(role_arn(account, &x.path, &x.name)),
+                        arn: Some(role_arn(st.partition, account, &x.path, &x.name)),
                         create_date: Some(ts(x.created)),
                         assume_role_policy_document: Some(url_encode(&crate::arn::display_document(&st, &x.assume_role_policy, x.principal_ids.as_ref()))),
                         instance_profile_list: Some(profiles),
@@ -272,7 +272,7 @@ pub fn authorization_details(
     if wants("AWSManagedPolicy") {
         // Only the AWS managed policies in use in the account.
         all.extend(
-            AWS_MANAGED
+            aws_managed(st.partition)
                 .by_name
                 .values()
                 .filter(|p| st.attachment_count(account, &p.arn) > 0 || st.boundary_count(account, &p.arn) > 0)

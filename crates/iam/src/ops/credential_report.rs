@@ -106,7 +106,7 @@ pub fn build(iam: &Iam, st: &State, account: &str) -> String {
     let created = st.accounts.get(account).map_or(0, |a| a.created);
     let mut root = vec![
         "<root_account>".to_owned(),
-        format!("arn:aws:iam::{account}:root"),
+        crate::arn::root_arn(st.partition, account),
         date(created),
         "not_supported".into(),
         "no_information".into(),
@@ -123,7 +123,7 @@ pub fn build(iam: &Iam, st: &State, account: &str) -> String {
         let changed = profile.map(|p| p.changed.unwrap_or(p.created));
         let mut row = vec![
             u.name.clone(),
-            user_arn(account, &u.path, &u.name),
+            user_arn(st.partition, account, &u.path, &u.name),
             date(u.created),
             flag(profile.is_some()),
             match (u.password_last_used, profile) {

@@ -10,12 +10,12 @@ use crate::paginate::{page, page_of};
 use crate::validate::quota;
 use crate::Iam;
 
-pub fn shape(g: &Group) -> iam::Group {
+pub fn shape(partition: crate::arn::Partition, g: &Group) -> iam::Group {
     iam::Group {
         path: g.path.clone(),
         group_name: g.name.clone(),
         group_id: g.id.clone(),
-        arn: group_arn(&g.account, &g.path, &g.name),
+        arn: group_arn(partition, &g.account, &g.path, &g.name),
         create_date: ts(g.created),
     }
 }
@@ -35,7 +35,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateGroupRequest) -> ApiResult
             inline_policies: Default::default(),
             attached_policies: Vec::new(),
         };
-        let out = iam::CreateGroupResponse { group: shape(&group) };
+        let out = iam::CreateGroupResponse { group: shape(st.partition, &group) };
         Ok((vec![Change::Put(Record::Group(group))], out))
     })
 }
@@ -52,8 +52,8 @@ pub fn get(iam: &Iam, account: &str, r: iam::GetGroupRequest) -> ApiResult<iam::
         .filter_map(|n| st.users.get(&(account.to_owned(), n.clone())).map(|u| (n.as_str(), u)));
     let p = page_of(members, r.max_items, |_| true)?;
     Ok(iam::GetGroupResponse {
-        group: shape(group),
-        users: p.items.iter().map(|u| super::users::shape(u)).collect(),
+        group: shape(st.partition, group),
+        users: p.items.iter().map(|u| super::users::shape(st.partition, u)).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })
@@ -64,7 +64,7 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListGroupsRequest) -> ApiResult<ia
     let prefix = r.path_prefix.as_deref();
     let p = page(&st.groups, account, r.marker.as_deref(), r.max_items, |g| path_matches(&g.path, prefix))?;
     Ok(iam::ListGroupsResponse {
-        groups: p.items.iter().map(|g| shape(g)).collect(),
+        groups: p.items.iter().map(|g| shape(st.partition, g)).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })
@@ -155,7 +155,7 @@ pub fn remove_user(iam: &Iam, account: &str, r: iam::RemoveUserFromGroupRequest)
 pub fn list_for_user(iam: &Iam, account: &str, r: iam::ListGroupsForUserRequest) -> ApiResult<iam::ListGroupsForUserResponse> {
     let st = iam.read();
     let user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
-    let mut groups: Vec<iam::Group> = user.groups.iter().filter_map(|g| st.group(account, g)).map(shape).collect();
+    let mut groups: Vec<iam::Group> = user.groups.iter().filter_map(|g| st.group(account, g)).map(|g| shape(st.partition, g)).collect();
     groups.sort_by_key(|g| g.group_name.to_lowercase());
     let p = crate::paginate::page_slice(&groups, r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListGroupsForUserResponse { groups: p.items, is_truncated: Some(p.next_marker.is_some()), marker: p.next_marker })

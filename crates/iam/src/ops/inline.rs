@@ -75,7 +75,7 @@ pub fn put(iam: &Iam, account: &str, owner: Owner<'_>, name: &str, document: &st
             .filter(|p| p.name != name)
             .map(|p| castellan_policy::policy_size(&p.document))
             .sum();
-        inline_policy_document(document, owner.kind(), owner_name, others)?;
+        inline_policy_document(st.partition, document, owner.kind(), owner_name, others)?;
         policies.insert(name.to_owned(), InlinePolicy { name: name.to_owned(), document: document.to_owned() });
         Ok((vec![Change::Put(with_policies(record, policies))], ()))
     })

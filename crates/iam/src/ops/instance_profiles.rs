@@ -16,7 +16,7 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
         path: p.path.clone(),
         instance_profile_name: p.name.clone(),
         instance_profile_id: p.id.clone(),
-        arn: instance_profile_arn(&p.account, &p.path, &p.name),
+        arn: instance_profile_arn(st.partition, &p.account, &p.path, &p.name),
         create_date: ts(p.created),
         roles: p
             .roles

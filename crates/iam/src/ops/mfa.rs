@@ -43,7 +43,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -
     rand::thread_rng().fill_bytes(&mut seed);
     let base32 = totp::base32_encode(&seed);
     iam.mutate(|st| {
-        let serial = format!("arn:aws:iam::{account}:mfa{path}{}", r.virtual_mfa_device_name);
+        let serial = format!("{}{account}:mfa{path}{}", st.partition.iam_prefix(), r.virtual_mfa_device_name);
         if st.mfa_devices.contains_key(&crate::state::name_key(account, &format!("{path}{}", r.virtual_mfa_device_name))) {
             return Err(crate::messages::mfa_device_exists());
         }
@@ -143,7 +143,7 @@ pub fn get(iam: &Iam, caller: &Caller, r: iam::GetMFADeviceRequest) -> ApiResult
     let name = st.user(&caller.account, &user).map(|u| u.name.clone()).unwrap_or(user);
     Ok(iam::GetMFADeviceResponse {
         user_name: Some(name),
-        serial_number: device.serial(),
+        serial_number: device.serial(st.partition),
         enable_date: device.enable_date.map(ts),
         certifications: None,
     })
@@ -159,7 +159,7 @@ pub fn list(iam: &Iam, caller: &Caller, r: &iam::ListMFADevicesRequest) -> ApiRe
     let all: Vec<iam::MFADevice> = st
         .mfa_devices_of(&caller.account, &user.id)
         .into_iter()
-        .map(|d| iam::MFADevice { user_name: user.name.clone(), serial_number: d.serial(), enable_date: ts(d.enable_date.unwrap_or(d.created)) })
+        .map(|d| iam::MFADevice { user_name: user.name.clone(), serial_number: d.serial(st.partition), enable_date: ts(d.enable_date.unwrap_or(d.created)) })
         .collect();
     let page = page_slice(&all, r.marker.as_deref(), r.max_items)?;
     Ok(iam::ListMFADevicesResponse { is_truncated: Some(page.next_marker.is_some()), mfa_devices: page.items, marker: page.next_marker })
@@ -187,8 +187,8 @@ pub fn list_virtual(iam: &Iam, account: &str, r: &iam::ListVirtualMFADevicesRequ
         .map(|d| {
             let user = d.user_id.as_deref().and_then(|id| st.user_by_id(id));
             iam::VirtualMFADevice {
-                serial_number: d.serial(),
-                user: user.map(|u| iam::User { permissions_boundary: None, tags: None, ..super::users::shape(u) }),
+                serial_number: d.serial(st.partition),
+                user: user.map(|u| iam::User { permissions_boundary: None, tags: None, ..super::users::shape(st.partition, u) }),
                 enable_date: user.and(d.enable_date).map(ts),
                 // "this operation does not return tags" (ListVirtualMFADevices, API reference).
                 tags: None,

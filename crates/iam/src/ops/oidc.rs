@@ -38,8 +38,8 @@ pub fn resource_of_url(url: &str) -> ApiResult<String> {
 }
 
 /// The provider an ARN names in `account`.
-pub fn resource_of_arn<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
+pub fn resource_of_arn<'a>(partition: crate::arn::Partition, account: &str, arn: &'a str) -> Option<&'a str> {
+    let rest = arn.strip_prefix(partition.iam_prefix())?;
     let (acct, rest) = rest.split_once(':')?;
     (acct == account).then_some(())?;
     rest.strip_prefix("oidc-provider/").filter(|r| !r.is_empty())
@@ -47,7 +47,7 @@ pub fn resource_of_arn<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
 
 fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a OidcProvider> {
     let not_found = || ApiError::NoSuchEntity(format!("OpenIDConnect Provider not found for arn {arn}"));
-    let resource = resource_of_arn(account, arn).ok_or_else(|| {
+    let resource = resource_of_arn(st.partition, account, arn).ok_or_else(|| {
         if arn.starts_with("arn:") && arn.contains(":oidc-provider/") {
             not_found()
         } else {
@@ -115,7 +115,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateOpenIDConnectProviderReque
             tags: tags.clone(),
         };
         let out = iam::CreateOpenIDConnectProviderResponse {
-            open_id_connect_provider_arn: Some(p.arn()),
+            open_id_connect_provider_arn: Some(p.arn(st.partition)),
             tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)),
         };
         Ok((vec![Change::Put(Record::OidcProvider(p))], out))
@@ -140,7 +140,7 @@ pub fn list(iam: &Iam, account: &str) -> iam::ListOpenIDConnectProvidersResponse
         .oidc_providers
         .range((account.to_owned(), String::new())..)
         .take_while(|((a, _), _)| a == account)
-        .map(|(_, p)| iam::OpenIDConnectProviderListEntry { arn: Some(p.arn()) })
+        .map(|(_, p)| iam::OpenIDConnectProviderListEntry { arn: Some(p.arn(st.partition)) })
         .collect();
     iam::ListOpenIDConnectProvidersResponse { open_id_connect_provider_list: Some(list) }
 }
@@ -218,10 +218,10 @@ pub fn list_tags(iam: &Iam, account: &str, r: iam::ListOpenIDConnectProviderTags
 pub fn authz_resource(st: &State, account: &str, arn: Option<&str>, url: Option<&str>) -> Option<(String, crate::model::Tags)> {
     let arn = match (arn, url) {
         (Some(arn), _) => arn.to_owned(),
-        (None, Some(url)) => format!("arn:aws:iam::{account}:oidc-provider/{}", resource_of_url(url).ok()?),
+        (None, Some(url)) => format!("{}{account}:oidc-provider/{}", st.partition.iam_prefix(), resource_of_url(url).ok()?),
         (None, None) => return None,
     };
-    let tags = resource_of_arn(account, &arn)
+    let tags = resource_of_arn(st.partition, account, &arn)
         .and_then(|r| st.oidc_providers.get(&(account.to_owned(), r.to_owned())))
         .map(|p| p.tags.clone())
         .unwrap_or_default();

@@ -149,7 +149,7 @@ pub fn info(iam: &Iam, account: &str) -> ApiResult<iam::GetOutboundWebIdentityFe
 /// The `sub` of a caller's tokens: the user, the role (not the session) or the root user.
 fn subject(caller: &Caller) -> String {
     match &caller.principal {
-        Principal::AssumedRole { role_name, role_path, .. } => crate::arn::role_arn(&caller.account, role_path, role_name),
+        Principal::AssumedRole { role_name, role_path, .. } => crate::arn::role_arn(caller.partition, &caller.account, role_path, role_name),
         _ => caller.arn(),
     }
 }

@@ -6,7 +6,7 @@ use castellan_api::iam;
 use super::{no_such_group, no_such_role, no_such_user, path_matches, tags_in, tags_out, ts, url_encode};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{unique_id, IdPrefix};
-use crate::managed::{AwsManagedPolicy, AWS_MANAGED};
+use crate::managed::{aws_managed, AwsManagedPolicy};
 use crate::messages::{self, policy_not_attachable as not_attachable, policy_not_found as not_found};
 use crate::messages::policy_version_not_found as no_such_version;
 use crate::model::{Change, ManagedPolicy, PolicyVersion, Record};
@@ -23,10 +23,10 @@ pub enum PolicyRef<'a> {
 }
 
 impl PolicyRef<'_> {
-    pub fn arn(&self) -> String {
+    pub fn arn(&self, partition: crate::arn::Partition) -> String {
         match self {
             Self::Aws(p) => p.arn.clone(),
-            Self::Local(p) => p.arn(),
+            Self::Local(p) => p.arn(partition),
         }
     }
     pub fn name(&self) -> &str {
@@ -51,10 +51,10 @@ impl PolicyRef<'_> {
 
 /// Finds the managed policy `arn` names, as seen from `account`.
 pub fn resolve<'a>(st: &'a State, account: &str, arn: &str) -> Option<PolicyRef<'a>> {
-    if let Some(p) = AWS_MANAGED.get(arn) {
+    if let Some(p) = aws_managed(st.partition).get(arn) {
         return Some(PolicyRef::Aws(p));
     }
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let rest = arn.strip_prefix(st.partition.iam_prefix())?;
     let (acct, resource) = rest.split_once(':')?;
     let path_and_name = resource.strip_prefix("policy")?;
     let name = path_and_name.rsplit('/').next()?;
@@ -62,26 +62,31 @@ pub fn resolve<'a>(st: &'a State, account: &str, arn: &str) -> Option<PolicyRef<
         return None;
     }
     let p = st.policies.get(&name_key(account, name))?;
-    (p.arn() == arn).then_some(PolicyRef::Local(p))
+    (p.arn(st.partition) == arn).then_some(PolicyRef::Local(p))
 }
 
-fn check_arn(arn: &str) -> ApiResult<()> {
+fn check_arn(partition: crate::arn::Partition, arn: &str) -> ApiResult<()> {
     let ok = arn.starts_with("arn:") && arn.split(':').count() >= 6;
-    if ok {
-        Ok(())
-    } else {
-        Err(messages::arn_not_valid(arn))
+    if !ok {
+        return Err(messages::arn_not_valid(arn));
     }
+    // A policy of another partition: AWS answers 400 ValidationError "Invalid ARN partition"
+    // (AttachRolePolicy of arn:aws:iam::aws:policy/AmazonS3FullAccess in cn-northwest-1,
+    // pulumi/pulumi-aws-apigateway#347; the same in GovCloud, aws/aws-elastic-beanstalk-cli#562).
+    if crate::arn::Partition::of_arn(arn).is_some_and(|p| p != partition) {
+        return Err(ApiError::Validation("Invalid ARN partition".into()));
+    }
+    Ok(())
 }
 
 /// A permissions boundary must be an existing managed policy.
 pub fn require_boundary_policy(st: &State, account: &str, arn: &str) -> ApiResult<()> {
-    check_arn(arn)?;
+    check_arn(st.partition, arn)?;
     resolve(st, account, arn).map(|_| ()).ok_or_else(|| not_attachable(arn))
 }
 
 fn local<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a ManagedPolicy> {
-    check_arn(arn)?;
+    check_arn(st.partition, arn)?;
     match resolve(st, account, arn) {
         Some(PolicyRef::Local(p)) => Ok(p),
         Some(PolicyRef::Aws(_)) => Err(ApiError::UnmodifiableEntity(format!(
@@ -92,7 +97,7 @@ fn local<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a ManagedPo
 }
 
 fn shape(st: &State, account: &str, p: PolicyRef<'_>, full: bool) -> iam::Policy {
-    let arn = p.arn();
+    let arn = p.arn(st.partition);
     let (id, default_version, is_attachable, created, updated, description, tags) = match p {
         PolicyRef::Aws(a) => (a.id.clone(), a.default_version.clone(), a.is_attachable, a.created, a.updated, None, Vec::new()),
         PolicyRef::Local(l) => {
@@ -120,7 +125,7 @@ fn shape(st: &State, account: &str, p: PolicyRef<'_>, full: bool) -> iam::Policy
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreatePolicyRequest) -> ApiResult<iam::CreatePolicyResponse> {
     let now = iam.now();
-    managed_policy_document(&r.policy_document)?;
+    managed_policy_document(iam.partition(), &r.policy_document)?;
     iam.mutate(|st| {
         if st.policies.contains_key(&name_key(account, &r.policy_name)) {
             return Err(messages::policy_exists(&r.policy_name));
@@ -151,7 +156,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreatePolicyRequest) -> ApiResul
 }
 
 pub fn get(iam: &Iam, account: &str, r: iam::GetPolicyRequest) -> ApiResult<iam::GetPolicyResponse> {
-    check_arn(&r.policy_arn)?;
+    check_arn(iam.partition(), &r.policy_arn)?;
     let st = iam.read();
     let p = resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))?;
     Ok(iam::GetPolicyResponse { policy: Some(shape(&st, account, p, true)) })
@@ -173,12 +178,12 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListPoliciesRequest) -> ApiResult<
         .range((account.to_owned(), String::new())..)
         .take_while(|((a, _), _)| a == account)
         .map(|((_, k), p)| (format!("0\0{k}"), PolicyRef::Local(p)));
-    let aws = AWS_MANAGED.in_list_order().enumerate().map(|(i, p)| (format!("1\0{i:05}"), PolicyRef::Aws(p)));
+    let aws = aws_managed(st.partition).in_list_order().enumerate().map(|(i, p)| (format!("1\0{i:05}"), PolicyRef::Aws(p)));
     let local: Box<dyn Iterator<Item = _>> = if scope == "AWS" { Box::new(std::iter::empty()) } else { Box::new(local) };
     let aws: Box<dyn Iterator<Item = _>> = if scope == "Local" { Box::new(std::iter::empty()) } else { Box::new(aws) };
     let merged = local.chain(aws);
     let keep = |p: &PolicyRef<'_>| {
-        let arn = p.arn();
+        let arn = p.arn(st.partition);
         let attached = st.attachment_count(account, &arn) > 0;
         let boundary = st.boundary_count(account, &arn) > 0;
         path_matches(p.path(), prefix)
@@ -210,7 +215,7 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListPoliciesRequest) -> ApiResult<
 pub fn delete(iam: &Iam, account: &str, r: iam::DeletePolicyRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let p = local(st, account, &r.policy_arn)?;
-        let arn = p.arn();
+        let arn = p.arn(st.partition);
         if st.attachment_count(account, &arn) > 0 || st.boundary_count(account, &arn) > 0 {
             return Err(ApiError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
         }
@@ -238,7 +243,7 @@ pub fn create_version(
     r: iam::CreatePolicyVersionRequest,
 ) -> ApiResult<iam::CreatePolicyVersionResponse> {
     let now = iam.now();
-    managed_policy_document(&r.policy_document)?;
+    managed_policy_document(iam.partition(), &r.policy_document)?;
     iam.mutate(|st| {
         let mut p = local(st, account, &r.policy_arn)?.clone();
         if p.versions.len() >= quota::VERSIONS_PER_POLICY {
@@ -258,7 +263,7 @@ pub fn create_version(
 
 
 pub fn get_version(iam: &Iam, account: &str, r: iam::GetPolicyVersionRequest) -> ApiResult<iam::GetPolicyVersionResponse> {
-    check_arn(&r.policy_arn)?;
+    check_arn(iam.partition(), &r.policy_arn)?;
     let st = iam.read();
     let version = match resolve(&st, account, &r.policy_arn).ok_or_else(|| no_such_version(&r.policy_arn, &r.version_id))? {
         PolicyRef::Aws(a) if a.default_version == r.version_id => iam::PolicyVersion {
@@ -281,7 +286,7 @@ pub fn list_versions(
     account: &str,
     r: iam::ListPolicyVersionsRequest,
 ) -> ApiResult<iam::ListPolicyVersionsResponse> {
-    check_arn(&r.policy_arn)?;
+    check_arn(iam.partition(), &r.policy_arn)?;
     let st = iam.read();
     let versions: Vec<iam::PolicyVersion> = match resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))? {
         PolicyRef::Aws(a) => vec![iam::PolicyVersion {
@@ -347,7 +352,7 @@ pub fn untag(iam: &Iam, account: &str, r: iam::UntagPolicyRequest) -> ApiResult<
 }
 
 pub fn list_tags(iam: &Iam, account: &str, r: iam::ListPolicyTagsRequest) -> ApiResult<iam::ListPolicyTagsResponse> {
-    check_arn(&r.policy_arn)?;
+    check_arn(iam.partition(), &r.policy_arn)?;
     let st = iam.read();
     let mut tags = match resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))? {
         PolicyRef::Aws(_) => Vec::new(),
@@ -406,7 +411,7 @@ fn with_attached(record: Record, attached: Vec<String>) -> Record {
 }
 
 pub fn attach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiResult<()> {
-    check_arn(arn)?;
+    check_arn(iam.partition(), arn)?;
     iam.mutate(|st| {
         let (mut attached, record, kind) = attached_of(st, account, target)?;
         let policy = resolve(st, account, arn).ok_or_else(|| not_attachable(arn))?;
@@ -436,7 +441,7 @@ pub fn attach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiRes
 }
 
 pub fn detach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiResult<()> {
-    check_arn(arn)?;
+    check_arn(iam.partition(), arn)?;
     iam.mutate(|st| {
         let (mut attached, record, _) = attached_of(st, account, target)?;
         let before = attached.len();
@@ -462,7 +467,7 @@ pub fn list_attached(
         .iter()
         .filter_map(|arn| resolve(&st, account, arn))
         .filter(|p| path_matches(p.path(), prefix))
-        .map(|p| iam::AttachedPolicy { policy_name: Some(p.name().to_owned()), policy_arn: Some(p.arn()) })
+        .map(|p| iam::AttachedPolicy { policy_name: Some(p.name().to_owned()), policy_arn: Some(p.arn(st.partition)) })
         .collect();
     page_slice(&all, marker, max)
 }
@@ -472,7 +477,7 @@ pub fn list_entities(
     account: &str,
     r: iam::ListEntitiesForPolicyRequest,
 ) -> ApiResult<iam::ListEntitiesForPolicyResponse> {
-    check_arn(&r.policy_arn)?;
+    check_arn(iam.partition(), &r.policy_arn)?;
     let st = iam.read();
     resolve(&st, account, &r.policy_arn).ok_or_else(|| not_found(&r.policy_arn))?;
     let arn = r.policy_arn.as_str();

@@ -45,21 +45,21 @@ fn user_policies(out: &mut Vec<Source>, st: &State, account: &str, u: &User) {
 /// The identity policies of the user, group or role `arn` names (with a user's groups').
 fn principal_policies(st: &State, account: &str, arn: &str) -> ApiResult<Vec<Source>> {
     let not_found = || ApiError::NoSuchEntity(format!("PolicySourceArn {arn} was not found."));
-    let resource = arn.strip_prefix(&format!("arn:aws:iam::{account}:")).ok_or_else(not_found)?;
+    let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut out = Vec::new();
     match resource.split('/').next() {
         Some("user") => {
-            let u = st.user(account, name).filter(|u| super::user_arn(account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
+            let u = st.user(account, name).filter(|u| super::user_arn(st.partition, account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
             user_policies(&mut out, st, account, u);
         }
         Some("group") => {
-            let g = st.group(account, name).filter(|g| super::group_arn(account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
+            let g = st.group(account, name).filter(|g| super::group_arn(st.partition, account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
             inline(&mut out, &g.inline_policies, iam::PolicyOwnerEntityType::Group, &g.name);
             managed(&mut out, st, account, &g.attached_policies);
         }
         Some("role") => {
-            let r = st.role(account, name).filter(|r| super::role_arn(account, &r.path, &r.name) == arn).ok_or_else(not_found)?;
+            let r = st.role(account, name).filter(|r| super::role_arn(st.partition, account, &r.path, &r.name) == arn).ok_or_else(not_found)?;
             inline(&mut out, &r.inline_policies, iam::PolicyOwnerEntityType::Role, &r.name);
             managed(&mut out, st, account, &r.attached_policies);
         }

@@ -20,7 +20,7 @@ pub fn shape(st: &State, r: &Role) -> iam::Role {
         path: r.path.clone(),
         role_name: r.name.clone(),
         role_id: r.id.clone(),
-        arn: role_arn(&r.account, &r.path, &r.name),
+        arn: role_arn(st.partition, &r.account, &r.path, &r.name),
         create_date: ts(r.created),
         assume_role_policy_document: Some(url_encode(&display_document(st, &r.assume_role_policy, r.principal_ids.as_ref()))),
         description: r.description.clone(),
@@ -62,7 +62,7 @@ fn role_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a Role> 
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateRoleRequest) -> ApiResult<iam::CreateRoleResponse> {
     let now = iam.now();
-    let trust = trust_policy_document(&r.assume_role_policy_document)?;
+    let trust = trust_policy_document(iam.partition(), &r.assume_role_policy_document)?;
     iam.mutate(|st| {
         if st.role(account, &r.role_name).is_some() {
             return Err(crate::messages::role_exists(&r.role_name));
@@ -150,7 +150,7 @@ pub fn update_description(
 }
 
 pub fn update_trust(iam: &Iam, account: &str, r: iam::UpdateAssumeRolePolicyRequest) -> ApiResult<()> {
-    let trust = trust_policy_document(&r.policy_document)?;
+    let trust = trust_policy_document(iam.partition(), &r.policy_document)?;
     iam.mutate(|st| {
         let mut role = role_of(st, account, &r.role_name)?.clone();
         role.principal_ids = Some(resolve_principals(st, &trust)?);

@@ -31,8 +31,8 @@ fn seal_context(p: &SamlProvider, key_id: &str) -> String {
 }
 
 /// The provider name an ARN names in `account`.
-pub fn name_of_arn<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
+pub fn name_of_arn<'a>(partition: crate::arn::Partition, account: &str, arn: &'a str) -> Option<&'a str> {
+    let rest = arn.strip_prefix(partition.iam_prefix())?;
     let (acct, rest) = rest.split_once(':')?;
     (acct == account).then_some(())?;
     rest.strip_prefix("saml-provider/").filter(|n| !n.is_empty() && !n.contains('/'))
@@ -43,7 +43,7 @@ fn not_found(arn: &str) -> ApiError {
 }
 
 pub(crate) fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a SamlProvider> {
-    let name = name_of_arn(account, arn).ok_or_else(|| {
+    let name = name_of_arn(st.partition, account, arn).ok_or_else(|| {
         if arn.starts_with("arn:") && arn.contains(":saml-provider/") {
             not_found(arn)
         } else {
@@ -154,7 +154,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateSAMLProviderRequest) -> Ap
         if count >= PROVIDERS_PER_ACCOUNT {
             return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for SAMLProvidersPerAccount: {PROVIDERS_PER_ACCOUNT}")));
         }
-        let out = iam::CreateSAMLProviderResponse { saml_provider_arn: Some(p.arn()), tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)) };
+        let out = iam::CreateSAMLProviderResponse { saml_provider_arn: Some(p.arn(st.partition)), tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)) };
         Ok((vec![Change::Put(Record::SamlProvider(p.clone()))], out))
     })
 }
@@ -195,7 +195,7 @@ pub fn list(iam: &Iam, account: &str) -> iam::ListSAMLProvidersResponse {
         .saml_providers
         .range(name_key(account, "")..)
         .take_while(|((a, _), _)| a == account)
-        .map(|(_, p)| iam::SAMLProviderListEntry { arn: Some(p.arn()), valid_until: p.valid_until.map(ts), create_date: Some(ts(p.created)) })
+        .map(|(_, p)| iam::SAMLProviderListEntry { arn: Some(p.arn(st.partition)), valid_until: p.valid_until.map(ts), create_date: Some(ts(p.created)) })
         .collect();
     iam::ListSAMLProvidersResponse { saml_provider_list: Some(list) }
 }
@@ -213,7 +213,7 @@ fn update_with(iam: &Iam, account: &str, arn: &str, change: impl Fn(&mut SamlPro
         let mut p = provider_of(st, account, arn)?.clone();
         let before = p.clone();
         change(&mut p)?;
-        let arn = p.arn();
+        let arn = p.arn(st.partition);
         if p == before {
             return Ok((Vec::new(), arn));
         }
@@ -269,9 +269,9 @@ pub fn list_tags(iam: &Iam, account: &str, r: iam::ListSAMLProviderTagsRequest) 
 pub fn authz_resource(st: &State, account: &str, arn: Option<&str>, name: Option<&str>) -> Option<(String, crate::model::Tags)> {
     let arn = match (arn, name) {
         (Some(arn), _) => arn.to_owned(),
-        (None, Some(name)) => format!("arn:aws:iam::{account}:saml-provider/{name}"),
+        (None, Some(name)) => format!("{}{account}:saml-provider/{name}", st.partition.iam_prefix()),
         (None, None) => return None,
     };
-    let tags = name_of_arn(account, &arn).and_then(|n| st.saml_providers.get(&name_key(account, n))).map(|p| p.tags.clone()).unwrap_or_default();
+    let tags = name_of_arn(st.partition, account, &arn).and_then(|n| st.saml_providers.get(&name_key(account, n))).map(|p| p.tags.clone()).unwrap_or_default();
     Some((arn, tags))
 }

@@ -179,14 +179,14 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     let now = iam.now();
     let role_account = r
         .role_arn
-        .strip_prefix("arn:aws:iam::")
+        .strip_prefix(iam.partition().iam_prefix())
         .and_then(|x| x.split(':').next())
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(not_authorized)?
         .to_owned();
     let provider = {
         let st = iam.read();
-        let name = super::saml::name_of_arn(&role_account, &r.principal_arn).ok_or_else(not_authorized)?;
+        let name = super::saml::name_of_arn(iam.partition(), &role_account, &r.principal_arn).ok_or_else(not_authorized)?;
         st.saml_providers.get(&name_key(&role_account, name)).cloned().ok_or_else(|| invalid("Specified provider doesn't exist"))?
     };
     // Metadata past its validUntil no longer vouches for the IdP's certificates (review finding).
@@ -211,7 +211,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         return Err(invalid("Issuer not present in specified provider"));
     }
     let recipient = check_assertion(&assertion, now)?;
-    let provider_arn = provider.arn();
+    let provider_arn = provider.arn(iam.partition());
     if !role_pair_matches(&assertion, &r.role_arn, &r.principal_arn) {
         return Err(not_authorized());
     }

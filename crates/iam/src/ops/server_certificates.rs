@@ -19,12 +19,12 @@ use crate::Iam;
 /// IAM User Guide, "IAM and AWS STS quotas": server certificates stored in an AWS account, 20.
 pub const SERVER_CERTIFICATES_PER_ACCOUNT: usize = 20;
 
-fn metadata(c: &ServerCertificate) -> iam::ServerCertificateMetadata {
+fn metadata(partition: crate::arn::Partition, c: &ServerCertificate) -> iam::ServerCertificateMetadata {
     iam::ServerCertificateMetadata {
         path: c.path.clone(),
         server_certificate_name: c.name.clone(),
         server_certificate_id: c.id.clone(),
-        arn: c.arn(),
+        arn: c.arn(partition),
         upload_date: Some(ts(c.uploaded)),
         expiration: Some(ts(c.expiration)),
     }
@@ -80,7 +80,7 @@ pub fn upload(iam: &Iam, account: &str, r: &iam::UploadServerCertificateRequest)
             sealed_private_key: sealed,
             tags: tags.clone(),
         };
-        let out = iam::UploadServerCertificateResponse { server_certificate_metadata: Some(metadata(&c)), tags: (!c.tags.is_empty()).then(|| tags_out(&c.tags)) };
+        let out = iam::UploadServerCertificateResponse { server_certificate_metadata: Some(metadata(st.partition, &c)), tags: (!c.tags.is_empty()).then(|| tags_out(&c.tags)) };
         // The account record is rewritten too: its revision guards the per-account quota.
         let guard = Record::Account(st.accounts.get(account).ok_or(ApiError::ServiceFailure)?.clone());
         Ok((vec![Change::Put(Record::ServerCertificate(c)), Change::Put(guard)], out))
@@ -92,7 +92,7 @@ pub fn get(iam: &Iam, account: &str, r: &iam::GetServerCertificateRequest) -> Ap
     let c = certificate_of(&st, account, &r.server_certificate_name)?;
     Ok(iam::GetServerCertificateResponse {
         server_certificate: iam::ServerCertificate {
-            server_certificate_metadata: metadata(c),
+            server_certificate_metadata: metadata(st.partition, c),
             certificate_body: c.body.clone(),
             certificate_chain: c.chain.clone(),
             tags: Some(tags_out(&c.tags)),
@@ -105,7 +105,7 @@ pub fn list(iam: &Iam, account: &str, r: &iam::ListServerCertificatesRequest) ->
     let prefix = r.path_prefix.as_deref();
     let p = page(&st.server_certificates, account, r.marker.as_deref(), r.max_items, |c| path_matches(&c.path, prefix))?;
     Ok(iam::ListServerCertificatesResponse {
-        server_certificate_metadata_list: p.items.iter().map(|c| metadata(c)).collect(),
+        server_certificate_metadata_list: p.items.iter().map(|c| metadata(st.partition, c)).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })

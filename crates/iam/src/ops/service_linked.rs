@@ -154,7 +154,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateServiceLinkedRoleRequest) 
             tags: Vec::new(),
             permissions_boundary: None,
             inline_policies: Default::default(),
-            attached_policies: vec![spec.policy_arn.clone()],
+            attached_policies: vec![spec.policy_arn.replacen("arn:aws:", st.partition.arn_prefix(), 1)],
             last_used: None,
             principal_ids: Some(Default::default()),
         };
@@ -171,7 +171,7 @@ fn role_usage(st: &State, account: &str, role: &Role) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter_map(|p| st.instance_profile(account, p))
-        .map(|p| crate::arn::instance_profile_arn(account, &p.path, &p.name))
+        .map(|p| crate::arn::instance_profile_arn(st.partition, account, &p.path, &p.name))
         .collect()
 }
 
@@ -280,7 +280,7 @@ pub fn status(
     };
     let reason = task.reason.as_ref().map(|why| iam::DeletionTaskFailureReasonType {
         reason: Some(why.clone()),
-        role_usage_list: Some(vec![iam::RoleUsageType { region: Some("us-east-1".into()), resources: Some(task.used_by.clone()) }]),
+        role_usage_list: Some(vec![iam::RoleUsageType { region: Some(st.partition.iam_region().into()), resources: Some(task.used_by.clone()) }]),
     });
     Ok(iam::GetServiceLinkedRoleDeletionStatusResponse { status, reason })
 }

@@ -196,7 +196,7 @@ pub fn simulate_custom(iam: &Iam, caller: &Caller, r: iam::SimulateCustomPolicyR
     if let Some(rp) = &r.resource_policy {
         inputs.add("ResourcePolicy".into(), rp, PolicyKind::Resource, Source::Resource)?;
     }
-    let caller_arn = r.caller_arn.clone().unwrap_or_else(|| format!("arn:aws:iam::{}:user/SimulatedUser", caller.account));
+    let caller_arn = r.caller_arn.clone().unwrap_or_else(|| crate::arn::user_arn(caller.partition, &caller.account, "/", "SimulatedUser"));
     let sim = Simulation {
         principal: principal_for(&caller_arn, "AIDASIMULATEDUSER0000", &caller.account),
         account: caller.account.clone(),
@@ -219,13 +219,13 @@ pub fn simulate_principal(
     let account = caller.account.as_str();
     let arn = r.policy_source_arn.as_str();
     let not_found = || ApiError::NoSuchEntity(format!("PolicySourceArn {arn} was not found."));
-    let resource = arn.strip_prefix(&format!("arn:aws:iam::{account}:")).ok_or_else(not_found)?;
+    let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut inputs = Inputs::default();
     let principal = match resource.split('/').next() {
         Some("user") => {
             // Exactly the entity the request was authorized against: path and name as spelled.
-            let u = st.user(account, name).filter(|u| crate::arn::user_arn(account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
+            let u = st.user(account, name).filter(|u| crate::arn::user_arn(st.partition, account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&u.inline_policies, Source::User)?;
             for a in &u.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
@@ -248,15 +248,15 @@ pub fn simulate_principal(
             p
         }
         Some("group") => {
-            let g = st.group(account, name).filter(|g| crate::arn::group_arn(account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
+            let g = st.group(account, name).filter(|g| crate::arn::group_arn(st.partition, account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&g.inline_policies, Source::Group)?;
             for a in &g.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
             }
-            principal_for(&format!("arn:aws:iam::{account}:user/SimulatedGroupMember"), &g.id, account)
+            principal_for(&crate::arn::user_arn(st.partition, account, "/", "SimulatedGroupMember"), &g.id, account)
         }
         Some("role") => {
-            let x = st.role(account, name).filter(|x| crate::arn::role_arn(account, &x.path, &x.name) == arn).ok_or_else(not_found)?;
+            let x = st.role(account, name).filter(|x| crate::arn::role_arn(st.partition, account, &x.path, &x.name) == arn).ok_or_else(not_found)?;
             inputs.add_inline(&x.inline_policies, Source::Role)?;
             for a in &x.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;

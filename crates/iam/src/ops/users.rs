@@ -10,12 +10,12 @@ use crate::paginate::page;
 use crate::validate::{merge_tags, remove_tags};
 use crate::{Caller, Iam, Principal};
 
-pub fn shape(u: &User) -> iam::User {
+pub fn shape(partition: crate::arn::Partition, u: &User) -> iam::User {
     iam::User {
         path: u.path.clone(),
         user_name: u.name.clone(),
         user_id: u.id.clone(),
-        arn: user_arn(&u.account, &u.path, &u.name),
+        arn: user_arn(partition, &u.account, &u.path, &u.name),
         create_date: ts(u.created),
         password_last_used: u.password_last_used.map(ts),
         permissions_boundary: boundary_out(u.permissions_boundary.as_ref()),
@@ -48,7 +48,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateUserRequest) -> ApiResult<
             login_profile: None,
             password_last_used: None,
         };
-        let out = iam::CreateUserResponse { user: Some(shape(&user)) };
+        let out = iam::CreateUserResponse { user: Some(shape(st.partition, &user)) };
         Ok((vec![Change::Put(Record::User(user))], out))
     })
 }
@@ -56,8 +56,8 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateUserRequest) -> ApiResult<
 pub fn get(iam: &Iam, caller: &Caller, r: iam::GetUserRequest) -> ApiResult<iam::GetUserResponse> {
     let st = iam.read();
     let user = match (r.user_name, &caller.principal) {
-        (Some(name), _) => shape(st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?),
-        (None, Principal::User { name, .. }) => shape(st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?),
+        (Some(name), _) => shape(st.partition, st.user(&caller.account, &name).ok_or_else(|| no_such_user(&name))?),
+        (None, Principal::User { name, .. }) => shape(st.partition, st.user(&caller.account, name).ok_or_else(|| no_such_user(name))?),
         // The root user: AWS answers with the account id as the user id and the root ARN.
         (None, Principal::AssumedRole { .. } | Principal::FederatedUser { .. }) => return Err(super::needs_user_name()),
         (None, Principal::Root) => {
@@ -81,7 +81,7 @@ pub fn list(iam: &Iam, account: &str, r: iam::ListUsersRequest) -> ApiResult<iam
     let p = page(&st.users, account, r.marker.as_deref(), r.max_items, |u| path_matches(&u.path, prefix))?;
     Ok(iam::ListUsersResponse {
         // ListUsers leaves out PermissionsBoundary and Tags (ListUsers documentation).
-        users: p.items.iter().map(|u| iam::User { permissions_boundary: None, tags: None, ..shape(u) }).collect(),
+        users: p.items.iter().map(|u| iam::User { permissions_boundary: None, tags: None, ..shape(st.partition, u) }).collect(),
         is_truncated: Some(p.is_truncated()),
         marker: p.next_marker,
     })

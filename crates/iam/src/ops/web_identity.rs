@@ -118,7 +118,7 @@ impl FederatedRole {
         };
         let user = sts::AssumedRoleUser {
             assumed_role_id: format!("{}:{session_name}", role.id),
-            arn: format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name),
+            arn: format!("{}sts::{}:assumed-role/{}/{session_name}", iam.partition().arn_prefix(), role.account, role.name),
         };
         Ok((credentials(iam, &session)?, user))
     }
@@ -159,7 +159,7 @@ pub fn assume_role_with_web_identity(
     // The provider is looked up in the role's account.
     let account = r
         .role_arn
-        .strip_prefix("arn:aws:iam::")
+        .strip_prefix(iam.partition().iam_prefix())
         .and_then(|x| x.split(':').next())
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(not_authorized)?
@@ -201,7 +201,7 @@ pub fn assume_role_with_web_identity(
         &tags,
         not_authorized,
     )?;
-    let provider_arn = provider.arn();
+    let provider_arn = provider.arn(iam.partition());
     let web = WebIdentity {
         provider_arn: &provider_arn,
         provider_key: &resource,
