@@ -321,7 +321,7 @@ pub fn set_default_version(iam: &Iam, account: &str, r: iam::SetDefaultPolicyVer
     iam.mutate(|st| {
         // A policy that does not exist gets the version's text (LocalStack policies snapshot,
         // "err-set-default-nonexistent-policy").
-        check_arn(&r.policy_arn)?;
+        check_arn(st.partition, &r.policy_arn)?;
         if resolve(st, account, &r.policy_arn).is_none() {
             return Err(no_such_version(&r.policy_arn, &r.version_id));
         }
