@@ -210,4 +210,5 @@ def test_users_manage_their_own_keys_only(server, iam, user):
     iam.create_user(UserName=other)
     with pytest.raises(ClientError) as e:
         own.upload_ssh_public_key(UserName=other, SSHPublicKeyBody=openssh(rsa_key()))
-    assert_error(e, "AccessDenied", 403, contains=["iam:UploadSSHPublicKey", f"user/{other}"])
+    # IAM names an existing user "user NAME" (castellan_e2e.iam_resource_label).
+    assert_error(e, "AccessDenied", 403, contains=["iam:UploadSSHPublicKey", f"on resource: user {other}"])
