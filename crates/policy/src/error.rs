@@ -21,9 +21,12 @@ impl PolicyError {
         &self.message
     }
 
-    // The texts below are AWS's. Where a text is not documented by AWS it follows the
-    // texts that moto (moto/iam/policy_validation.py and tests/test_iam/test_iam_policies.py)
-    // reproduces from the live service; each remaining one says where it comes from.
+    // The texts below are AWS's. syntax, version, legacy, sid_unique, no_actions,
+    // no_resources, no_vendor, one_colon and vendor (and the resource texts built in
+    // parse.rs) are in IAM's recorded CreatePolicy responses: LocalStack
+    // tests/aws/services/iam/test_iam_policies.snapshot.json,
+    // test_create_policy_invalid_document[invalid-N], cited per case in tests/validation.
+    // The others say where they come from, or follow what moto reproduces from IAM.
 
     pub(crate) fn syntax() -> Self {
         Self::new("Syntax errors in policy.")

@@ -2,9 +2,10 @@
 //!
 //! The checks run in the order the live service runs them, so that a document with several
 //! faults gets the same message AWS gives: syntax, version, "legacy parsing", then the
-//! element rules, then resource and action formats. The order and the texts follow what
-//! moto (moto/iam/policy_validation.py, tests/test_iam/test_iam_policies.py) reproduces
-//! from IAM; the per-kind rules (Principal, prohibited Resource, trust actions) follow the
+//! element rules, then resource and action formats. The order and the texts are pinned by
+//! IAM's own responses recorded in LocalStack's tests/aws/services/iam/*.snapshot.json
+//! (cited per case in tests/validation/*.json); where nothing is recorded they follow what
+//! moto (moto/iam/policy_validation.py) reproduces from IAM; the per-kind rules (Principal, prohibited Resource, trust actions) follow the
 //! IAM User Guide ("IAM JSON policy element reference", "Troubleshoot IAM policies").
 
 use serde_json::{Map, Value};
@@ -121,19 +122,21 @@ pub(crate) fn parse(
     if let Some(message) = resource_error {
         return Err(PolicyError::new(message));
     }
-    for field in ["Action", "NotAction"] {
-        for st in &statements {
-            for action in strings(st.get(field)) {
-                action_prefix(action)?;
-            }
-        }
-    }
-    // IAM checks for resources after the action formats: `{"Effect":"Allow","Action":"x"}`
-    // gets the vendor message, not the resources one.
+    // IAM checks for resources before the action formats: `{"Effect":"Allow","Action":"invalid"}`
+    // gets "Policy statement must contain resources." (recorded from IAM CreatePolicy in
+    // LocalStack's tests/aws/services/iam/test_iam_policies.snapshot.json,
+    // test_create_policy_invalid_document[invalid-29]; moto gives the vendor message).
     if kind != PolicyKind::Trust {
         for st in &statements {
             if !non_empty(st, "Resource") && !non_empty(st, "NotResource") {
                 return Err(PolicyError::no_resources());
+            }
+        }
+    }
+    for field in ["Action", "NotAction"] {
+        for st in &statements {
+            for action in strings(st.get(field)) {
+                action_prefix(action)?;
             }
         }
     }
