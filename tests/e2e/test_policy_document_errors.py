@@ -11,6 +11,9 @@ CP = tests/aws/services/iam/test_iam_policies.snapshot.json,
 UARP = tests/aws/services/iam/test_iam_roles.snapshot.json,
        key tests/aws/services/iam/test_iam_roles.py::TestRoleLifecycle::
            test_update_assume_role_policy_errors, entry NAME
+CR = tests/aws/services/iam/test_iam.snapshot.json,
+     key tests/aws/services/iam/test_iam.py::TestIAMExtensions::
+         test_create_role_with_malformed_assume_role_policy_document, entry invalid-json
 """
 
 import json
@@ -178,3 +181,22 @@ def test_update_assume_role_policy_recorded_errors(iam, name, assert_error, entr
     with pytest.raises(ClientError) as e:
         iam.update_assume_role_policy(RoleName=role, PolicyDocument=_text(doc))
     assert_error(e, "MalformedPolicyDocument", 400, message)
+
+
+def test_create_role_trailing_comma_is_invalid_json(iam, name, assert_error):
+    # CR: the fault is the trailing comma after "Effect": "Allow"; the text is sent as recorded.
+    doc = """
+        {
+          "Version": "2012-10-17",
+          "Statement": [
+            {
+              "Action": "sts:AssumeRole",
+              "Principal": "*",
+              "Effect": "Allow",
+            }
+          ]
+        }
+        """
+    with pytest.raises(ClientError) as e:
+        iam.create_role(RoleName=name("r"), AssumeRolePolicyDocument=doc)
+    assert_error(e, "MalformedPolicyDocument", 400, "This policy contains invalid Json")
