@@ -773,13 +773,14 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     }
     let st = iam.read();
     let ctx = context(iam, &st, caller, info, request, op.iam_action());
-    let label = resource_label(&st, request, ctx.resource());
+    // Only a refusal needs the resource's name, so an allowed request never looks it up.
+    let label = || resource_label(&st, request, ctx.resource());
     let Some(set) = caller_policy_set(iam, &st, caller) else {
-        return Err(denied(caller, op.iam_action(), &label));
+        return Err(denied(caller, op.iam_action(), &label()));
     };
     let evaluation = set.evaluate(&ctx);
     if !evaluation.is_allowed() {
-        return Err(ApiError::AccessDenied(evaluation.access_denied_message_on(&ctx, &label).unwrap_or_default()));
+        return Err(ApiError::AccessDenied(evaluation.access_denied_message_on(&ctx, &label()).unwrap_or_default()));
     }
     for (action, resource) in further_checks(&st, caller, request) {
         let ctx = context_on(iam, &st, caller, info, request, action, resource);
