@@ -267,3 +267,196 @@ pub fn mfa_device_in_use() -> ApiError {
 pub fn no_such_saml_provider(arn: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Manifest not found for arn {arn}"))
 }
+
+// ---- Access keys, SSH public keys, signing certificates, service-specific credentials ----
+
+/// CreateAccessKey past the quota: `LimitExceeded`, 409. Quoted from AWS in public reports
+/// (github.com/simonw/s3-credentials/issues/64: "Cannot exceed quota for AccessKeysPerUser: 2").
+pub fn access_key_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for AccessKeysPerUser: {limit}"))
+}
+
+/// UpdateAccessKey with a status that is neither Active nor Inactive: not confirmed; follows
+/// castellan-api's generic enum sentence ("1 validation error detected: ...").
+pub fn access_key_status_invalid(status: &str) -> ApiError {
+    ApiError::Validation(format!(
+        "1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"
+    ))
+}
+
+/// A status a client sets as `Expired` (SSH keys, signing certificates, service-specific
+/// credentials): not confirmed.
+pub fn status_active_or_inactive() -> ApiError {
+    ApiError::InvalidInput("Status must be Active or Inactive.".into())
+}
+
+/// GetSSHPublicKey, UpdateSSHPublicKey, DeleteSSHPublicKey of a key id that is not the user's:
+/// LocalStack SSH public keys snapshot (tests/aws/services/iam/test_iam_ssh_public_keys.snapshot.json,
+/// February 2026), "get-not-found", "update-not-found", "delete-not-found".
+pub fn no_such_ssh_public_key(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Public Key with id {id} cannot be found."))
+}
+
+/// UploadSSHPublicKey past the quota (5, IAM User Guide "IAM and AWS STS quotas"): not
+/// confirmed; follows AccessKeysPerUser's sentence.
+pub fn ssh_public_key_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for SSHPublicKeysPerUser: {limit}"))
+}
+
+/// UploadSSHPublicKey of a key the user already has: not confirmed; the IAM model's
+/// description of `DuplicateSSHPublicKeyException`.
+pub fn duplicate_ssh_public_key() -> ApiError {
+    ApiError::DuplicateSSHPublicKey("The SSH public key is already associated with the specified IAM user.".into())
+}
+
+/// UploadSSHPublicKey of a key that does not parse: not confirmed; the IAM model's description
+/// of `InvalidPublicKeyException`.
+pub fn invalid_public_key() -> ApiError {
+    ApiError::InvalidPublicKey("The public key is malformed or otherwise invalid.".into())
+}
+
+/// UploadSSHPublicKey in an encoding IAM does not read: not confirmed; the IAM model's
+/// description of `UnrecognizedPublicKeyEncodingException`.
+pub fn unrecognized_public_key_encoding() -> ApiError {
+    ApiError::UnrecognizedPublicKeyEncoding("The public key encoding format is unsupported or unrecognized.".into())
+}
+
+/// UpdateSigningCertificate, DeleteSigningCertificate of an id that is not the user's:
+/// LocalStack signing certificates snapshot
+/// (tests/aws/services/iam/test_iam_signing_certificates.snapshot.json, February 2026),
+/// "update-nonexistent-certificate-error", "delete-nonexistent-certificate-error".
+pub fn no_such_signing_certificate(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The Certificate with id {id} cannot be found."))
+}
+
+/// UploadSigningCertificate of a body that is not a certificate: AWS repeats the body. Same
+/// snapshot, "upload-invalid-certificate-error" ("Certificate invalid-certificate-body is malformed.").
+pub fn signing_certificate_malformed(body: &str) -> ApiError {
+    ApiError::MalformedCertificate(format!("Certificate {body} is malformed."))
+}
+
+/// UploadSigningCertificate past the quota: `LimitExceeded`, 409. Same snapshot,
+/// "upload-exceeds-limit-error" (the quota's name is "CertificatesPerUser").
+pub fn signing_certificate_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for CertificatesPerUser: {limit}"))
+}
+
+/// A certificate past its expiry (signing and server certificates): not confirmed.
+pub fn certificate_expired() -> ApiError {
+    ApiError::MalformedCertificate("The certificate is expired.".into())
+}
+
+/// UploadSigningCertificate of a certificate some user of the account holds: not confirmed; the
+/// IAM model's description of `DuplicateCertificateException`.
+pub fn duplicate_certificate() -> ApiError {
+    ApiError::DuplicateCertificate("The same certificate is associated with an IAM user in the account.".into())
+}
+
+/// CreateServiceSpecificCredential for a service without them: `NotSupportedService`, 404;
+/// not confirmed, the IAM model's description of `ServiceNotSupportedException`.
+pub fn service_not_supported() -> ApiError {
+    ApiError::NotSupportedService("The specified service does not support service-specific credentials.".into())
+}
+
+/// A service-specific credential id that is not the user's: not confirmed.
+pub fn no_such_service_credential(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("No such credential {id} exists"))
+}
+
+/// CredentialAgeDays for a service whose credentials are not API keys: not confirmed; follows
+/// the API reference's description of CredentialAgeDays.
+pub fn credential_age_days_not_valid() -> ApiError {
+    ApiError::InvalidInput("CredentialAgeDays is only valid for Bedrock and CloudWatch Logs API keys.".into())
+}
+
+/// CreateServiceSpecificCredential past the quota (2 per user per service, IAM User Guide
+/// "IAM and AWS STS quotas"): not confirmed; follows AccessKeysPerUser's sentence.
+pub fn service_credential_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {limit}"))
+}
+
+/// ListServiceSpecificCredentials with AllUsers and UserName: not confirmed; the API reference
+/// says the two are exclusive.
+pub fn all_users_with_user_name() -> ApiError {
+    ApiError::InvalidInput("AllUsers cannot be specified together with UserName.".into())
+}
+
+// ---- Server certificates (the texts not recorded from AWS) ----
+
+/// UploadServerCertificate of a body that is not a PEM certificate: not confirmed (AWS's
+/// signing-certificate sentence, `signing_certificate_malformed`, was not recorded here).
+pub fn server_certificate_malformed() -> ApiError {
+    ApiError::MalformedCertificate("Unable to parse certificate. Please ensure the certificate is in PEM format.".into())
+}
+
+/// UploadServerCertificate of a chain that does not parse: not confirmed.
+pub fn certificate_chain_malformed() -> ApiError {
+    ApiError::MalformedCertificate("Unable to parse certificate chain. Please ensure the certificate chain is in PEM format.".into())
+}
+
+/// UploadServerCertificate of a private key that does not parse: not confirmed.
+pub fn private_key_malformed() -> ApiError {
+    ApiError::MalformedCertificate("Unable to parse private key. Please ensure the private key is an unencrypted PEM RSA or EC key.".into())
+}
+
+/// UploadServerCertificate of a key that is not the certificate's: not confirmed; the IAM
+/// model's description of `KeyPairMismatchException`.
+pub fn key_pair_mismatch() -> ApiError {
+    ApiError::KeyPairMismatch("The public key certificate and the private key do not match.".into())
+}
+
+/// UploadServerCertificate past the quota: not confirmed; follows InstanceProfilesPerAccount's
+/// sentence (quoted from AWS in github.com/ansible/workshops/issues/1801).
+pub fn server_certificate_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for ServerCertificatesPerAccount: {limit}"))
+}
+
+// ---- Credential report ----
+
+/// GetCredentialReport before GenerateCredentialReport: `ReportNotPresent`, 410, and no
+/// message at all (the error carries no `<Message>`). LocalStack credential report snapshot
+/// (tests/aws/services/iam/test_iam_credential_report.snapshot.json, February 2026),
+/// "get-credential-report-without-generate-error".
+pub fn report_not_present() -> ApiError {
+    ApiError::ReportNotPresent(String::new())
+}
+
+/// GetCredentialReport while it is being generated: not confirmed.
+pub fn report_in_progress() -> ApiError {
+    ApiError::ReportInProgress("Credential report is still being generated.".into())
+}
+
+/// GetCredentialReport of a report older than four hours: not confirmed.
+pub fn report_expired() -> ApiError {
+    ApiError::ReportExpired("Credential report has expired. To generate a new credential report, use GenerateCredentialReport.".into())
+}
+
+// ---- Account aliases, groups, instance profiles ----
+
+/// CreateAccountAlias of an alias taken: not confirmed (LocalStack's aliases snapshot records
+/// no error).
+pub fn account_alias_exists(alias: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("The account alias {alias} already exists."))
+}
+
+/// DeleteAccountAlias of an alias the account does not have: not confirmed.
+pub fn no_such_account_alias(alias: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The account alias {alias} cannot be found."))
+}
+
+/// AddUserToGroup past the quota: not confirmed; follows AccessKeysPerUser's sentence.
+pub fn groups_per_user_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for GroupsPerUser: {limit}"))
+}
+
+/// AddRoleToInstanceProfile of a profile that holds a role: checked against AWS by moto's
+/// maintainer (github.com/getmoto/moto/issues/6404: "Cannot exceed quota for
+/// InstanceSessionsPerInstanceProfile: 1").
+pub fn instance_profile_role_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for InstanceSessionsPerInstanceProfile: {limit}"))
+}
+
+/// AddRoleToInstanceProfile of the role it holds: not confirmed.
+pub fn role_in_instance_profile_exists(role: &str, profile: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Role {role} is already associated with instance profile {profile}."))
+}

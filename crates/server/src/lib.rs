@@ -679,13 +679,14 @@ fn error_response(service: Service, e: &ApiError, request_id: &str) -> Response 
     xml_response(status, xml, request_id)
 }
 
-/// AWS's `ErrorResponse` envelope (the fault is `Receiver` for a 5xx status, else `Sender`).
+/// AWS's `ErrorResponse` envelope (the fault is `Receiver` for a 5xx status, else `Sender`). An
+/// error AWS sends without a message (ReportNotPresent) has no `<Message>` element.
 fn error_xml(service: Service, code: &str, status: u16, message: &str, request_id: &str) -> String {
+    let m = if message.is_empty() { String::new() } else { format!("    <Message>{}</Message>\n", escape(message)) };
     format!(
-        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{code}</Code>\n    <Message>{m}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{code}</Code>\n{m}  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
         ns = service.xml_namespace(),
         t = if status >= 500 { "Receiver" } else { "Sender" },
-        m = escape(message),
     )
 }
 
@@ -842,6 +843,7 @@ mod tests {
         assert!(xml.contains("<Type>Sender</Type>") && xml.contains("<Code>RequestEntityTooLarge</Code>"));
         assert!(xml.contains("<Message>m &amp; &lt;n&gt;</Message>") && xml.contains("<RequestId>req-1</RequestId>"));
         assert!(error_xml(Service::Iam, "ServiceUnavailable", 503, "m", "r").contains("<Type>Receiver</Type>"));
+        assert!(!error_xml(Service::Iam, "ReportNotPresent", 410, "", "r").contains("<Message>"));
     }
 
     #[test]
