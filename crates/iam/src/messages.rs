@@ -654,3 +654,205 @@ pub fn sts_mfa_unable_to_validate() -> ApiError {
 pub fn sts_mfa_code_invalid() -> ApiError {
     ApiError::AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.".into())
 }
+
+// ---- STS ----
+
+/// A session policy, policy ARNs and tags too large once packed: `PackedPolicyTooLarge`, 400;
+/// not confirmed (LocalStack's sts snapshot records none), the sentence AWS is widely quoted with.
+pub fn packed_policy_too_large(percent: i32) -> ApiError {
+    ApiError::PackedPolicyTooLarge(format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."))
+}
+
+/// AssumeRole of a role that does not exist: AWS's usual denial, the role named by the ARN asked
+/// for (IAM User Guide, "Troubleshooting IAM roles").
+pub fn assume_role_denied(caller_arn: &str, role_arn: &str) -> ApiError {
+    ApiError::AccessDenied(format!("User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"))
+}
+
+/// A chained AssumeRole asking for more than an hour: `ValidationError`. Quoted from AWS in
+/// public reports (github.com/aws/eks-anywhere/pull/9485, github.com/99designs/aws-vault/issues/263).
+pub fn role_chaining_duration() -> ApiError {
+    ApiError::Validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into())
+}
+
+/// AssumeRole asking for more than the role's MaxSessionDuration: `ValidationError`; not
+/// confirmed, the sentence AWS is widely quoted with.
+pub fn max_session_duration_exceeded() -> ApiError {
+    ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into())
+}
+
+/// More than 50 session tags (IAM User Guide, "Passing session tags in AWS STS"): not confirmed.
+pub fn session_tags_limit() -> ApiError {
+    ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into())
+}
+
+/// A chained AssumeRole changing the session's source identity: not confirmed; follows AWS's
+/// denial sentence with the reason the User Guide gives ("Monitor and control actions taken
+/// with assumed roles").
+pub fn source_identity_unchangeable(caller_arn: &str, role_arn: &str) -> ApiError {
+    ApiError::AccessDenied(format!(
+        "User: {caller_arn} is not authorized to perform: sts:SetSourceIdentity on resource: {role_arn} because the source identity of the calling session cannot be changed"
+    ))
+}
+
+/// GetSessionToken / GetFederationToken with session credentials: not confirmed.
+pub fn session_credentials_refused(operation: &str) -> ApiError {
+    ApiError::AccessDenied(format!("Cannot call {operation} with session credentials"))
+}
+
+/// GetAccessKeyInfo of a key id no account here issued: not confirmed.
+pub fn access_key_not_issued(id: &str) -> ApiError {
+    ApiError::InvalidClientTokenId(format!("The access key {id} is not one this service issued."))
+}
+
+/// A session token that does not open: `InvalidClientTokenId`, 403; AWS's sentence (the API
+/// reference's "Common Errors" and many public reports).
+pub fn security_token_invalid() -> ApiError {
+    ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into())
+}
+
+/// A session token past its expiry: `ExpiredToken`, 403; AWS's sentence (public reports, no
+/// final period).
+pub fn security_token_expired() -> ApiError {
+    ApiError::ExpiredToken("The security token included in the request is expired".into())
+}
+
+// ---- Outbound web identity federation ----
+
+/// The outbound federation information while it is disabled: `FeatureDisabled`, 404; not confirmed.
+pub fn outbound_federation_disabled() -> ApiError {
+    ApiError::FeatureDisabled("Outbound web identity federation is disabled for this account.".into())
+}
+
+/// EnableOutboundWebIdentityFederation when it is enabled: `FeatureEnabled`, 409; not confirmed.
+pub fn outbound_federation_enabled() -> ApiError {
+    ApiError::FeatureEnabled("Outbound web identity federation is already enabled for this account.".into())
+}
+
+/// GetWebIdentityToken with a signing algorithm outside the model's enum: castellan-api's
+/// generic enum sentence.
+pub fn signing_algorithm_invalid(value: &str) -> ApiError {
+    ApiError::Validation(format!(
+        "1 validation error detected: Value '{value}' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]"
+    ))
+}
+
+/// GetWebIdentityToken while outbound federation is disabled (403): not confirmed.
+pub fn web_identity_token_federation_disabled() -> ApiError {
+    ApiError::OutboundFederationDisabled("Outbound web identity federation is disabled for this account.".into())
+}
+
+/// GetWebIdentityToken outliving the calling session (403): not confirmed.
+pub fn token_outlives_session() -> ApiError {
+    ApiError::SessionDurationEscalation("The requested token duration would extend the session beyond its original expiration time.".into())
+}
+
+/// GetWebIdentityToken with a tag key twice: not confirmed; the session tags' sentence.
+pub fn token_tag_keys_duplicate() -> ApiError {
+    ApiError::Validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into())
+}
+
+/// GetWebIdentityToken whose payload is too large: not confirmed.
+pub fn token_payload_too_large(max: usize) -> ApiError {
+    ApiError::JwtPayloadSizeExceeded(format!("The token payload exceeds the maximum size of {max} bytes."))
+}
+
+// ---- Managed policies, policy sizes, tags ----
+
+/// A policy ARN of another partition: not confirmed.
+pub fn arn_partition_invalid() -> ApiError {
+    ApiError::Validation("Invalid ARN partition".into())
+}
+
+/// Changing an AWS managed policy (versions, tags, deletion): not confirmed.
+pub fn aws_managed_policy_unmodifiable(arn: &str) -> ApiError {
+    ApiError::UnmodifiableEntity(format!("Policy {arn} is an AWS managed policy and cannot be modified."))
+}
+
+/// DeletePolicy of an attached policy: not confirmed.
+pub fn policy_attached() -> ApiError {
+    ApiError::DeleteConflict("Cannot delete a policy attached to entities.".into())
+}
+
+/// DeletePolicy with versions besides the default: not confirmed; follows the DeletePolicy API
+/// reference's wording.
+pub fn policy_has_versions() -> ApiError {
+    ApiError::DeleteConflict(
+        "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into(),
+    )
+}
+
+/// AttachRolePolicy of a service-role policy to a customer's role: `PolicyNotAttachable`, 400.
+/// Quoted from AWS in public reports (github.com/aws/aws-cdk/issues/6131).
+pub fn service_role_policy_not_attachable() -> ApiError {
+    ApiError::PolicyNotAttachable("Cannot attach a Service Role Policy to a Customer Role.".into())
+}
+
+/// Attach*Policy past the quota, `kind` being "User", "Group" or "Role": not confirmed; follows
+/// AccessKeysPerUser's sentence.
+pub fn attached_policies_limit(kind: &str, limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for PoliciesPer{kind}: {limit}"))
+}
+
+/// A managed policy document past its size quota: not confirmed; follows AccessKeysPerUser's
+/// sentence.
+pub fn policy_size_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for PolicySize: {limit}"))
+}
+
+/// Inline policies of an entity past their aggregate size, `kind` being "user", "group" or
+/// "role". Quoted from AWS in public reports (github.com/HumanCellAtlas/data-store/issues/1963:
+/// "Maximum policy size of 5120 bytes exceeded for group travis-ci").
+pub fn inline_policy_size_limit(limit: usize, kind: &str, owner: &str) -> ApiError {
+    ApiError::LimitExceeded(format!("Maximum policy size of {limit} bytes exceeded for {kind} {owner}"))
+}
+
+/// A trust policy past its size quota: not confirmed; follows AccessKeysPerUser's sentence.
+pub fn trust_policy_size_limit(limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for ACLSizePerRole: {limit}"))
+}
+
+/// A tag key starting with "aws:": not confirmed.
+pub fn reserved_tag_key() -> ApiError {
+    ApiError::InvalidInput("Tag keys starting with 'aws:' are reserved for AWS use.".into())
+}
+
+/// More tags than an entity may have, `entity` being "User", "Role"...: not confirmed; follows
+/// AccessKeysPerUser's sentence.
+pub fn tags_per_entity_limit(entity: &str, limit: usize) -> ApiError {
+    ApiError::LimitExceeded(format!("Cannot exceed quota for TagsPer{entity}: {limit}"))
+}
+
+// ---- Accounts (castellan's own operations, no AWS counterpart) ----
+
+/// `castellan account create` with an id that is not 12 digits.
+pub fn account_id_invalid(id: &str) -> ApiError {
+    ApiError::Validation(format!("Account id `{id}` must be 12 digits."))
+}
+
+/// `castellan account create` of an account that exists.
+pub fn account_exists(id: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Account {id} already exists."))
+}
+
+/// An imported access key another principal holds.
+pub fn access_key_taken(id: &str) -> ApiError {
+    ApiError::EntityAlreadyExists(format!("Access key {id} already belongs to another principal."))
+}
+
+/// A modeled operation Castellan does not implement.
+pub fn not_implemented(operation: &str) -> ApiError {
+    ApiError::NotImplemented(format!("The operation {operation} is not implemented by Castellan yet."))
+}
+
+/// A store whose accounts record different partitions.
+pub fn store_partitions_mixed() -> ApiError {
+    ApiError::InvalidInput("the stored accounts belong to different partitions".into())
+}
+
+/// A server started for a partition other than the store's.
+pub fn store_partition_mismatch(stored: &str, wanted: &str) -> ApiError {
+    ApiError::InvalidInput(format!(
+        "the stored accounts were created in partition {stored}; start the server with --partition {stored} (this one was started for {wanted})"
+    ))
+}
