@@ -856,3 +856,175 @@ pub fn store_partition_mismatch(stored: &str, wanted: &str) -> ApiError {
         "the stored accounts were created in partition {stored}; start the server with --partition {stored} (this one was started for {wanted})"
     ))
 }
+
+
+// ---- Web identity and SAML federation (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) ----
+
+/// AssumeRoleWithWebIdentity refused by the trust policy (or of a role that does not exist):
+/// AWS's sentence (IAM User Guide, "Troubleshooting IAM roles"; many public reports).
+pub fn web_identity_not_authorized() -> ApiError {
+    ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into())
+}
+
+/// A web identity token whose session tags claim is not an object of strings: not confirmed.
+pub fn web_identity_tags_claim_malformed() -> ApiError {
+    ApiError::InvalidIdentityToken("The web identity token's session tags claim is malformed.".into())
+}
+
+/// A web identity token without `iss`: not confirmed.
+pub fn web_identity_no_issuer() -> ApiError {
+    ApiError::InvalidIdentityToken("The web identity token has no iss claim.".into())
+}
+
+/// AssumeRoleWithWebIdentity with a token whose issuer has no provider in the role's account.
+/// Quoted from AWS in public reports (github.com/aws-actions/configure-aws-credentials/issues/721,
+/// the full XML in github.com/mozilla-iam/mozilla-aws-cli/issues/127).
+pub fn no_oidc_provider_for_issuer(issuer: &str) -> ApiError {
+    ApiError::InvalidIdentityToken(format!("No OpenIDConnect provider found in your account for {issuer}"))
+}
+
+/// A web identity token whose audience is none of the provider's client ids: AWS's sentence as
+/// widely quoted (e.g. in configure-aws-credentials' troubleshooting); not confirmed by a
+/// recorded response.
+pub fn incorrect_token_audience() -> ApiError {
+    ApiError::InvalidIdentityToken("Incorrect token audience".into())
+}
+
+/// An expired web identity token: `ExpiredTokenException`, 400. Quoted from AWS in public reports
+/// (github.com/aws/aws-sdk-java-v2/issues/5709, 2024; reports from 2021 show no space before
+/// the expiration time, github.com/awslabs/aws-orbit-workbench/issues/771).
+pub fn web_identity_token_expired(now: i64, exp: i64) -> ApiError {
+    ApiError::ExpiredIdentityToken(format!("Token expired: current date/time {now} must be before the expiration date/time {exp}"))
+}
+
+/// A web identity token signed by a key the provider does not publish: AWS's sentence (two
+/// spaces), as widely quoted in public reports; not confirmed by a recorded response.
+pub fn verification_key_unavailable() -> ApiError {
+    ApiError::InvalidIdentityToken(
+        "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".into(),
+    )
+}
+
+/// The identity provider's keys could not be fetched: `IDPCommunicationError`, 400; not
+/// confirmed.
+pub fn idp_unreachable(issuer: &str) -> ApiError {
+    ApiError::IdpCommunicationError(format!("Couldn't connect to the identity provider {issuer} to retrieve its keys. Please try again."))
+}
+
+/// A web identity token without `sub`: not confirmed.
+pub fn web_identity_no_subject() -> ApiError {
+    ApiError::InvalidIdentityToken("The web identity token has no sub claim.".into())
+}
+
+/// A web identity token whose source identity claim is not a string: not confirmed.
+pub fn web_identity_source_identity_malformed() -> ApiError {
+    ApiError::InvalidIdentityToken("The web identity token's source identity claim is malformed.".into())
+}
+
+/// AssumeRoleWithSAML refused by the trust policy: AWS's sentence, as the web identity one.
+pub fn saml_not_authorized() -> ApiError {
+    ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML".into())
+}
+
+/// A SAML session tag attribute with no or several values: not confirmed.
+pub fn saml_session_tag_values(key: &str) -> ApiError {
+    ApiError::InvalidIdentityToken(format!("The session tag {key} must have exactly one value."))
+}
+
+/// A SAML session tag that breaks the tag rules: not confirmed.
+pub fn saml_session_tag_invalid(key: &str) -> ApiError {
+    ApiError::InvalidIdentityToken(format!("The session tag {key} is not valid."))
+}
+
+/// A SAML SourceIdentity attribute with several values or a bad value: not confirmed.
+pub fn saml_source_identity_invalid() -> ApiError {
+    ApiError::InvalidIdentityToken("The SourceIdentity attribute is not valid.".into())
+}
+
+/// A SAML assertion without RoleSessionName: believed AWS's sentence (the IAM User Guide's
+/// SAML troubleshooting page); not confirmed here.
+pub fn saml_session_name_missing() -> ApiError {
+    ApiError::InvalidIdentityToken("RoleSessionName is required in AuthnResponse".into())
+}
+
+/// A SAML RoleSessionName that breaks its pattern: not confirmed.
+pub fn saml_session_name_invalid() -> ApiError {
+    ApiError::InvalidIdentityToken("RoleSessionName in AuthnResponse is not valid: 2 to 64 characters of letters, digits and _+=,.@-".into())
+}
+
+/// A SAML assertion for another audience: not confirmed.
+pub fn saml_audience_wrong() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML assertion's audience is not urn:amazon:webservices.".into())
+}
+
+/// A SAML assertion without exactly one bearer SubjectConfirmation: not confirmed.
+pub fn saml_bearer_confirmation() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML assertion must have exactly one bearer SubjectConfirmation.".into())
+}
+
+/// A SAML SubjectConfirmationData without Recipient: not confirmed.
+pub fn saml_no_recipient() -> ApiError {
+    ApiError::InvalidIdentityToken("The SubjectConfirmationData has no Recipient.".into())
+}
+
+/// A SAML Recipient other than the AWS sign-in endpoint: not confirmed.
+pub fn saml_recipient_wrong() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML assertion's Recipient is not the AWS sign-in endpoint.".into())
+}
+
+/// A SAML response Destination other than the AWS sign-in endpoint: not confirmed.
+pub fn saml_destination_wrong() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML response's Destination is not the AWS sign-in endpoint.".into())
+}
+
+/// A SAML SubjectConfirmationData without NotOnOrAfter: not confirmed.
+pub fn saml_no_not_on_or_after() -> ApiError {
+    ApiError::InvalidIdentityToken("The SubjectConfirmationData has no NotOnOrAfter.".into())
+}
+
+/// A SAML assertion past its NotOnOrAfter: `ExpiredTokenException`; not confirmed.
+pub fn saml_assertion_expired() -> ApiError {
+    ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's NotOnOrAfter has passed.".into())
+}
+
+/// A SAML assertion from the future: not confirmed.
+pub fn saml_not_yet_valid() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML assertion is not yet valid (NotBefore or IssueInstant is in the future).".into())
+}
+
+/// AssumeRoleWithSAML naming a provider that does not exist: believed AWS's sentence (the IAM
+/// User Guide's SAML troubleshooting page); not confirmed here.
+pub fn saml_provider_missing() -> ApiError {
+    ApiError::InvalidIdentityToken("Specified provider doesn't exist".into())
+}
+
+/// A SAML provider whose metadata is past validUntil: not confirmed.
+pub fn saml_metadata_expired() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML provider's metadata has expired (validUntil); update the provider with current metadata.".into())
+}
+
+/// An encrypted SAML assertion for a provider without a private key: not confirmed.
+pub fn saml_cannot_decrypt() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML assertion is encrypted, and the SAML provider has no private key to decrypt it.".into())
+}
+
+/// A plain SAML assertion for a provider that requires encryption: not confirmed.
+pub fn saml_encryption_required() -> ApiError {
+    ApiError::InvalidIdentityToken("The SAML provider requires encrypted assertions.".into())
+}
+
+/// A SAML assertion whose Issuer is not the provider's entity id. Quoted from AWS in a public
+/// report (github.com/dbeaver/cloudbeaver/issues/3112).
+pub fn saml_issuer_not_in_provider() -> ApiError {
+    ApiError::InvalidIdentityToken("Issuer not present in specified provider".into())
+}
+
+/// A SAML SessionDuration attribute out of range: not confirmed.
+pub fn saml_session_duration_invalid() -> ApiError {
+    ApiError::InvalidIdentityToken("The SessionDuration attribute must be one whole number of seconds from 900 to 43200.".into())
+}
+
+/// A SAML assertion past its SessionNotOnOrAfter: `ExpiredTokenException`; not confirmed.
+pub fn saml_session_expired() -> ApiError {
+    ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's SessionNotOnOrAfter has passed.".into())
+}
