@@ -20,7 +20,7 @@ mod error;
 mod ids;
 mod last_used;
 mod managed;
-mod messages;
+pub mod messages;
 mod mfa;
 mod model;
 mod oidc_keys;

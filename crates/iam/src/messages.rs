@@ -1028,3 +1028,191 @@ pub fn saml_session_duration_invalid() -> ApiError {
 pub fn saml_session_expired() -> ApiError {
     ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's SessionNotOnOrAfter has passed.".into())
 }
+
+
+// ---- Authorization, workloads, access advisor, simulator, sign-in ----
+
+/// AWS's denial without a policy clause (the caller is refused before or outside policy
+/// evaluation): "User: ARN is not authorized to perform: ACTION on resource: RESOURCE" (IAM User
+/// Guide, "Troubleshoot access denied error messages").
+pub fn not_authorized(caller_arn: &str, action: &str, resource: &str) -> ApiError {
+    ApiError::AccessDenied(format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource}"))
+}
+
+/// IAM called with a GetFederationToken session, or a GetSessionToken session without MFA:
+/// `InvalidClientTokenId`, 403, IAM's wording without the final period; not confirmed (STS's,
+/// `security_token_invalid`, has it).
+pub fn iam_security_token_invalid() -> ApiError {
+    ApiError::InvalidClientTokenId("The security token included in the request is invalid".into())
+}
+
+/// An STS operation a GetFederationToken / GetSessionToken session may not call: not confirmed.
+pub fn temporary_credentials_refused(caller_arn: &str, action: &str) -> ApiError {
+    ApiError::AccessDenied(format!("User: {caller_arn} is not authorized to perform: {action} with these temporary credentials"))
+}
+
+/// AssumeRole by the root user: AWS's sentence, as widely quoted in public reports; not
+/// confirmed by a recorded response.
+pub fn root_cannot_assume_roles() -> ApiError {
+    ApiError::AccessDenied("Roles may not be assumed by root accounts.".into())
+}
+
+/// AssumeRoleWithWebIdentity / AssumeRoleWithSAML refused by the role's trust policy, `action`
+/// being the operation's action: as `web_identity_not_authorized`.
+pub fn federated_not_authorized(action: &str) -> ApiError {
+    ApiError::AccessDenied(format!("Not authorized to perform {action}"))
+}
+
+/// A workload whose role does not trust its service: ECS's RunTask message for a task role
+/// (ClientException), used for instances too; not confirmed.
+pub fn workload_cannot_assume(service: &str, role_arn: &str) -> ApiError {
+    ApiError::AccessDenied(format!(
+        "{service} was unable to assume the role '{role_arn}' that was provided for this workload. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
+    ))
+}
+
+/// A workload whose registration no longer holds (Castellan's own).
+pub fn workload_stopped(id: &str) -> ApiError {
+    ApiError::AccessDenied(format!("The role of workload {id} is no longer available to it."))
+}
+
+/// A workload registered for an instance profile without a role (Castellan's own).
+pub fn instance_profile_without_role(name: &str) -> ApiError {
+    ApiError::InvalidInput(format!("Instance profile {name} has no role."))
+}
+
+/// A workload token that does not open or is not the caller's (Castellan's own).
+pub fn workload_token_invalid() -> ApiError {
+    ApiError::AccessDenied("The workload token is not valid.".into())
+}
+
+/// Workload credentials for a duration out of range (Castellan's own).
+pub fn workload_duration_invalid(min: i32, max: i32) -> ApiError {
+    ApiError::Validation(format!("DurationSeconds must be between {min} and {max} seconds."))
+}
+
+/// A user whose password checks are paused after failures (Castellan's own throttle).
+pub fn password_attempts_locked(user_name: &str) -> ApiError {
+    ApiError::LimitExceeded(format!("Too many failed password attempts for user {user_name}. Wait a few minutes and try again."))
+}
+
+/// A PolicySourceArn (simulator, policy information) that names no user, group or role: not confirmed.
+pub fn policy_source_not_found(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("PolicySourceArn {arn} was not found."))
+}
+
+/// ListPoliciesGrantingServiceAccess of an ARN that names no entity: not confirmed.
+pub fn no_such_entity_arn(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The entity with ARN {arn} cannot be found."))
+}
+
+/// The Organizations reports of an account outside any organization: `OrganizationNotFoundException`;
+/// not confirmed, the IAM model's description of the error.
+pub fn no_organization() -> ApiError {
+    ApiError::OrganizationNotFound("The request was rejected because no organization is associated with your account.".into())
+}
+
+/// GetOrganizationsAccessReport of a job id that does not exist: not confirmed.
+pub fn no_such_report(job_id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The report with job id {job_id} cannot be found."))
+}
+
+/// A simulation with too many results: not confirmed.
+pub fn simulation_too_large(actions: usize, resources: usize, results: usize, max: usize) -> ApiError {
+    ApiError::InvalidInput(format!(
+        "The simulation of {actions} actions on {resources} resources would produce {results} results; at most {max} are allowed."
+    ))
+}
+
+/// GenerateServiceLastAccessedDetails of an ARN that names nothing: not confirmed.
+pub fn no_such_entity(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The entity {arn} cannot be found."))
+}
+
+/// GetServiceLastAccessedDetails of a job id that does not exist: not confirmed.
+pub fn no_such_job(id: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("The job with ID {id} cannot be found."))
+}
+
+/// A trust or resource policy naming an AWS principal that does not exist: AWS's sentence,
+/// quoted in many public reports (e.g. terraform-provider-aws issues:
+/// "MalformedPolicyDocument: Invalid principal in policy: \"AWS\":\"arn:aws:iam::...\"").
+pub fn invalid_principal(value: &str) -> ApiError {
+    ApiError::MalformedPolicyDocument(format!("Invalid principal in policy: \"AWS\":\"{value}\""))
+}
+
+/// `castellan account` of an account that does not exist (Castellan's own).
+pub fn no_such_account(account: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Account {account} does not exist."))
+}
+
+/// The federation endpoint's login with a sign-in token that is not valid: not confirmed.
+pub fn signin_token_invalid() -> ApiError {
+    ApiError::InvalidClientTokenId("The sign-in token is invalid or has expired.".into())
+}
+
+/// DecodeAuthorizationMessage of a message this service did not encode:
+/// `InvalidAuthorizationMessageException`, 400; not confirmed.
+pub fn authorization_message_invalid() -> ApiError {
+    ApiError::InvalidAuthorizationMessage("The message is invalid.".into())
+}
+
+/// An operation about "the calling user" called by a caller that is not an IAM user: AWS's
+/// sentence as widely quoted in public reports; not confirmed by a recorded response.
+pub fn user_name_required() -> ApiError {
+    ApiError::Validation("Must specify userName when calling with non-User credentials".into())
+}
+
+
+// ---- The server's query endpoint and Castellan's own actions (crates/server) ----
+
+/// A workload request parameter empty or too long: castellan-api's generic length sentence
+/// (Castellan's own actions).
+pub fn workload_param_length(name: &str, max: usize) -> ApiError {
+    ApiError::Validation(format!("1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length between 1 and {max}"))
+}
+
+/// RegisterWorkload without exactly one of its targets (Castellan's own).
+pub fn workload_needs_one_target() -> ApiError {
+    ApiError::Validation("Exactly one of InstanceProfileName and RoleName is required.".into())
+}
+
+/// GetWorkloadCredentials without a token (Castellan's own).
+pub fn workload_token_required() -> ApiError {
+    ApiError::Validation("WorkloadToken is required.".into())
+}
+
+/// GetWorkloadCredentials with a DurationSeconds that is not a number (Castellan's own).
+pub fn workload_duration_not_integer() -> ApiError {
+    ApiError::Validation("DurationSeconds must be an integer.".into())
+}
+
+/// A CloudTrail action other than LookupEvents (Castellan's own).
+pub fn cloudtrail_not_implemented(target: &str) -> ApiError {
+    ApiError::NotImplemented(format!("Castellan serves CloudTrail's LookupEvents only, not {target}."))
+}
+
+/// A query request without Action: `InvalidAction`, 400; not confirmed.
+pub fn missing_action() -> ApiError {
+    ApiError::InvalidAction("Missing Action".into())
+}
+
+/// A query request naming an action the service does not have: `InvalidAction`, 400; AWS's
+/// sentence as widely quoted in public reports ("Could not find operation X for version
+/// 2010-05-08"); not confirmed by a recorded response.
+pub fn unknown_operation(action: &str, version: &str) -> ApiError {
+    ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
+}
+
+/// A request signed for a service other than IAM and STS (Castellan's own).
+pub fn other_service_signed(service: &str) -> ApiError {
+    ApiError::NotImplemented(format!(
+        "Castellan serves IAM and STS only, and this request is signed for the service '{service}'. \
+         Point only IAM and STS at Castellan (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS)."
+    ))
+}
+
+/// A POST whose body is not a form: `MalformedQueryString`; not confirmed.
+pub fn unsupported_content_type() -> ApiError {
+    ApiError::MalformedQueryString("Unsupported Content-Type; expected application/x-www-form-urlencoded".into())
+}
