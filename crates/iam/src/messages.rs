@@ -6,13 +6,22 @@
 //!   parity tests, `tests/aws/services/iam/test_iam_roles.snapshot.json` (recorded February
 //!   2026), `tests/aws/services/iam/test_iam_policies.snapshot.json` (February 2026) and
 //!   `tests/aws/services/sts/test_sts.snapshot.json` (2024–2026), github.com/localstack/localstack.
-//! - the users, groups, instance profiles, password policy, OIDC, SAML, MFA and server
-//!   certificate snapshots in the same directory (recorded February 2026), named where used.
-//! - "not confirmed": no public AWS response found; the text follows the confirmed sibling.
+//! - the users, groups, instance profiles, password policy, OIDC, SAML, MFA, server
+//!   certificate, SSH public key, signing certificate and credential report snapshots in the
+//!   same directory (recorded February 2026), named where used.
+//! - "quoted from AWS in public reports": an AWS response pasted in a public issue, named by
+//!   its address.
+//! - "not confirmed": no public AWS response found; the doc comment says what the text follows.
+//! - "Castellan's own": an error of an operation or command AWS does not have.
 //!
-//! Policy document texts (`MalformedPolicyDocument`) are the policy crate's
-//! (`castellan_policy::PolicyError`), and the request validator's generic
-//! "N validation errors detected: ..." sentences are castellan-api's (`ValidationErrors`).
+//! Texts that live below this crate, on purpose: policy document texts (`MalformedPolicyDocument`)
+//! are the policy crate's (`castellan_policy::PolicyError`); the request validator's generic
+//! "N validation errors detected: ..." sentences are castellan-api's (`ValidationErrors`); the
+//! signature errors are castellan-sigv4's (`AuthError`); a web identity token's and a SAML
+//! response's own faults are castellan-jwt's and castellan-saml's (passed on as
+//! `InvalidIdentityToken`). The server's HTTP-level answers that are not an `ApiError` stay in
+//! crates/server: `BodyError` (RequestEntityTooLarge, RequestTimeout, IncompleteBody) and
+//! `SERVICE_UNAVAILABLE_MESSAGE` in lib.rs, the connection cap's 503 in conn.rs.
 
 use crate::error::ApiError;
 
