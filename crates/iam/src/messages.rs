@@ -442,8 +442,9 @@ pub fn report_expired() -> ApiError {
 
 // ---- Account aliases, groups, instance profiles ----
 
-/// CreateAccountAlias of an alias taken: not confirmed (LocalStack's aliases snapshot records
-/// no error).
+/// CreateAccountAlias of an alias another account holds: `EntityAlreadyExists`, 409. Quoted from
+/// AWS in a public report (github.com/awslabs/aws-deployment-framework/pull/465: "The account
+/// alias security already exists."); LocalStack's aliases snapshot records no error.
 pub fn account_alias_exists(alias: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("The account alias {alias} already exists."))
 }
@@ -797,14 +798,16 @@ pub fn service_role_policy_not_attachable() -> ApiError {
     ApiError::PolicyNotAttachable("Cannot attach a Service Role Policy to a Customer Role.".into())
 }
 
-/// Attach*Policy past the quota, `kind` being "User", "Group" or "Role": not confirmed; follows
-/// AccessKeysPerUser's sentence.
+/// Attach*Policy past the quota, `kind` being "User", "Group" or "Role": `LimitExceeded`, 409.
+/// Quoted from AWS in public reports (github.com/aws/eks-hybrid/pull/741: "Cannot exceed quota
+/// for PoliciesPerRole: 10").
 pub fn attached_policies_limit(kind: &str, limit: usize) -> ApiError {
     ApiError::LimitExceeded(format!("Cannot exceed quota for PoliciesPer{kind}: {limit}"))
 }
 
-/// A managed policy document past its size quota: not confirmed; follows AccessKeysPerUser's
-/// sentence.
+/// A managed policy document past its size quota. Quoted from AWS in public reports
+/// (github.com/ministryofjustice/cloud-platform-environments/pull/14473: "Cannot exceed quota for
+/// PolicySize: 6144").
 pub fn policy_size_limit(limit: usize) -> ApiError {
     ApiError::LimitExceeded(format!("Cannot exceed quota for PolicySize: {limit}"))
 }
