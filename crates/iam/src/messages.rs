@@ -19,7 +19,8 @@
 //! "N validation errors detected: ..." sentences are castellan-api's (`ValidationErrors`); the
 //! signature errors are castellan-sigv4's (`AuthError`); a web identity token's and a SAML
 //! response's own faults are castellan-jwt's and castellan-saml's (passed on as
-//! `InvalidIdentityToken`). The server's HTTP-level answers that are not an `ApiError` stay in
+//! `InvalidIdentityToken`). The fixed texts of `Throttling` ("Rate exceeded") and
+//! `ServiceFailure` are `ApiError::message`'s, in error.rs. The server's HTTP-level answers that are not an `ApiError` stay in
 //! crates/server: `BodyError` (RequestEntityTooLarge, RequestTimeout, IncompleteBody) and
 //! `SERVICE_UNAVAILABLE_MESSAGE` in lib.rs, the connection cap's 503 in conn.rs.
 
@@ -1227,4 +1228,22 @@ pub fn other_service_signed(service: &str) -> ApiError {
 /// A POST whose body is not a form: `MalformedQueryString`; not confirmed.
 pub fn unsupported_content_type() -> ApiError {
     ApiError::MalformedQueryString("Unsupported Content-Type; expected application/x-www-form-urlencoded".into())
+}
+
+// ---- Store conflicts and IAM's own pattern sentences (used by error.rs's conversions) ----
+
+/// A write that lost a race with another node's: `ConcurrentModification`, 409; not confirmed.
+pub fn concurrent_modification() -> ApiError {
+    ApiError::ConcurrentModification("This resource is being modified by another request. Please try again.".into())
+}
+
+/// A name breaking IAM's name pattern: IAM's own sentence instead of the generic one (observed
+/// AWS responses, see tests/e2e/test_validation.py). A `String`: it replaces the decoder's text.
+pub fn name_pattern_invalid(path: &str) -> String {
+    format!("The specified value for {path} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-")
+}
+
+/// A path breaking IAM's path pattern: as `name_pattern_invalid`.
+pub fn path_pattern_invalid(path: &str) -> String {
+    format!("The specified value for {path} is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
 }
