@@ -585,7 +585,9 @@ pub fn oidc_client_id_limit(limit: usize) -> ApiError {
     ApiError::LimitExceeded(format!("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {limit}"))
 }
 
-/// CreateOpenIDConnectProvider of a URL in use: not confirmed.
+/// CreateOpenIDConnectProvider of a URL in use: `EntityAlreadyExists`, 409. Quoted from AWS in
+/// public reports (github.com/getscaf/sfu-fullstack-template/issues/75,
+/// github.com/DrFaust92/terraform-kubernetes-ebs-csi-driver/issues/107).
 pub fn oidc_provider_exists(url: &str) -> ApiError {
     ApiError::EntityAlreadyExists(format!("Provider with url {url} already exists."))
 }
