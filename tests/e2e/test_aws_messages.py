@@ -360,6 +360,59 @@ def test_saml_provider_not_found(iam):
 
 
 # ---------------------------------------------------------------------------------------
+# SSH public keys, signing certificates, credential report
+# ---------------------------------------------------------------------------------------
+
+
+# tests/aws/services/iam/test_iam_ssh_public_keys.snapshot.json (recorded February 2026),
+# "get-not-found", "update-not-found", "delete-not-found".
+def test_ssh_public_key_not_found(iam):
+    user = unique("sshmsg")
+    iam.create_user(UserName=user)
+    ghost = "APKAXXXXXXXXXXXXXXXXX"
+    calls = [
+        lambda: iam.get_ssh_public_key(UserName=user, SSHPublicKeyId=ghost, Encoding="SSH"),
+        lambda: iam.update_ssh_public_key(UserName=user, SSHPublicKeyId=ghost, Status="Inactive"),
+        lambda: iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=ghost),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert_error(e, "NoSuchEntity", 404, f"The Public Key with id {ghost} cannot be found.")
+
+
+# tests/aws/services/iam/test_iam_signing_certificates.snapshot.json (recorded February 2026),
+# "upload-invalid-certificate-error" (AWS repeats the body), "update-nonexistent-certificate-error",
+# "delete-nonexistent-certificate-error", "upload-nonexistent-user-error".
+def test_signing_certificate_errors(iam):
+    user = unique("certmsg")
+    iam.create_user(UserName=user)
+    with pytest.raises(ClientError) as e:
+        iam.upload_signing_certificate(UserName=user, CertificateBody="invalid-certificate-body")
+    assert_error(e, "MalformedCertificate", 400, "Certificate invalid-certificate-body is malformed.")
+    ghost = "NONEXISTENTCERTID12345678901"
+    for call in [
+        lambda: iam.update_signing_certificate(UserName=user, CertificateId=ghost, Status="Inactive"),
+        lambda: iam.delete_signing_certificate(UserName=user, CertificateId=ghost),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert_error(e, "NoSuchEntity", 404, f"The Certificate with id {ghost} cannot be found.")
+    with pytest.raises(ClientError) as e:
+        iam.list_signing_certificates(UserName="nonexistent-user")
+    assert_error(e, "NoSuchEntity", 404, "The user with name nonexistent-user cannot be found.")
+
+
+# tests/aws/services/iam/test_iam_credential_report.snapshot.json (recorded February 2026),
+# "get-credential-report-without-generate-error": ReportNotPresent, 410, without a message.
+def test_credential_report_not_present_has_no_message(fresh_server):
+    with pytest.raises(ClientError) as e:
+        fresh_server.iam().get_credential_report()
+    assert_error(e, "ReportNotPresent", 410)
+    assert "Message" not in e.value.response["Error"]
+
+
+# ---------------------------------------------------------------------------------------
 # Groups
 # ---------------------------------------------------------------------------------------
 

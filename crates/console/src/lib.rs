@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use castellan_api::{Operation, QueryParams, Request, Service};
+use castellan_iam::messages;
 use castellan_iam::{ApiError, Caller, ConsoleCredentials, Iam, RequestInfo, SignIn, SignInError};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -241,7 +242,7 @@ impl Console {
     /// One IAM or STS request as `caller`: the parameters are decoded and validated as the
     /// API decodes them, then authorized and run by `Iam::handle`.
     pub(crate) async fn call(&self, caller: &Caller, peer: IpAddr, service: Service, action: &str, params: Vec<(String, String)>) -> Result<castellan_api::Response, ApiError> {
-        let op = Operation::from_name(service, action).ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action}")))?;
+        let op = Operation::from_name(service, action).ok_or_else(|| messages::unknown_operation(action, service.api_version()))?;
         let params = QueryParams::from_pairs(params.into_iter().filter(|(_, v)| !v.is_empty()))?;
         let request = Request::parse(op, &params)?;
         let info = RequestInfo { source_ip: Some(peer), secure_transport: self.options.secure_cookies, region: self.iam.partition().iam_region().into() };

@@ -25,7 +25,8 @@ use castellan_api::iam::{AccessAdvisorUsageGranularityType as Granularity, JobSt
 use castellan_policy::{ActionBlock, Effect, Policy, PolicyKind};
 use flate2::read::GzDecoder;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::messages;
 use crate::model::InlinePolicies;
 use crate::ops::ts;
 use crate::state::State;
@@ -182,12 +183,12 @@ struct Entity {
 
 /// The policies and entities of the ARN a report is asked for.
 fn subject(st: &State, account: &str, arn: &str) -> ApiResult<(Vec<String>, Vec<Entity>)> {
-    let invalid = || ApiError::InvalidInput(format!("ARN {arn} is not valid."));
+    let invalid = || messages::provider_arn_not_valid(arn);
     let rest = arn.strip_prefix(st.partition.iam_prefix()).ok_or_else(invalid)?;
     let (acct, resource) = rest.split_once(':').ok_or_else(invalid)?;
     let (kind, path_and_name) = resource.split_once('/').ok_or_else(invalid)?;
     let name = path_and_name.rsplit('/').next().ok_or_else(invalid)?;
-    let missing = || ApiError::NoSuchEntity(format!("The entity {arn} cannot be found."));
+    let missing = || messages::no_such_entity(arn);
     if acct != account && !(kind == "policy" && acct == "aws") {
         return Err(missing());
     }
@@ -329,7 +330,7 @@ fn job(iam: &Iam, account: &str, id: &str) -> ApiResult<Job> {
         .iter()
         .find(|(j, job)| j == id && job.account == account)
         .map(|(_, job)| job.clone())
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The job with ID {id} cannot be found.")))
+        .ok_or_else(|| messages::no_such_job(id))
 }
 
 /// A page of `items` from `marker` (an index this code wrote), at most `max_items` (100 by
@@ -337,7 +338,7 @@ fn job(iam: &Iam, account: &str, id: &str) -> ApiResult<Job> {
 fn page<T>(items: Vec<T>, marker: Option<&str>, max_items: Option<i32>) -> ApiResult<(Vec<T>, Option<String>)> {
     let start = match marker {
         None => 0,
-        Some(m) => m.parse::<usize>().ok().filter(|&n| n <= items.len()).ok_or_else(crate::messages::invalid_marker)?,
+        Some(m) => m.parse::<usize>().ok().filter(|&n| n <= items.len()).ok_or_else(messages::invalid_marker)?,
     };
     let max = usize::try_from(max_items.unwrap_or(100)).unwrap_or(100).max(1);
     let end = start.saturating_add(max).min(items.len());

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use castellan_policy::Policy;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::messages;
 use crate::model::Role;
 use crate::state::{IdOwner, State};
 
@@ -197,7 +198,7 @@ fn entity_id<'s>(st: &'s State, e: &EntityArn<'_>) -> Option<&'s str> {
 pub fn resolve_principals(st: &State, policy: &Policy) -> ApiResult<BTreeMap<String, String>> {
     let mut ids = BTreeMap::new();
     for value in policy.aws_principals() {
-        let invalid = || ApiError::MalformedPolicyDocument(format!("Invalid principal in policy: \"AWS\":\"{value}\""));
+        let invalid = || messages::invalid_principal(value);
         if Partition::of_arn(value).is_some_and(|p| p != st.partition) {
             return Err(invalid());
         }

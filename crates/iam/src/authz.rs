@@ -20,6 +20,7 @@ use flate2::read::GzDecoder;
 
 use crate::arn::role_by_arn;
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::Tags;
 use crate::ops::policies::resolve;
 use crate::state::State;
@@ -585,7 +586,7 @@ fn resource_label<'a>(st: &State, request: &Request, arn: &'a str) -> std::borro
 }
 
 fn denied(caller: &Caller, action: &str, resource: &str) -> ApiError {
-    ApiError::AccessDenied(format!("User: {} is not authorized to perform: {action} on resource: {resource}", caller.arn()))
+    messages::not_authorized(&caller.arn(), action, resource)
 }
 
 /// A role's permissions: its inline and attached policies and its boundary.
@@ -663,7 +664,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     // AWS validates the RoleArn before it authorizes anything.
     if let Request::AssumeRole(r) = request {
         if !well_formed_arn(&r.role_arn) {
-            return Err(crate::messages::sts_arn_invalid(&r.role_arn));
+            return Err(messages::sts_arn_invalid(&r.role_arn));
         }
     }
     let ok = || Ok(Authorized { mfa_time: None });
@@ -691,7 +692,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         _ => false,
     };
     if iam_refuses && op.service() == castellan_api::Service::Iam {
-        return Err(ApiError::InvalidClientTokenId("The security token included in the request is invalid".into()));
+        return Err(messages::iam_security_token_invalid());
     }
     // Of STS, GetFederationToken credentials may call only GetCallerIdentity, GetSessionToken
     // credentials also AssumeRole (their documentation); GetSessionToken and
@@ -705,11 +706,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
         && op.service() == castellan_api::Service::Sts
         && !matches!(op, Operation::GetSessionToken | Operation::GetFederationToken)
     {
-        return Err(ApiError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {} with these temporary credentials",
-            caller.arn(),
-            op.iam_action()
-        )));
+        return Err(messages::temporary_credentials_refused(&caller.arn(), op.iam_action()));
     }
     // No permission is needed to ask for a session token (GetSessionToken documentation);
     // an MFA code it carries must be the caller's and good.
@@ -727,7 +724,7 @@ pub fn authorize(iam: &Iam, caller: &Caller, info: &RequestInfo, request: &Reque
     }
     if let Request::AssumeRole(r) = request {
         if matches!(caller.principal, Principal::Root) {
-            return Err(ApiError::AccessDenied("Roles may not be assumed by root accounts.".into()));
+            return Err(messages::root_cannot_assume_roles());
         }
         // The MFA code is checked (and used up) first: the trust policy sees its outcome.
         let mfa_time = crate::mfa::verify_for_sts(iam, caller, r.serial_number.as_deref(), r.token_code.as_deref())?;
@@ -873,7 +870,7 @@ pub struct Federated<'a> {
 }
 
 fn authorize_federated(iam: &Iam, info: &RequestInfo, f: &Federated<'_>, provider_keys: impl Fn(&mut RequestContext)) -> ApiResult<Authorized> {
-    let denied = || ApiError::AccessDenied(format!("Not authorized to perform {}", f.action));
+    let denied = || messages::federated_not_authorized(f.action);
     let role = f.role;
     let trust = Policy::parse(&role.assume_role_policy, PolicyKind::Trust).map_err(|_| denied())?;
     let trust = crate::arn::with_resolved_principals(iam.partition(), trust, role.principal_ids.as_ref().ok_or_else(denied)?);

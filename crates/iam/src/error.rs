@@ -268,9 +268,7 @@ impl std::error::Error for ApiError {}
 impl From<castellan_store::StoreError> for ApiError {
     fn from(e: castellan_store::StoreError) -> Self {
         match e {
-            castellan_store::StoreError::Conflict { .. } => Self::ConcurrentModification(
-                "This resource is being modified by another request. Please try again.".into(),
-            ),
+            castellan_store::StoreError::Conflict { .. } => crate::messages::concurrent_modification(),
             castellan_store::StoreError::Unavailable(detail) | castellan_store::StoreError::Corrupt(detail) => {
                 tracing::error!(%detail, "store unavailable");
                 Self::ServiceFailure
@@ -301,17 +299,11 @@ fn iam_validation_message(v: &castellan_api::ValidationErrors) -> Option<String>
     const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
     v.errors().iter().find_map(|e| {
         if e.constraint == NAME_PATTERN {
-            Some(format!(
-                "The specified value for {} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-",
-                e.path
-            ))
+            Some(crate::messages::name_pattern_invalid(&e.path))
         } else if matches!(e.path.as_str(), "path" | "newPath")
             && e.constraint.starts_with("Member must satisfy regular expression pattern")
         {
-            Some(format!(
-                "The specified value for {} is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.",
-                e.path
-            ))
+            Some(crate::messages::path_pattern_invalid(&e.path))
         } else {
             None
         }

@@ -20,7 +20,7 @@ mod error;
 mod ids;
 mod last_used;
 mod managed;
-mod messages;
+pub mod messages;
 mod mfa;
 mod model;
 mod oidc_keys;
@@ -399,10 +399,10 @@ impl Iam {
     pub fn create_account(&self, id: Option<String>) -> ApiResult<RootCredentials> {
         let id = id.unwrap_or_else(ids::account_id);
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::Validation(format!("Account id `{id}` must be 12 digits.")));
+            return Err(messages::account_id_invalid(&id));
         }
         if self.read().accounts.contains_key(&id) {
-            return Err(ApiError::EntityAlreadyExists(format!("Account {id} already exists.")));
+            return Err(messages::account_exists(&id));
         }
         let creds = RootCredentials {
             account_id: id.clone(),
@@ -431,10 +431,7 @@ impl Iam {
             if let Some(k) = key.clone() {
                 if let Some(existing) = st.access_keys.get(&k.access_key_id) {
                     if existing.account != id || existing.user.is_some() {
-                        return Err(ApiError::EntityAlreadyExists(format!(
-                            "Access key {} already belongs to another principal.",
-                            k.access_key_id
-                        )));
+                        return Err(messages::access_key_taken(&k.access_key_id));
                     }
                 }
                 let sealed =
@@ -520,10 +517,10 @@ impl Iam {
     /// The token must open under this node's master key for exactly this key id, and the
     /// session must not have expired.
     pub fn caller_for_session(&self, access_key_id: &str, token: &str) -> ApiResult<(Caller, String)> {
-        let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
+        let invalid = || messages::security_token_invalid();
         let session = Session::open(token, access_key_id, &self.master_key).ok_or_else(invalid)?;
         if self.now() >= session.expires {
-            return Err(ApiError::ExpiredToken("The security token included in the request is expired".into()));
+            return Err(messages::security_token_expired());
         }
         let principal = match &session.kind {
             SessionKind::AssumedRole { role_name, role_id, role_path, session_name } => Principal::AssumedRole {
@@ -572,10 +569,7 @@ impl Iam {
                 Ok(Response::AssumeRoleWithWebIdentity(ops::web_identity::assume_role_with_web_identity(self, info, r)?))
             }
             Request::AssumeRoleWithSAML(r) => Ok(Response::AssumeRoleWithSAML(ops::saml_assume::assume_role_with_saml(self, info, r)?)),
-            other => Err(ApiError::NotImplemented(format!(
-                "The operation {} is not implemented by Castellan yet.",
-                other.operation().name()
-            ))),
+            other => Err(messages::not_implemented(other.operation().name())),
         }
     }
 
@@ -623,14 +617,12 @@ fn partition_of(state: &State, wanted: Option<Partition>) -> ApiResult<Partition
             Some(name) => name.parse().map_err(ApiError::InvalidInput)?,
         };
         if stored.is_some_and(|s| s != p) {
-            return Err(ApiError::InvalidInput("the stored accounts belong to different partitions".into()));
+            return Err(messages::store_partitions_mixed());
         }
         stored = Some(p);
     }
     match (stored, wanted) {
-        (Some(s), Some(w)) if s != w => Err(ApiError::InvalidInput(format!(
-            "the stored accounts were created in partition {s}; start the server with --partition {s} (this one was started for {w})"
-        ))),
+        (Some(s), Some(w)) if s != w => Err(messages::store_partition_mismatch(&s.to_string(), &w.to_string())),
         (s, w) => Ok(w.or(s).unwrap_or_default()),
     }
 }

@@ -10,6 +10,7 @@
 //! racing with the same code cannot both succeed.
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, MfaDevice, Record};
 use crate::{totp, Caller, Iam, Principal};
 
@@ -60,14 +61,11 @@ fn accept(iam: &Iam, device: &MfaDevice, code: &str, now: i64) -> ApiResult<Opti
 }
 
 fn unable() -> ApiError {
-    ApiError::AccessDenied(
-        "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
-            .into(),
-    )
+    messages::sts_mfa_unable_to_validate()
 }
 
 fn invalid_code() -> ApiError {
-    ApiError::AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.".into())
+    messages::sts_mfa_code_invalid()
 }
 
 /// STS: checks SerialNumber and TokenCode against the caller's own enabled device and consumes

@@ -18,6 +18,7 @@ use std::time::Duration;
 use castellan_jwt::{JwkSet, Token};
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 
 /// How long a fetched key set is used before it is fetched again, in seconds.
 pub const KEYS_TTL: i64 = 3600;
@@ -69,9 +70,7 @@ pub struct KeyCache {
 }
 
 fn unreachable_idp(issuer: &str) -> ApiError {
-    ApiError::IdpCommunicationError(format!(
-        "Couldn't connect to the identity provider {issuer} to retrieve its keys. Please try again."
-    ))
+    messages::idp_unreachable(issuer)
 }
 
 impl KeyCache {
@@ -156,9 +155,7 @@ impl KeyCache {
         })?;
         JwkSet::parse(&jwks).map_err(|e| {
             tracing::warn!(issuer, error = %e, "the OIDC key set is malformed");
-            ApiError::InvalidIdentityToken(
-                "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements".into(),
-            )
+            messages::verification_key_unavailable()
         })
     }
 }

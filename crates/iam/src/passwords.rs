@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::crypto::{hash_password, verify_password};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 
 /// How much password work may run and wait, and how many wrong passwords a user gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,9 +270,7 @@ impl Passwords {
 
 /// The error while a user's password may not be checked.
 pub(crate) fn locked(user_name: &str) -> ApiError {
-    ApiError::LimitExceeded(format!(
-        "Too many failed password attempts for user {user_name}. Wait a few minutes and try again."
-    ))
+    messages::password_attempts_locked(user_name)
 }
 
 #[cfg(test)]

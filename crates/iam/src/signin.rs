@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, Record};
 use crate::ops::login::{check_password, password_expired};
 use crate::session::{Session, SessionKind};
@@ -260,7 +261,7 @@ impl Iam {
         check_password(None, password)?;
         let hash = self.passwords.hash(password)?;
         self.mutate(|st| {
-            let mut a = st.accounts.get(account).cloned().ok_or_else(|| ApiError::NoSuchEntity(format!("Account {account} does not exist.")))?;
+            let mut a = st.accounts.get(account).cloned().ok_or_else(|| messages::no_such_account(account))?;
             a.root_password_hash = Some(hash.clone());
             Ok((vec![Change::Put(Record::Account(a))], ()))
         })
@@ -272,7 +273,7 @@ impl Iam {
     pub fn federation_signin_token(&self, access_key_id: &str, secret: &str, session_token: &str) -> ApiResult<String> {
         let (_, real_secret) = self.caller_for_session(access_key_id, session_token)?;
         if !bool::from(real_secret.as_bytes().ct_eq(secret.as_bytes())) {
-            return Err(ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into()));
+            return Err(messages::security_token_invalid());
         }
         let token = SigninToken { access_key_id: access_key_id.to_owned(), session_token: session_token.to_owned(), expires: self.now() + SIGNIN_TOKEN_SECONDS };
         let json = serde_json::to_string(&token).map_err(|_| ApiError::ServiceFailure)?;
@@ -282,7 +283,7 @@ impl Iam {
     /// The federation endpoint's `login`: the credentials a sign-in token carries, if it is
     /// ours, unexpired and its session still valid.
     pub fn federation_login(&self, signin_token: &str) -> ApiResult<ConsoleCredentials> {
-        let invalid = || ApiError::InvalidClientTokenId("The sign-in token is invalid or has expired.".into());
+        let invalid = || messages::signin_token_invalid();
         let json = self.master_key.open(signin_token, SIGNIN_TOKEN).map_err(|_| invalid())?;
         let t: SigninToken = serde_json::from_str(&json).map_err(|_| invalid())?;
         if self.now() >= t.expires {

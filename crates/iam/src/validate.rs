@@ -4,6 +4,7 @@ use castellan_policy::{Policy, PolicyKind};
 
 use crate::arn::Partition;
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::Tags;
 
 /// IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
@@ -40,10 +41,7 @@ pub fn policy_document(partition: Partition, text: &str, kind: PolicyKind) -> Ap
 /// A managed policy document: valid as an identity policy and within the size quota.
 pub fn managed_policy_document(partition: Partition, text: &str) -> ApiResult<Policy> {
     if castellan_policy::policy_size(text) > quota::MANAGED_POLICY_SIZE {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for PolicySize: {}",
-            quota::MANAGED_POLICY_SIZE
-        )));
+        return Err(messages::policy_size_limit(quota::MANAGED_POLICY_SIZE));
     }
     policy_document(partition, text, PolicyKind::Identity)
 }
@@ -58,9 +56,7 @@ pub fn inline_policy_document(partition: Partition, text: &str, kind: &str, owne
         _ => quota::ROLE_INLINE_SIZE,
     };
     if others + castellan_policy::policy_size(text) > limit {
-        return Err(ApiError::LimitExceeded(format!(
-            "Maximum policy size of {limit} bytes exceeded for {kind} {owner}"
-        )));
+        return Err(messages::inline_policy_size_limit(limit, kind, owner));
     }
     policy_document(partition, text, PolicyKind::Identity)
 }
@@ -68,10 +64,7 @@ pub fn inline_policy_document(partition: Partition, text: &str, kind: &str, owne
 /// A role's trust policy.
 pub fn trust_policy_document(partition: Partition, text: &str) -> ApiResult<Policy> {
     if castellan_policy::policy_size(text) > quota::TRUST_POLICY_SIZE {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for ACLSizePerRole: {}",
-            quota::TRUST_POLICY_SIZE
-        )));
+        return Err(messages::trust_policy_size_limit(quota::TRUST_POLICY_SIZE));
     }
     policy_document(partition, text, PolicyKind::Trust)
 }
@@ -90,7 +83,7 @@ pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> Ap
     // `aws:` in any case is reserved for AWS (IAM User Guide, "Rules for tagging in IAM and
     // AWS STS"); TagUser and the other tag operations answer bad input with InvalidInput.
     if new.iter().any(|(k, _)| k.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
-        return Err(ApiError::InvalidInput("Tag keys starting with 'aws:' are reserved for AWS use.".into()));
+        return Err(messages::reserved_tag_key());
     }
     let case_sensitive = case_sensitive_keys(entity);
     let same = |a: &str, b: &str| if case_sensitive { a == b } else { a.eq_ignore_ascii_case(b) };
@@ -98,9 +91,9 @@ pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> Ap
     for (k, _) in new {
         if !seen.insert(if case_sensitive { k.clone() } else { k.to_lowercase() }) {
             return Err(if case_sensitive {
-                crate::messages::duplicate_tag_keys()
+                messages::duplicate_tag_keys()
             } else {
-                crate::messages::duplicate_tag_keys_case_insensitive()
+                messages::duplicate_tag_keys_case_insensitive()
             });
         }
     }
@@ -111,13 +104,10 @@ pub fn merge_tags(tags: &mut Tags, new: &[(String, String)], entity: &str) -> Ap
         }
     }
     if tags.len() > quota::TAGS_PER_ENTITY && entity == "OpenIdConnectProvider" {
-        return Err(crate::messages::oidc_tag_limit());
+        return Err(messages::oidc_tag_limit());
     }
     if tags.len() > quota::TAGS_PER_ENTITY {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for TagsPer{entity}: {}",
-            quota::TAGS_PER_ENTITY
-        )));
+        return Err(messages::tags_per_entity_limit(entity, quota::TAGS_PER_ENTITY));
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::Role;
 use crate::session::{Session, SessionKind};
 use crate::{Caller, Iam, Principal, RequestInfo};
@@ -128,9 +129,7 @@ fn hex(n: usize) -> String {
 /// The message ECS gives when it cannot assume a task role (RunTask's ClientException), used
 /// for instances too.
 fn cannot_assume(service: &str, role_arn: &str) -> ApiError {
-    ApiError::AccessDenied(format!(
-        "{service} was unable to assume the role '{role_arn}' that was provided for this workload. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role."
-    ))
+    messages::workload_cannot_assume(service, role_arn)
 }
 
 /// These actions are IAM's, and IAM refuses GetFederationToken sessions and GetSessionToken
@@ -138,7 +137,7 @@ fn cannot_assume(service: &str, role_arn: &str) -> ApiError {
 fn iam_accepts(caller: &Caller) -> ApiResult<()> {
     match caller.session.as_deref().map(|s| (&s.kind, s.mfa)) {
         Some((SessionKind::FederatedUser { .. }, _) | (SessionKind::SessionToken { .. }, false)) => {
-            Err(ApiError::InvalidClientTokenId("The security token included in the request is invalid".into()))
+            Err(messages::iam_security_token_invalid())
         }
         _ => Ok(()),
     }
@@ -155,7 +154,7 @@ fn holder(caller: &Caller) -> String {
 }
 
 fn stopped(id: &str) -> ApiError {
-    ApiError::AccessDenied(format!("The role of workload {id} is no longer available to it."))
+    messages::workload_stopped(id)
 }
 
 impl Iam {
@@ -169,11 +168,11 @@ impl Iam {
                 WorkloadKind::Instance => {
                     let p = st
                         .instance_profile(account, name)
-                        .ok_or_else(|| crate::messages::no_such_instance_profile(name))?;
+                        .ok_or_else(|| messages::no_such_instance_profile(name))?;
                     let role_name = p
                         .roles
                         .first()
-                        .ok_or_else(|| ApiError::InvalidInput(format!("Instance profile {} has no role.", p.name)))?;
+                        .ok_or_else(|| messages::instance_profile_without_role(&p.name))?;
                     let role = st.role(account, role_name).ok_or_else(|| super::ops::no_such_role(role_name))?;
                     (Some((p.name.clone(), p.id.clone())), role.clone())
                 }
@@ -216,7 +215,7 @@ impl Iam {
     /// `caller` must be of the workload's account (the host serving it).
     pub fn workload_credentials(&self, caller: &Caller, info: &RequestInfo, token: &str, duration: Option<i32>) -> ApiResult<WorkloadCredentials> {
         iam_accepts(caller)?;
-        let invalid = || ApiError::AccessDenied("The workload token is not valid.".into());
+        let invalid = || messages::workload_token_invalid();
         let json = self.master_key.open(token, CONTEXT).map_err(|_| invalid())?;
         let ticket: Ticket = serde_json::from_str(&json).map_err(|_| invalid())?;
         // Only the principal that registered the workload (and was allowed to pass its role)
@@ -226,9 +225,7 @@ impl Iam {
         }
         let duration = duration.unwrap_or(MAX_DURATION);
         if !(MIN_DURATION..=MAX_DURATION).contains(&duration) {
-            return Err(ApiError::Validation(format!(
-                "DurationSeconds must be between {MIN_DURATION} and {MAX_DURATION} seconds."
-            )));
+            return Err(messages::workload_duration_invalid(MIN_DURATION, MAX_DURATION));
         }
         let account = ticket.account.as_str();
         let (role, profile_arn) = {

@@ -11,6 +11,7 @@ use std::str::FromStr as _;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use castellan_api::Timestamp;
+use castellan_iam::messages;
 use castellan_iam::{ApiError, RequestInfo};
 use serde_json::{json, Value};
 
@@ -75,7 +76,7 @@ fn lookup(shared: &Shared, http: &HttpRequest<'_>, target: &str, seen: &mut Obse
     })?;
     if target != "LookupEvents" {
         let name: String = target.chars().take(64).collect();
-        return Err(TrailError::from(ApiError::NotImplemented(format!("Castellan serves CloudTrail's LookupEvents only, not {name}."))));
+        return Err(TrailError::from(messages::cloudtrail_not_implemented(&name)));
     }
     let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
     castellan_iam::authorize_action(&shared.iam, &caller, &info, "cloudtrail:LookupEvents", "*")?;

@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use castellan_api::query::QueryParams;
 use castellan_api::{Operation, Request, Service};
+use castellan_iam::messages;
 use castellan_iam::{request_id, ApiError, Caller, Iam, Partition, RequestInfo};
 use http_body_util::BodyExt as _;
 
@@ -468,7 +469,7 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
         event.caller = Some(caller.clone());
         // Behind a TLS-terminating proxy this would come from it; Castellan knows its own.
         let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region };
-        let action = params.get("Action").ok_or_else(|| ApiError::InvalidAction("Missing Action".into()))?;
+        let action = params.get("Action").ok_or_else(messages::missing_action)?;
         let version = params.get("Version").unwrap_or_default();
         // Castellan's own actions for `castellan workload` (workload.rs), IAM endpoint only.
         if service == Service::Iam {
@@ -477,7 +478,7 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
             }
         }
         let op = Operation::from_name(service, action).ok_or_else(|| {
-            ApiError::InvalidAction(format!("Could not find operation {action} for version {version}"))
+            messages::unknown_operation(action, version)
         })?;
         let request = Request::parse(op, &params)?;
         let response = if is_read_only(op) {
@@ -509,7 +510,7 @@ async fn handle(shared: &Shared, http: &HttpRequest<'_>, request_id: &str, seen:
 async fn unsigned(shared: &Shared, http: &HttpRequest<'_>, params: &QueryParams) -> Result<castellan_api::Response, ApiError> {
     let action = params.get("Action").unwrap_or_default();
     let op = Operation::from_name(Service::Sts, action)
-        .ok_or_else(|| ApiError::InvalidAction(format!("Could not find operation {action} for version {}", Service::Sts.api_version())))?;
+        .ok_or_else(|| messages::unknown_operation(action, Service::Sts.api_version()))?;
     let request = Request::parse(op, params)?;
     let info = RequestInfo { source_ip: Some(http.peer.ip()), secure_transport: http.secure, region: shared.iam.partition().iam_region().to_owned() };
     let iam = Arc::clone(&shared.iam);
@@ -548,10 +549,7 @@ fn signed_for_another_service(http: &HttpRequest<'_>) -> Option<ApiError> {
     if service == "iam" || service == "sts" {
         return None;
     }
-    Some(ApiError::NotImplemented(format!(
-        "Castellan serves IAM and STS only, and this request is signed for the service '{service}'. \
-         Point only IAM and STS at Castellan (AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS)."
-    )))
+    Some(messages::other_service_signed(service))
 }
 
 /// The error for a request meant for another service, in the form its client reads: AWS's XML
@@ -591,7 +589,7 @@ fn read_params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: 
             .and_then(|v| v.to_str().ok())
             .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         if !form {
-            return Err(ApiError::MalformedQueryString("Unsupported Content-Type; expected application/x-www-form-urlencoded".into()));
+            return Err(messages::unsupported_content_type());
         }
         if !body.is_empty() {
             return QueryParams::from_urlencoded(body).map_err(ApiError::from);
@@ -629,7 +627,7 @@ fn authenticate_for(
     let key_id = credential.access_key_id.as_str();
     *claimed = Some(key_id.chars().take(128).collect());
     let iam = &shared.iam;
-    let invalid = || ApiError::InvalidClientTokenId("The security token included in the request is invalid.".into());
+    let invalid = || messages::security_token_invalid();
     let (caller, secret) = match claim.security_token() {
         // Temporary credentials: the token carries the session; no lookup.
         Some(token) => iam.caller_for_session(key_id, token)?,
@@ -679,13 +677,14 @@ fn error_response(service: Service, e: &ApiError, request_id: &str) -> Response 
     xml_response(status, xml, request_id)
 }
 
-/// AWS's `ErrorResponse` envelope (the fault is `Receiver` for a 5xx status, else `Sender`).
+/// AWS's `ErrorResponse` envelope (the fault is `Receiver` for a 5xx status, else `Sender`). An
+/// error AWS sends without a message (ReportNotPresent) has no `<Message>` element.
 fn error_xml(service: Service, code: &str, status: u16, message: &str, request_id: &str) -> String {
+    let m = if message.is_empty() { String::new() } else { format!("    <Message>{}</Message>\n", escape(message)) };
     format!(
-        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{code}</Code>\n    <Message>{m}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        "<ErrorResponse xmlns=\"{ns}\">\n  <Error>\n    <Type>{t}</Type>\n    <Code>{code}</Code>\n{m}  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
         ns = service.xml_namespace(),
         t = if status >= 500 { "Receiver" } else { "Sender" },
-        m = escape(message),
     )
 }
 
@@ -842,6 +841,7 @@ mod tests {
         assert!(xml.contains("<Type>Sender</Type>") && xml.contains("<Code>RequestEntityTooLarge</Code>"));
         assert!(xml.contains("<Message>m &amp; &lt;n&gt;</Message>") && xml.contains("<RequestId>req-1</RequestId>"));
         assert!(error_xml(Service::Iam, "ServiceUnavailable", 503, "m", "r").contains("<Type>Receiver</Type>"));
+        assert!(!error_xml(Service::Iam, "ReportNotPresent", 410, "", "r").contains("<Message>"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use castellan_api::xml::escape;
 use castellan_api::{QueryParams, Timestamp};
+use castellan_iam::messages;
 use castellan_iam::{ApiError, Caller, Iam, RequestInfo, WorkloadKind};
 
 pub const REGISTER: &str = "CastellanRegisterWorkload";
@@ -20,7 +21,7 @@ const MAX_TOKEN: usize = 8192;
 fn param<'a>(params: &'a QueryParams, name: &str, max: usize) -> Result<Option<&'a str>, ApiError> {
     match params.get(name) {
         Some(v) if v.is_empty() || v.len() > max => {
-            Err(ApiError::Validation(format!("1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length between 1 and {max}")))
+            Err(messages::workload_param_length(name, max))
         }
         other => Ok(other),
     }
@@ -49,7 +50,7 @@ fn register(iam: &Iam, caller: &Caller, info: &RequestInfo, params: &QueryParams
     let (kind, name) = match (param(params, "InstanceProfileName", MAX_NAME)?, param(params, "RoleName", MAX_NAME)?) {
         (Some(p), None) => (WorkloadKind::Instance, p),
         (None, Some(r)) => (WorkloadKind::Task, r),
-        _ => return Err(ApiError::Validation("Exactly one of InstanceProfileName and RoleName is required.".into())),
+        _ => return Err(messages::workload_needs_one_target()),
     };
     let reg = iam.register_workload(caller, info, kind, name)?;
     let mut out = String::new();
@@ -59,9 +60,9 @@ fn register(iam: &Iam, caller: &Caller, info: &RequestInfo, params: &QueryParams
 }
 
 fn credentials(iam: &Iam, caller: &Caller, info: &RequestInfo, params: &QueryParams, request_id: &str) -> Result<String, ApiError> {
-    let token = param(params, "WorkloadToken", MAX_TOKEN)?.ok_or_else(|| ApiError::Validation("WorkloadToken is required.".into()))?;
+    let token = param(params, "WorkloadToken", MAX_TOKEN)?.ok_or_else(messages::workload_token_required)?;
     let duration = match param(params, "DurationSeconds", 8)? {
-        Some(d) => Some(d.parse::<i32>().map_err(|_| ApiError::Validation("DurationSeconds must be an integer.".into()))?),
+        Some(d) => Some(d.parse::<i32>().map_err(|_| messages::workload_duration_not_integer())?),
         None => None,
     };
     let c = iam.workload_credentials(caller, info, token, duration)?;

@@ -6,6 +6,7 @@ use castellan_api::iam;
 use super::policies::{local_policies, policy_detail, PolicyRef};
 use super::{group_arn, role_arn, tags_out, ts, url_encode, user_arn};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::managed::aws_managed;
 use crate::model::{Account, Change, InlinePolicies, PasswordPolicy, Record};
 use crate::paginate::page_slice;
@@ -21,7 +22,7 @@ pub fn create_alias(iam: &Iam, account: &str, r: iam::CreateAccountAliasRequest)
     iam.mutate(|st| {
         // Aliases are unique across all accounts.
         if st.accounts.values().any(|a| a.id != account && a.aliases.contains(&r.account_alias)) {
-            return Err(ApiError::EntityAlreadyExists(format!("The account alias {} already exists.", r.account_alias)));
+            return Err(messages::account_alias_exists(&r.account_alias));
         }
         let mut a = account_of(st, account)?.clone();
         // An account has at most one alias: a new one replaces the old.
@@ -34,7 +35,7 @@ pub fn delete_alias(iam: &Iam, account: &str, r: iam::DeleteAccountAliasRequest)
     iam.mutate(|st| {
         let mut a = account_of(st, account)?.clone();
         if !a.aliases.contains(&r.account_alias) {
-            return Err(ApiError::NoSuchEntity(format!("The account alias {} cannot be found.", r.account_alias)));
+            return Err(messages::no_such_account_alias(&r.account_alias));
         }
         a.aliases.retain(|x| *x != r.account_alias);
         Ok((vec![Change::Put(Record::Account(a))], ()))
@@ -51,7 +52,7 @@ pub fn list_aliases(iam: &Iam, account: &str, r: iam::ListAccountAliasesRequest)
 pub fn get_password_policy(iam: &Iam, account: &str) -> ApiResult<iam::GetAccountPasswordPolicyResponse> {
     let st = iam.read();
     let p = account_of(&st, account)?.password_policy.as_ref().ok_or_else(|| {
-        crate::messages::no_password_policy(account)
+        messages::no_password_policy(account)
     })?;
     Ok(iam::GetAccountPasswordPolicyResponse {
         password_policy: iam::PasswordPolicy {
@@ -96,7 +97,7 @@ pub fn delete_password_policy(iam: &Iam, account: &str) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut a = account_of(st, account)?.clone();
         if a.password_policy.take().is_none() {
-            return Err(crate::messages::no_password_policy_to_delete());
+            return Err(messages::no_password_policy_to_delete());
         }
         Ok((vec![Change::Put(Record::Account(a))], ()))
     })

@@ -14,7 +14,8 @@ use castellan_api::iam;
 use castellan_api::types::{Blob, Timestamp};
 
 use super::user_arn;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::messages;
 use crate::model::{CredentialReport, KeyStatus, Record, User};
 use crate::state::State;
 use crate::Iam;
@@ -174,13 +175,13 @@ pub fn get(iam: &Iam, account: &str) -> ApiResult<iam::GetCredentialReportRespon
     let now = iam.now();
     let st = iam.read();
     let r = st.credential_reports.get(account).ok_or_else(|| {
-        ApiError::ReportNotPresent("Credential report not present. To generate a credential report, use GenerateCredentialReport.".into())
+        messages::report_not_present()
     })?;
     if now - r.generated < IN_PROGRESS_SECS {
-        return Err(ApiError::ReportInProgress("Credential report is still being generated.".into()));
+        return Err(messages::report_in_progress());
     }
     if now - r.generated >= MAX_AGE_SECS {
-        return Err(ApiError::ReportExpired("Credential report has expired. To generate a new credential report, use GenerateCredentialReport.".into()));
+        return Err(messages::report_expired());
     }
     Ok(iam::GetCredentialReportResponse {
         content: Some(Blob(r.content.clone().into_bytes())),

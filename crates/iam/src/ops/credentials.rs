@@ -13,6 +13,7 @@ use castellan_pki::sshkey::{self, KeyError};
 use super::keys::subject;
 use super::{no_such_user, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::ids;
 use crate::model::{Change, KeyStatus, Record, SigningCertificate, SshPublicKey, User, UserCredentials};
 use crate::paginate::page_slice;
@@ -25,20 +26,6 @@ pub const SSH_PUBLIC_KEYS_PER_USER: usize = 5;
 pub const SIGNING_CERTIFICATES_PER_USER: usize = 2;
 
 /// Messages: the IAM model's descriptions of these errors (botocore, iam-2010-05-08.json).
-pub(super) mod msg {
-    pub const DUPLICATE_SSH: &str = "The SSH public key is already associated with the specified IAM user.";
-    pub const INVALID_KEY: &str = "The public key is malformed or otherwise invalid.";
-    pub const UNRECOGNIZED_KEY: &str = "The public key encoding format is unsupported or unrecognized.";
-    pub const DUPLICATE_CERT: &str = "The same certificate is associated with an IAM user in the account.";
-    // Believed AWS wording (MalformedCertificate: "the certificate was malformed or expired").
-    pub const MALFORMED_CERT: &str = "Unable to parse certificate. Please ensure the certificate is in PEM format.";
-    pub const EXPIRED_CERT: &str = "The certificate is expired.";
-    pub const MALFORMED_CHAIN: &str = "Unable to parse certificate chain. Please ensure the certificate chain is in PEM format.";
-    pub const MALFORMED_KEY: &str = "Unable to parse private key. Please ensure the private key is an unencrypted PEM RSA or EC key.";
-    // KeyPairMismatch: the model's description.
-    pub const KEY_MISMATCH: &str = "The public key certificate and the private key do not match.";
-}
-
 pub(super) fn status_out(s: KeyStatus) -> iam::StatusType {
     match s {
         KeyStatus::Active => iam::StatusType::Active,
@@ -51,7 +38,7 @@ pub(super) fn status_in(s: &iam::StatusType) -> ApiResult<KeyStatus> {
     match s {
         iam::StatusType::Active => Ok(KeyStatus::Active),
         iam::StatusType::Inactive => Ok(KeyStatus::Inactive),
-        iam::StatusType::Expired => Err(ApiError::InvalidInput("Status must be Active or Inactive.".into())),
+        iam::StatusType::Expired => Err(messages::status_active_or_inactive()),
     }
 }
 
@@ -119,10 +106,6 @@ pub(super) fn remove<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool, missin
     Ok(())
 }
 
-fn no_such_ssh_key(id: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The Public Key with id {id} cannot be found."))
-}
-
 fn ssh_key_out(user: &User, k: &SshPublicKey, body: String) -> iam::SSHPublicKey {
     iam::SSHPublicKey {
         user_name: user.name.clone(),
@@ -136,18 +119,18 @@ fn ssh_key_out(user: &User, k: &SshPublicKey, body: String) -> iam::SSHPublicKey
 
 pub fn upload_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UploadSSHPublicKeyRequest) -> ApiResult<iam::UploadSSHPublicKeyResponse> {
     let key = sshkey::parse(&r.ssh_public_key_body).map_err(|e| match e {
-        KeyError::Unrecognized => ApiError::UnrecognizedPublicKeyEncoding(msg::UNRECOGNIZED_KEY.into()),
-        KeyError::Invalid => ApiError::InvalidPublicKey(msg::INVALID_KEY.into()),
+        KeyError::Unrecognized => messages::unrecognized_public_key_encoding(),
+        KeyError::Invalid => messages::invalid_public_key(),
     })?;
     let fingerprint = key.fingerprint();
     let now = iam.now();
     iam.mutate(|st| {
         let (user, mut creds) = named(st, caller, &r.user_name)?;
         if creds.ssh_public_keys.iter().any(|k| k.fingerprint == fingerprint) {
-            return Err(ApiError::DuplicateSSHPublicKey(msg::DUPLICATE_SSH.into()));
+            return Err(messages::duplicate_ssh_public_key());
         }
         if creds.ssh_public_keys.len() >= SSH_PUBLIC_KEYS_PER_USER {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for SSHPublicKeysPerUser: {SSH_PUBLIC_KEYS_PER_USER}")));
+            return Err(messages::ssh_public_key_limit(SSH_PUBLIC_KEYS_PER_USER));
         }
         let k = SshPublicKey {
             id: ids::ssh_public_key_id(),
@@ -168,7 +151,7 @@ pub fn upload_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UploadSSHPubli
 pub fn get_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::GetSSHPublicKeyRequest) -> ApiResult<iam::GetSSHPublicKeyResponse> {
     let st = iam.read();
     let (user, creds) = named(&st, caller, &r.user_name)?;
-    let k = creds.ssh_public_keys.iter().find(|k| k.id == r.ssh_public_key_id).ok_or_else(|| no_such_ssh_key(&r.ssh_public_key_id))?;
+    let k = creds.ssh_public_keys.iter().find(|k| k.id == r.ssh_public_key_id).ok_or_else(|| messages::no_such_ssh_public_key(&r.ssh_public_key_id))?;
     let parsed = sshkey::parse(&k.body).map_err(|_| ApiError::ServiceFailure)?;
     let body = match r.encoding {
         // A key uploaded as an ssh-rsa line comes back as uploaded; a PEM one in ssh-rsa form.
@@ -201,7 +184,7 @@ pub fn list_ssh_public_keys(iam: &Iam, caller: &Caller, r: &iam::ListSSHPublicKe
 pub fn update_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UpdateSSHPublicKeyRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let (_, mut creds) = named(st, caller, &r.user_name)?;
-        let k = creds.ssh_public_keys.iter_mut().find(|k| k.id == r.ssh_public_key_id).ok_or_else(|| no_such_ssh_key(&r.ssh_public_key_id))?;
+        let k = creds.ssh_public_keys.iter_mut().find(|k| k.id == r.ssh_public_key_id).ok_or_else(|| messages::no_such_ssh_public_key(&r.ssh_public_key_id))?;
         k.status = status_in(&r.status)?;
         Ok((vec![save(creds)], ()))
     })
@@ -210,7 +193,7 @@ pub fn update_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::UpdateSSHPubli
 pub fn delete_ssh_public_key(iam: &Iam, caller: &Caller, r: &iam::DeleteSSHPublicKeyRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let (_, mut creds) = named(st, caller, &r.user_name)?;
-        remove(&mut creds.ssh_public_keys, |k| k.id == r.ssh_public_key_id, || no_such_ssh_key(&r.ssh_public_key_id))?;
+        remove(&mut creds.ssh_public_keys, |k| k.id == r.ssh_public_key_id, || messages::no_such_ssh_public_key(&r.ssh_public_key_id))?;
         Ok((vec![save(creds)], ()))
     })
 }
@@ -230,10 +213,6 @@ pub fn delete_user_conflict(st: &State, user: &User) -> Option<&'static str> {
     }
 }
 
-fn no_such_certificate(id: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("The Certificate with id {id} cannot be found."))
-}
-
 fn certificate_out(owner: &str, c: &SigningCertificate) -> iam::SigningCertificate {
     iam::SigningCertificate {
         user_name: owner.to_owned(),
@@ -250,9 +229,9 @@ pub fn upload_signing_certificate(
     r: &iam::UploadSigningCertificateRequest,
 ) -> ApiResult<iam::UploadSigningCertificateResponse> {
     let now = iam.now();
-    let parsed = cert::parse(&r.certificate_body).map_err(|_| ApiError::MalformedCertificate(msg::MALFORMED_CERT.into()))?;
+    let parsed = cert::parse(&r.certificate_body).map_err(|_| messages::signing_certificate_malformed(&r.certificate_body))?;
     if parsed.not_after < now {
-        return Err(ApiError::MalformedCertificate(msg::EXPIRED_CERT.into()));
+        return Err(messages::certificate_expired());
     }
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
@@ -260,10 +239,10 @@ pub fn upload_signing_certificate(
         let start = (account.to_owned(), String::new());
         let held = st.user_credentials.range(start..).take_while(|((a, _), _)| a == account).any(|(_, c)| c.signing_certificates.iter().any(|s| s.thumbprint == parsed.thumbprint));
         if held {
-            return Err(ApiError::DuplicateCertificate(msg::DUPLICATE_CERT.into()));
+            return Err(messages::duplicate_certificate());
         }
         if o.creds.signing_certificates.len() >= SIGNING_CERTIFICATES_PER_USER {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for SigningCertificatesPerUser: {SIGNING_CERTIFICATES_PER_USER}")));
+            return Err(messages::signing_certificate_limit(SIGNING_CERTIFICATES_PER_USER));
         }
         let c = SigningCertificate {
             id: ids::signing_certificate_id(),
@@ -294,7 +273,7 @@ pub fn list_signing_certificates(
 pub fn update_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::UpdateSigningCertificateRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
-        let c = o.creds.signing_certificates.iter_mut().find(|c| c.id == r.certificate_id).ok_or_else(|| no_such_certificate(&r.certificate_id))?;
+        let c = o.creds.signing_certificates.iter_mut().find(|c| c.id == r.certificate_id).ok_or_else(|| messages::no_such_signing_certificate(&r.certificate_id))?;
         c.status = status_in(&r.status)?;
         Ok((vec![save(o.creds)], ()))
     })
@@ -303,7 +282,7 @@ pub fn update_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::UpdateSig
 pub fn delete_signing_certificate(iam: &Iam, caller: &Caller, r: &iam::DeleteSigningCertificateRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
-        remove(&mut o.creds.signing_certificates, |c| c.id == r.certificate_id, || no_such_certificate(&r.certificate_id))?;
+        remove(&mut o.creds.signing_certificates, |c| c.id == r.certificate_id, || messages::no_such_signing_certificate(&r.certificate_id))?;
         Ok((vec![save(o.creds)], ()))
     })
 }

@@ -3,7 +3,8 @@
 use castellan_api::iam;
 
 use super::{group_arn, no_such_group, no_such_user, path_matches, ts};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::messages;
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, Group, Record};
 use crate::paginate::{page, page_of};
@@ -24,7 +25,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateGroupRequest) -> ApiResult
     let now = iam.now();
     iam.mutate(|st| {
         if st.group(account, &r.group_name).is_some() {
-            return Err(crate::messages::group_exists(&r.group_name));
+            return Err(messages::group_exists(&r.group_name));
         }
         let group = Group {
             account: account.to_owned(),
@@ -80,7 +81,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateGroupRequest) -> ApiResult
         }
         if let Some(new_name) = r.new_group_name.clone().filter(|n| *n != old.name) {
             if !new_name.eq_ignore_ascii_case(&old.name) && st.group(account, &new_name).is_some() {
-                return Err(crate::messages::group_exists(&new_name));
+                return Err(messages::group_exists(&new_name));
             }
             changes.push(Change::Delete(Record::Group(old.clone())));
             // Members keep their membership under the new name.
@@ -103,7 +104,7 @@ pub fn update(iam: &Iam, account: &str, r: iam::UpdateGroupRequest) -> ApiResult
 pub fn delete(iam: &Iam, account: &str, r: iam::DeleteGroupRequest) -> ApiResult<()> {
     iam.mutate(|st| {
         let group = st.group(account, &r.group_name).ok_or_else(|| no_such_group(&r.group_name))?;
-        let conflict = |what: &str| Err(crate::messages::delete_conflict(what));
+        let conflict = |what: &str| Err(messages::delete_conflict(what));
         if !st.members_of(account, &group.name).is_empty() {
             return conflict("remove users from group");
         }
@@ -125,10 +126,7 @@ pub fn add_user(iam: &Iam, account: &str, r: iam::AddUserToGroupRequest) -> ApiR
             return Ok((Vec::new(), ()));
         }
         if user.groups.len() >= quota::GROUPS_PER_USER {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for GroupsPerUser: {}",
-                quota::GROUPS_PER_USER
-            )));
+            return Err(messages::groups_per_user_limit(quota::GROUPS_PER_USER));
         }
         user.groups.push(group.name.clone());
         Ok((vec![Change::Put(Record::User(user))], ()))

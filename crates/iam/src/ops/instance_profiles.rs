@@ -3,7 +3,8 @@
 use castellan_api::iam;
 
 use super::{instance_profile_arn, no_such_role, path_matches, tags_in, tags_out, ts};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::messages;
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, InstanceProfile, Record};
 use crate::paginate::{page, page_slice};
@@ -30,14 +31,14 @@ fn shape(st: &State, p: &InstanceProfile) -> iam::InstanceProfile {
 
 fn profile_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a InstanceProfile> {
     st.instance_profile(account, name)
-        .ok_or_else(|| crate::messages::no_such_instance_profile(name))
+        .ok_or_else(|| messages::no_such_instance_profile(name))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateInstanceProfileRequest) -> ApiResult<iam::CreateInstanceProfileResponse> {
     let now = iam.now();
     iam.mutate(|st| {
         if st.instance_profile(account, &r.instance_profile_name).is_some() {
-            return Err(crate::messages::instance_profile_exists(&r.instance_profile_name));
+            return Err(messages::instance_profile_exists(&r.instance_profile_name));
         }
         let mut tags = Vec::new();
         merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "InstanceProfile")?;
@@ -79,7 +80,7 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteInstanceProfileRequest) ->
     iam.mutate(|st| {
         let p = profile_of(st, account, &r.instance_profile_name)?;
         if !p.roles.is_empty() {
-            return Err(ApiError::DeleteConflict("Cannot delete entity, must remove roles from instance profile first.".into()));
+            return Err(messages::delete_conflict("remove roles from instance profile"));
         }
         Ok((vec![Change::Delete(Record::InstanceProfile(p.clone()))], ()))
     })
@@ -90,16 +91,10 @@ pub fn add_role(iam: &Iam, account: &str, r: iam::AddRoleToInstanceProfileReques
         let mut p = profile_of(st, account, &r.instance_profile_name)?.clone();
         let role = st.role(account, &r.role_name).ok_or_else(|| no_such_role(&r.role_name))?;
         if p.roles.len() >= quota::ROLES_PER_INSTANCE_PROFILE {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for InstanceSessionsPerInstanceProfile: {}",
-                quota::ROLES_PER_INSTANCE_PROFILE
-            )));
+            return Err(messages::instance_profile_role_limit(quota::ROLES_PER_INSTANCE_PROFILE));
         }
         if p.roles.iter().any(|x| x.eq_ignore_ascii_case(&role.name)) {
-            return Err(ApiError::EntityAlreadyExists(format!(
-                "Role {} is already associated with instance profile {}.",
-                role.name, p.name
-            )));
+            return Err(messages::role_in_instance_profile_exists(&role.name, &p.name));
         }
         p.roles.push(role.name.clone());
         Ok((vec![Change::Put(Record::InstanceProfile(p))], ()))
@@ -113,7 +108,7 @@ pub fn remove_role(iam: &Iam, account: &str, r: iam::RemoveRoleFromInstanceProfi
         let before = p.roles.len();
         p.roles.retain(|x| !x.eq_ignore_ascii_case(&r.role_name));
         if p.roles.len() == before {
-            return Err(crate::messages::role_not_in_instance_profile(&r.role_name, &p.name));
+            return Err(messages::role_not_in_instance_profile(&r.role_name, &p.name));
         }
         Ok((vec![Change::Put(Record::InstanceProfile(p))], ()))
     })

@@ -4,6 +4,7 @@ use castellan_api::iam;
 
 use super::{no_such_user, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::ids;
 use crate::model::{AccessKey, Change, KeyStatus, Record};
 use crate::paginate::page_slice;
@@ -29,7 +30,7 @@ fn key_of<'a>(st: &'a State, caller: &Caller, user: Option<&String>, id: &str) -
     st.access_keys
         .get(id)
         .filter(|k| k.account == caller.account && k.user.as_deref().map(str::to_lowercase) == user.map(|u| u.to_lowercase()))
-        .ok_or_else(|| crate::messages::no_such_access_key(id))
+        .ok_or_else(|| messages::no_such_access_key(id))
 }
 
 fn status_out(s: KeyStatus) -> iam::StatusType {
@@ -44,10 +45,7 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateAccessKeyRequest) -> Api
     iam.mutate(|st| {
         let user = subject(st, caller, r.user_name.as_deref())?;
         if st.keys_of(&caller.account, user.as_deref()).len() >= quota::ACCESS_KEYS_PER_USER {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for AccessKeysPerUser: {}",
-                quota::ACCESS_KEYS_PER_USER
-            )));
+            return Err(messages::access_key_limit(quota::ACCESS_KEYS_PER_USER));
         }
         let id = ids::access_key_id();
         let secret = ids::secret_access_key();
@@ -110,9 +108,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: iam::UpdateAccessKeyRequest) -> Api
             "Active" => KeyStatus::Active,
             "Inactive" => KeyStatus::Inactive,
             other => {
-                return Err(ApiError::Validation(format!(
-                    "1 validation error detected: Value '{other}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"
-                )))
+                return Err(messages::access_key_status_invalid(other))
             }
         };
         Ok((vec![Change::Put(Record::AccessKey(key))], ()))
@@ -133,7 +129,7 @@ pub fn last_used(iam: &Iam, caller: &Caller, r: iam::GetAccessKeyLastUsedRequest
         .access_keys
         .get(&r.access_key_id)
         .filter(|k| k.account == caller.account)
-        .ok_or_else(|| crate::messages::access_key_last_used_denied(&caller.arn(), &r.access_key_id))?;
+        .ok_or_else(|| messages::access_key_last_used_denied(&caller.arn(), &r.access_key_id))?;
     // A key never used reports "N/A" for service and region (GetAccessKeyLastUsed documentation).
     let last = match &iam.key_last_used(key) {
         Some(l) => iam::AccessKeyLastUsed { last_used_date: Some(ts(l.date)), service_name: l.service.clone(), region: l.region.clone() },

@@ -4,6 +4,7 @@ use castellan_api::iam;
 
 use super::{no_such_user, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, LoginProfile, PasswordPolicy, Record, User};
 use crate::state::State;
 use crate::{Caller, Iam, Principal};
@@ -32,7 +33,7 @@ pub fn check_password(policy: Option<&PasswordPolicy>, password: &str) -> ApiRes
     if ok {
         Ok(())
     } else {
-        Err(ApiError::PasswordPolicyViolation("Password does not conform to the account password policy.".into()))
+        Err(messages::password_policy_violation())
     }
 }
 
@@ -42,14 +43,14 @@ fn subject<'a>(st: &'a State, caller: &Caller, user_name: Option<&str>) -> ApiRe
         (None, Principal::User { name, .. }) => name.as_str(),
         (None, Principal::AssumedRole { .. } | Principal::FederatedUser { .. }) => return Err(super::needs_user_name()),
         (None, Principal::Root) => {
-            return Err(ApiError::InvalidInput("The root user's console password is not managed through IAM.".into()))
+            return Err(messages::root_password_not_iam())
         }
     };
     st.user(&caller.account, name).ok_or_else(|| no_such_user(name))
 }
 
 fn no_profile(name: &str) -> ApiError {
-    crate::messages::no_such_login_profile(name)
+    messages::no_such_login_profile(name)
 }
 
 impl Iam {
@@ -90,13 +91,13 @@ impl Iam {
 pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateLoginProfileRequest) -> ApiResult<iam::CreateLoginProfileResponse> {
     let now = iam.now();
     let password = r.password.clone().ok_or_else(|| {
-        ApiError::Validation("1 validation error detected: Value null at 'password' failed to satisfy constraint: Member must not be null".into())
+        messages::password_null()
     })?;
     {
         let st = iam.read();
         let user = subject(&st, caller, r.user_name.as_deref())?;
         if user.login_profile.is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!("Login Profile for user {} already exists.", user.name)));
+            return Err(messages::login_profile_exists(&user.name));
         }
         check_password(st.accounts.get(&caller.account).and_then(|a| a.password_policy.as_ref()), &password)?;
     }
@@ -105,7 +106,7 @@ pub fn create(iam: &Iam, caller: &Caller, r: iam::CreateLoginProfileRequest) -> 
     iam.mutate(|st| {
         let mut user = subject(st, caller, r.user_name.as_deref())?.clone();
         if user.login_profile.is_some() {
-            return Err(ApiError::EntityAlreadyExists(format!("Login Profile for user {} already exists.", user.name)));
+            return Err(messages::login_profile_exists(&user.name));
         }
         let reset = r.password_reset_required.unwrap_or(false);
         user.login_profile =
@@ -171,7 +172,7 @@ pub fn delete(iam: &Iam, caller: &Caller, r: iam::DeleteLoginProfileRequest) -> 
 /// An IAM user changes its own password (ChangePassword): the old one must match.
 pub fn change_password(iam: &Iam, caller: &Caller, r: iam::ChangePasswordRequest) -> ApiResult<()> {
     let Principal::User { name, .. } = &caller.principal else {
-        return Err(ApiError::InvalidInput("Only IAM users can change their own password with ChangePassword.".into()));
+        return Err(messages::change_password_not_a_user());
     };
     iam.change_user_password(&caller.account, name, &r.old_password, &r.new_password)
 }
@@ -197,7 +198,7 @@ impl Iam {
     /// PasswordReusePrevention (the current and earlier passwords it remembers).
     pub fn change_user_password(&self, account: &str, name: &str, old: &str, new: &str) -> ApiResult<()> {
         if !self.verify_user_password(account, name, old)? {
-            return Err(ApiError::InvalidInput("The old password is incorrect.".into()));
+            return Err(messages::old_password_incorrect());
         }
         let remembered = {
             let st = self.read();
@@ -216,7 +217,7 @@ impl Iam {
         };
         for phc in remembered {
             if self.passwords.verify(new, phc)? {
-                return Err(ApiError::PasswordPolicyViolation("Password does not conform to the account password policy.".into()));
+                return Err(messages::password_policy_violation());
             }
         }
         let hash = self.hash_user_password(new)?;

@@ -9,6 +9,7 @@ use rand::RngCore;
 use super::keys::subject;
 use super::{no_such_user, tags_in, tags_out, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::mfa::{self, Window};
 use crate::model::{Change, MfaDevice, Record};
 use crate::paginate::{page_of, page_slice};
@@ -21,7 +22,7 @@ use crate::{totp, Caller, Iam};
 const DEVICES_PER_USER: usize = 8;
 
 fn no_such_device(serial: &str) -> ApiError {
-    crate::messages::no_such_mfa_device(serial)
+    messages::no_such_mfa_device(serial)
 }
 
 fn device_of<'a>(st: &'a State, account: &str, serial: &str) -> ApiResult<&'a MfaDevice> {
@@ -33,7 +34,7 @@ fn enabled_device<'a>(st: &'a State, account: &str, user: &str, serial: &str) ->
     let u = st.user(account, user).ok_or_else(|| no_such_user(user))?;
     st.mfa_device(account, serial)
         .filter(|d| d.user_id.as_deref() == Some(u.id.as_str()))
-        .ok_or_else(|| crate::messages::no_such_mfa_device(serial))
+        .ok_or_else(|| messages::no_such_mfa_device(serial))
 }
 
 pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -> ApiResult<iam::CreateVirtualMFADeviceResponse> {
@@ -45,11 +46,11 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -
     iam.mutate(|st| {
         let serial = format!("{}{account}:mfa{path}{}", st.partition.iam_prefix(), r.virtual_mfa_device_name);
         if st.mfa_devices.contains_key(&crate::state::name_key(account, &format!("{path}{}", r.virtual_mfa_device_name))) {
-            return Err(crate::messages::mfa_device_exists());
+            return Err(messages::mfa_device_exists());
         }
         // "Virtual MFA devices (assigned or unassigned) in an AWS account: equal to the user quota".
         if st.account_mfa_devices(account).count() >= usize::try_from(quota::USERS).unwrap_or(usize::MAX) {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for VirtualMFADevicesPerAccount: {}", quota::USERS)));
+            return Err(messages::virtual_mfa_device_limit(quota::USERS));
         }
         let mut tags = Vec::new();
         merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "MFADevice")?;
@@ -86,7 +87,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -
 /// EnableMFADevice and ResyncMFADevice: two consecutive codes, which teach the device's clock.
 fn codes(iam: &Iam, device: &MfaDevice, code1: &str, code2: &str, window: Window) -> ApiResult<(i64, i64)> {
     mfa::consecutive(iam, device, code1, code2, window)
-        .ok_or_else(|| ApiError::InvalidAuthenticationCode("Authentication code for device is not valid.".into()))
+        .ok_or_else(messages::mfa_code_invalid)
 }
 
 pub fn enable(iam: &Iam, account: &str, r: iam::EnableMFADeviceRequest) -> ApiResult<()> {
@@ -95,10 +96,10 @@ pub fn enable(iam: &Iam, account: &str, r: iam::EnableMFADeviceRequest) -> ApiRe
         let user = st.user(account, &r.user_name).ok_or_else(|| no_such_user(&r.user_name))?;
         let device = device_of(st, account, &r.serial_number)?;
         if device.user_id.is_some() {
-            return Err(crate::messages::mfa_device_in_use());
+            return Err(messages::mfa_device_in_use());
         }
         if st.mfa_devices_of(account, &user.id).len() >= DEVICES_PER_USER {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for MFADevicesPerUser: {DEVICES_PER_USER}")));
+            return Err(messages::mfa_devices_per_user_limit(DEVICES_PER_USER));
         }
         let (last_step, drift) = codes(iam, device, &r.authentication_code1, &r.authentication_code2, Window::Enable)?;
         let device = MfaDevice { user_id: Some(user.id.clone()), enable_date: Some(now), last_step, drift, ..device.clone() };
@@ -130,7 +131,7 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteVirtualMFADeviceRequest) -
     iam.mutate(|st| {
         let device = device_of(st, account, &r.serial_number)?;
         if device.user_id.is_some() {
-            return Err(ApiError::DeleteConflict("MFA Device is still in use".into()));
+            return Err(messages::mfa_device_still_in_use());
         }
         Ok((vec![Change::Delete(Record::MfaDevice(device.clone()))], ()))
     })

@@ -29,6 +29,7 @@ use castellan_api::types::Timestamp;
 use castellan_api::{Request, Response};
 
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::Tags;
 use crate::{Caller, Iam};
 
@@ -545,13 +546,10 @@ pub fn dispatch(iam: &Iam, authorized: crate::authz::Authorized, caller: &Caller
         Request::GetFederationToken(r) => Response::GetFederationToken(sts::get_federation_token(iam, caller, r)?),
         Request::GetAccessKeyInfo(r) => Response::GetAccessKeyInfo(sts::get_access_key_info(iam, caller, r)?),
         Request::DecodeAuthorizationMessage(_) => {
-            return Err(ApiError::InvalidAuthorizationMessage("The message is invalid.".into()))
+            return Err(messages::authorization_message_invalid())
         }
         other => {
-            return Err(ApiError::NotImplemented(format!(
-                "The operation {} is not implemented by Castellan yet.",
-                other.operation().name()
-            )))
+            return Err(messages::not_implemented(other.operation().name()))
         }
     })
 }
@@ -594,10 +592,10 @@ pub use crate::arn::{group_arn, instance_profile_arn, role_arn, user_arn};
 
 /// Operations about "the calling user" need a user name when the caller is not an IAM user.
 pub fn needs_user_name() -> ApiError {
-    ApiError::Validation("Must specify userName when calling with non-User credentials".into())
+    messages::user_name_required()
 }
 
-pub use crate::messages::{no_such_group, no_such_role, no_such_user};
+pub use messages::{no_such_group, no_such_role, no_such_user};
 
 /// Does `path` start with `prefix`? (PathPrefix filters are case-sensitive in IAM.)
 pub fn path_matches(path: &str, prefix: Option<&str>) -> bool {

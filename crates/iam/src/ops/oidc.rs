@@ -12,6 +12,7 @@ use castellan_api::iam;
 
 use super::{tags_in, tags_out, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, OidcProvider, Record};
 use crate::paginate::page_slice;
 use crate::state::State;
@@ -27,7 +28,7 @@ pub const THUMBPRINTS_PER_PROVIDER: usize = 5;
 
 /// The provider resource (URL without `https://`) of a URL, if it is one IAM accepts.
 pub fn resource_of_url(url: &str) -> ApiResult<String> {
-    let invalid = crate::messages::oidc_invalid_url;
+    let invalid = messages::oidc_invalid_url;
     let rest = url.strip_prefix("https://").ok_or_else(invalid)?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || rest.contains(['?', '#', ' ']) || rest.contains("//") || !rest.is_ascii() || rest.bytes().any(|b| b.is_ascii_control()) {
@@ -46,12 +47,12 @@ pub fn resource_of_arn<'a>(partition: crate::arn::Partition, account: &str, arn:
 }
 
 fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a OidcProvider> {
-    let not_found = || ApiError::NoSuchEntity(format!("OpenIDConnect Provider not found for arn {arn}"));
+    let not_found = || messages::no_such_oidc_provider(arn);
     let resource = resource_of_arn(st.partition, account, arn).ok_or_else(|| {
         if arn.starts_with("arn:") && arn.contains(":oidc-provider/") {
             not_found()
         } else {
-            ApiError::InvalidInput(format!("ARN {arn} is not valid."))
+            messages::provider_arn_not_valid(arn)
         }
     })?;
     st.oidc_providers.get(&(account.to_owned(), resource.to_owned())).ok_or_else(not_found)
@@ -59,12 +60,12 @@ fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a Oid
 
 fn thumbprints(list: &[String]) -> ApiResult<Vec<String>> {
     if list.len() > THUMBPRINTS_PER_PROVIDER {
-        return Err(crate::messages::oidc_too_many_thumbprints());
+        return Err(messages::oidc_too_many_thumbprints());
     }
     let mut out: Vec<String> = Vec::new();
     for t in list {
         if t.len() != 40 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ApiError::InvalidInput(format!("Thumbprint {t} is not a valid SHA-1 thumbprint (40 hexadecimal characters).")));
+            return Err(messages::oidc_thumbprint_invalid(t));
         }
         let t = t.to_ascii_lowercase();
         if !out.contains(&t) {
@@ -82,9 +83,7 @@ fn client_ids(list: &[String]) -> ApiResult<Vec<String>> {
         }
     }
     if out.len() > CLIENT_IDS_PER_PROVIDER {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {CLIENT_IDS_PER_PROVIDER}"
-        )));
+        return Err(messages::oidc_client_id_limit(CLIENT_IDS_PER_PROVIDER));
     }
     Ok(out)
 }
@@ -98,13 +97,11 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateOpenIDConnectProviderReque
     merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "OpenIdConnectProvider")?;
     iam.mutate(|st| {
         if st.oidc_providers.contains_key(&(account.to_owned(), resource.clone())) {
-            return Err(ApiError::EntityAlreadyExists(format!("Provider with url {} already exists.", r.url)));
+            return Err(messages::oidc_provider_exists(&r.url));
         }
         let count = st.oidc_providers.range((account.to_owned(), String::new())..).take_while(|((a, _), _)| a == account).count();
         if count >= PROVIDERS_PER_ACCOUNT {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for OpenIdConnectProvidersPerAccount: {PROVIDERS_PER_ACCOUNT}"
-            )));
+            return Err(messages::oidc_provider_limit(PROVIDERS_PER_ACCOUNT));
         }
         let p = OidcProvider {
             account: account.to_owned(),

@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::ts;
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, OutboundFederation, Record, SealedSigningKey};
 use crate::{Caller, Iam, Principal};
 
@@ -35,7 +36,7 @@ fn seal_context(account: &str, kid: &str) -> String {
 }
 
 fn disabled() -> ApiError {
-    ApiError::FeatureDisabled("Outbound web identity federation is disabled for this account.".into())
+    messages::outbound_federation_disabled()
 }
 
 impl Iam {
@@ -119,7 +120,7 @@ pub fn enable(iam: &Iam, account: &str) -> ApiResult<iam::EnableOutboundWebIdent
     let issuer_id = iam.mutate(|st| {
         let o = match st.outbound.get(account) {
             Some(o) if o.enabled => {
-                return Err(ApiError::FeatureEnabled("Outbound web identity federation is already enabled for this account.".into()))
+                return Err(messages::outbound_federation_enabled())
             }
             Some(o) => OutboundFederation { enabled: true, ..o.clone() },
             None => OutboundFederation { account: account.to_owned(), enabled: true, issuer_id: crate::ids::request_id(), keys: Vec::new() },
@@ -175,24 +176,20 @@ pub fn get_web_identity_token(iam: &Iam, caller: &Caller, region: &str, r: sts::
         "RS256" => Alg::RS256,
         "ES384" => Alg::ES384,
         other => {
-            return Err(ApiError::Validation(format!(
-                "1 validation error detected: Value '{other}' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RS256, ES384]"
-            )))
+            return Err(messages::signing_algorithm_invalid(other))
         }
     };
     let issuer_id = {
         let st = iam.read();
         let o = st.outbound.get(&caller.account).filter(|o| o.enabled);
         o.map(|o| o.issuer_id.clone()).ok_or_else(|| {
-            ApiError::OutboundFederationDisabled("Outbound web identity federation is disabled for this account.".into())
+            messages::web_identity_token_federation_disabled()
         })?
     };
     let duration = i64::from(r.duration_seconds.unwrap_or(DEFAULT_DURATION));
     if let Some(session) = caller.session.as_deref() {
         if now + duration > session.expires {
-            return Err(ApiError::SessionDurationEscalation(
-                "The requested token duration would extend the session beyond its original expiration time.".into(),
-            ));
+            return Err(messages::token_outlives_session());
         }
     }
     let mut namespace = Map::new();
@@ -207,7 +204,7 @@ pub fn get_web_identity_token(iam: &Iam, caller: &Caller, region: &str, r: sts::
         let mut map = Map::new();
         for t in tags {
             if !seen.insert(t.key.to_lowercase()) {
-                return Err(ApiError::Validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.".into()));
+                return Err(messages::token_tag_keys_duplicate());
             }
             map.insert(t.key.clone(), t.value.clone().into());
         }
@@ -222,7 +219,7 @@ pub fn get_web_identity_token(iam: &Iam, caller: &Caller, region: &str, r: sts::
     claims.insert("jti".into(), crate::ids::request_id().into());
     claims.insert(CLAIMS_NAMESPACE.into(), Value::Object(namespace));
     if serde_json::to_vec(&claims).map_or(usize::MAX, |v| v.len()) > MAX_PAYLOAD {
-        return Err(ApiError::JwtPayloadSizeExceeded(format!("The token payload exceeds the maximum size of {MAX_PAYLOAD} bytes.")));
+        return Err(messages::token_payload_too_large(MAX_PAYLOAD));
     }
     let key = iam.current_signing_key(&caller.account, alg, now)?;
     let token = key.sign(&claims).map_err(|_| ApiError::ServiceFailure)?;

@@ -4,7 +4,7 @@
 use castellan_api::iam;
 
 use super::{no_such_group, no_such_role, no_such_user, path_matches, tags_in, tags_out, ts, url_encode};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids::{unique_id, IdPrefix};
 use crate::managed::{aws_managed, AwsManagedPolicy};
 use crate::messages::{self, policy_not_attachable as not_attachable, policy_not_found as not_found};
@@ -74,7 +74,7 @@ fn check_arn(partition: crate::arn::Partition, arn: &str) -> ApiResult<()> {
     // (AttachRolePolicy of arn:aws:iam::aws:policy/AmazonS3FullAccess in cn-northwest-1,
     // pulumi/pulumi-aws-apigateway#347; the same in GovCloud, aws/aws-elastic-beanstalk-cli#562).
     if crate::arn::Partition::of_arn(arn).is_some_and(|p| p != partition) {
-        return Err(ApiError::Validation("Invalid ARN partition".into()));
+        return Err(messages::arn_partition_invalid());
     }
     Ok(())
 }
@@ -89,9 +89,7 @@ fn local<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a ManagedPo
     check_arn(st.partition, arn)?;
     match resolve(st, account, arn) {
         Some(PolicyRef::Local(p)) => Ok(p),
-        Some(PolicyRef::Aws(_)) => Err(ApiError::UnmodifiableEntity(format!(
-            "Policy {arn} is an AWS managed policy and cannot be modified."
-        ))),
+        Some(PolicyRef::Aws(_)) => Err(messages::aws_managed_policy_unmodifiable(arn)),
         None => Err(not_found(arn)),
     }
 }
@@ -217,12 +215,10 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeletePolicyRequest) -> ApiResul
         let p = local(st, account, &r.policy_arn)?;
         let arn = p.arn(st.partition);
         if st.attachment_count(account, &arn) > 0 || st.boundary_count(account, &arn) > 0 {
-            return Err(ApiError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
+            return Err(messages::policy_attached());
         }
         if p.versions.len() > 1 {
-            return Err(ApiError::DeleteConflict(
-                "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into(),
-            ));
+            return Err(messages::policy_has_versions());
         }
         Ok((vec![Change::Delete(Record::Policy(p.clone()))], ()))
     })
@@ -418,9 +414,7 @@ pub fn attach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiRes
         if let PolicyRef::Aws(a) = policy {
             // Service-linked roles' policies are for those roles only (aws-cdk#6131 quotes AWS).
             if a.path == "/aws-service-role/" {
-                return Err(ApiError::PolicyNotAttachable(
-                    "Cannot attach a Service Role Policy to a Customer Role.".into(),
-                ));
+                return Err(messages::service_role_policy_not_attachable());
             }
             if !a.is_attachable {
                 return Err(not_attachable(arn));
@@ -430,10 +424,7 @@ pub fn attach(iam: &Iam, account: &str, target: Target<'_>, arn: &str) -> ApiRes
             return Ok((Vec::new(), ()));
         }
         if attached.len() >= quota::MANAGED_POLICIES_PER_ENTITY {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for PoliciesPer{kind}: {}",
-                quota::MANAGED_POLICIES_PER_ENTITY
-            )));
+            return Err(messages::attached_policies_limit(kind, quota::MANAGED_POLICIES_PER_ENTITY));
         }
         attached.push(arn.to_owned());
         Ok((vec![Change::Put(with_attached(record, attached))], ()))

@@ -7,6 +7,7 @@ use castellan_policy::{ActionBlock, Effect, Policy, PolicyKind};
 
 use super::policies::resolve;
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{InlinePolicies, User};
 use crate::state::State;
 use crate::{Caller, Iam};
@@ -44,7 +45,7 @@ fn user_policies(out: &mut Vec<Source>, st: &State, account: &str, u: &User) {
 
 /// The identity policies of the user, group or role `arn` names (with a user's groups').
 fn principal_policies(st: &State, account: &str, arn: &str) -> ApiResult<Vec<Source>> {
-    let not_found = || ApiError::NoSuchEntity(format!("PolicySourceArn {arn} was not found."));
+    let not_found = || messages::policy_source_not_found(arn);
     let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut out = Vec::new();
@@ -157,7 +158,7 @@ pub fn policies_granting_service_access(
     let st = iam.read();
     let account = caller.account.as_str();
     let arn = r.arn.as_str();
-    let sources = principal_policies(&st, account, arn).map_err(|_| ApiError::NoSuchEntity(format!("The entity with ARN {arn} cannot be found.")))?;
+    let sources = principal_policies(&st, account, arn).map_err(|_| messages::no_such_entity_arn(arn))?;
     let parsed: Vec<(Source, Policy)> = sources.into_iter().filter_map(|s| Some((Policy::parse(&s.document, PolicyKind::Identity).ok()?, s))).map(|(p, s)| (s, p)).collect();
     let entries = r
         .service_namespaces
@@ -185,9 +186,9 @@ pub fn policies_granting_service_access(
 /// OrganizationNotFoundException: what IAM answers an account that is not in an organization
 /// (Castellan's accounts never are). Its message is the model's description of the error.
 pub fn no_organization() -> ApiError {
-    ApiError::OrganizationNotFound("The request was rejected because no organization is associated with your account.".into())
+    messages::no_organization()
 }
 
 pub fn organizations_access_report(r: &iam::GetOrganizationsAccessReportRequest) -> ApiError {
-    ApiError::NoSuchEntity(format!("The report with job id {} cannot be found.", r.job_id))
+    messages::no_such_report(&r.job_id)
 }

@@ -15,6 +15,7 @@ use rand::Rng as _;
 
 use super::{tags_in, tags_out, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::{Change, Record, SamlPrivateKey, SamlProvider};
 use crate::paginate::page_slice;
 use crate::state::{name_key, State};
@@ -39,7 +40,7 @@ pub fn name_of_arn<'a>(partition: crate::arn::Partition, account: &str, arn: &'a
 }
 
 fn not_found(arn: &str) -> ApiError {
-    crate::messages::no_such_saml_provider(arn)
+    messages::no_such_saml_provider(arn)
 }
 
 pub(crate) fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiResult<&'a SamlProvider> {
@@ -47,7 +48,7 @@ pub(crate) fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiRes
         if arn.starts_with("arn:") && arn.contains(":saml-provider/") {
             not_found(arn)
         } else {
-            ApiError::InvalidInput(format!("ARN {arn} is not valid."))
+            messages::provider_arn_not_valid(arn)
         }
     })?;
     st.saml_providers.get(&name_key(account, name)).ok_or_else(|| not_found(arn))
@@ -55,14 +56,14 @@ pub(crate) fn provider_of<'a>(st: &'a State, account: &str, arn: &str) -> ApiRes
 
 /// The metadata's entity id, certificates (base64 DER) and validUntil.
 fn metadata(doc: &str) -> ApiResult<(String, Vec<String>, Option<i64>)> {
-    let m = castellan_saml::parse_metadata(doc).map_err(|_| ApiError::InvalidInput("Could not parse metadata".into()))?;
+    let m = castellan_saml::parse_metadata(doc).map_err(|_| messages::saml_metadata_unparsable())?;
     let certs = m.signing_certificates.iter().map(|c| base64::engine::general_purpose::STANDARD.encode(c)).collect();
     Ok((m.entity_id, certs, m.valid_until))
 }
 
 /// A private key as AddPrivateKey takes it: an RSA private key in PEM (PKCS#8 or PKCS#1).
 fn check_private_key(pem: &str) -> ApiResult<()> {
-    let invalid = || ApiError::InvalidInput("The private key is not a valid RSA private key in PEM format.".into());
+    let invalid = || messages::saml_private_key_invalid();
     let pem = pem.trim();
     let (begin, end) = if pem.starts_with("-----BEGIN PRIVATE KEY-----") {
         ("-----BEGIN PRIVATE KEY-----", "-----END PRIVATE KEY-----")
@@ -99,15 +100,13 @@ fn apply_keys(
         let before = p.private_keys.len();
         p.private_keys.retain(|k| k.key_id != id);
         if p.private_keys.len() == before {
-            return Err(ApiError::NoSuchEntity(format!("The private key {id} does not exist for this SAML provider.")));
+            return Err(messages::no_such_saml_private_key(id));
         }
     }
     if let Some(pem) = add {
         check_private_key(pem)?;
         if p.private_keys.len() >= PRIVATE_KEYS_PER_PROVIDER {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for PrivateKeysPerSamlProvider: {PRIVATE_KEYS_PER_PROVIDER}"
-            )));
+            return Err(messages::saml_private_key_limit(PRIVATE_KEYS_PER_PROVIDER));
         }
         let key_id = new_key_id();
         let sealed_pem = iam.master_key.seal(pem, &seal_context(p, &key_id)).map_err(|_| ApiError::ServiceFailure)?;
@@ -117,7 +116,7 @@ fn apply_keys(
         p.encryption_mode = Some(mode.as_str().to_owned());
     }
     if p.encryption_mode.as_deref() == Some("Required") && p.private_keys.is_empty() {
-        return Err(ApiError::InvalidInput("A private key is required when AssertionEncryptionMode is Required.".into()));
+        return Err(messages::saml_private_key_required());
     }
     Ok(())
 }
@@ -148,11 +147,11 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateSAMLProviderRequest) -> Ap
     apply_keys(iam, &mut p, r.assertion_encryption_mode.as_ref(), r.add_private_key.as_deref(), None, now)?;
     iam.mutate(|st| {
         if st.saml_providers.contains_key(&name_key(account, &r.name)) {
-            return Err(ApiError::EntityAlreadyExists(format!("SAMLProvider {} already exists.", r.name)));
+            return Err(messages::saml_provider_exists(&r.name));
         }
         let count = st.saml_providers.range(name_key(account, "")..).take_while(|((a, _), _)| a == account).count();
         if count >= PROVIDERS_PER_ACCOUNT {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for SAMLProvidersPerAccount: {PROVIDERS_PER_ACCOUNT}")));
+            return Err(messages::saml_provider_limit(PROVIDERS_PER_ACCOUNT));
         }
         let out = iam::CreateSAMLProviderResponse { saml_provider_arn: Some(p.arn(st.partition)), tags: (!p.tags.is_empty()).then(|| tags_out(&p.tags)) };
         Ok((vec![Change::Put(Record::SamlProvider(p.clone()))], out))

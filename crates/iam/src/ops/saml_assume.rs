@@ -19,6 +19,7 @@ use castellan_saml::Assertion;
 use super::web_identity::federated_role;
 use crate::authz::{Federated, RequestInfo};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::state::name_key;
 use crate::Iam;
 
@@ -56,7 +57,7 @@ fn invalid(message: &str) -> ApiError {
 }
 
 fn not_authorized() -> ApiError {
-    ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithSAML".into())
+    messages::saml_not_authorized()
 }
 
 /// The IAM User Guide's mapping of SAML attributes to `saml:` keys ("Available keys for
@@ -101,29 +102,29 @@ fn session_attributes(a: &Assertion) -> ApiResult<(crate::model::Tags, Vec<Strin
     let mut tags: Vec<(String, String)> = Vec::new();
     for (name, values) in &a.attributes {
         let Some(key) = name.strip_prefix(ATTR).and_then(|n| n.strip_prefix("PrincipalTag:")) else { continue };
-        let [value] = values.as_slice() else { return Err(invalid(&format!("The session tag {key} must have exactly one value."))) };
+        let [value] = values.as_slice() else { return Err(messages::saml_session_tag_values(key)) };
         // IAM tag rules: key 1..128, value 0..256 characters, `aws:` reserved.
         if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 || key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(invalid(&format!("The session tag {key} is not valid.")));
+            return Err(messages::saml_session_tag_invalid(key));
         }
         if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(crate::messages::session_tag_keys_duplicate());
+            return Err(messages::session_tag_keys_duplicate());
         }
         tags.push((key.to_owned(), value.clone()));
     }
     if tags.len() > 50 {
-        return Err(ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into()));
+        return Err(messages::session_tags_limit());
     }
     let transitive = a.attribute(&format!("{ATTR}TransitiveTagKeys"));
     for key in &transitive {
         if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(crate::messages::transitive_tag_key_not_in_tags());
+            return Err(messages::transitive_tag_key_not_in_tags());
         }
     }
     let source_identity = match a.attribute(&format!("{ATTR}SourceIdentity")).as_slice() {
         [] => None,
         [s] if (2..=64).contains(&s.chars().count()) && s.chars().all(|c| c.is_alphanumeric() || "+=,.@-_".contains(c)) => Some(s.clone()),
-        _ => return Err(invalid("The SourceIdentity attribute is not valid.")),
+        _ => return Err(messages::saml_source_identity_invalid()),
     };
     Ok((tags, transitive, source_identity))
 }
@@ -131,9 +132,9 @@ fn session_attributes(a: &Assertion) -> ApiResult<(crate::model::Tags, Vec<Strin
 /// RoleSessionName: one value of 2 to 64 characters of `[\w+=,.@-]`.
 fn session_name(a: &Assertion) -> ApiResult<String> {
     match a.attribute(&format!("{ATTR}RoleSessionName")).as_slice() {
-        [] => Err(invalid("RoleSessionName is required in AuthnResponse")),
+        [] => Err(messages::saml_session_name_missing()),
         [s] if (2..=64).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)) => Ok(s.clone()),
-        _ => Err(invalid("RoleSessionName in AuthnResponse is not valid: 2 to 64 characters of letters, digits and _+=,.@-")),
+        _ => Err(messages::saml_session_name_invalid()),
     }
 }
 
@@ -149,28 +150,28 @@ fn role_pair_matches(a: &Assertion, role_arn: &str, provider_arn: &str) -> bool 
 /// Audience, recipient, destination and validity period (AWS's checks of the assertion).
 fn check_assertion(a: &Assertion, now: i64) -> ApiResult<String> {
     if a.audience_restrictions.is_empty() || !a.audience_restrictions.iter().all(|list| list.iter().any(|x| is_aws_audience(x))) {
-        return Err(invalid("The SAML assertion's audience is not urn:amazon:webservices."));
+        return Err(messages::saml_audience_wrong());
     }
     let bearer: Vec<_> = a.confirmations.iter().filter(|c| c.method.as_deref() == Some("urn:oasis:names:tc:SAML:2.0:cm:bearer")).collect();
     let [confirmation] = bearer.as_slice() else {
-        return Err(invalid("The SAML assertion must have exactly one bearer SubjectConfirmation."));
+        return Err(messages::saml_bearer_confirmation());
     };
-    let recipient = confirmation.recipient.clone().ok_or_else(|| invalid("The SubjectConfirmationData has no Recipient."))?;
+    let recipient = confirmation.recipient.clone().ok_or_else(messages::saml_no_recipient)?;
     if !is_aws_signin(&recipient) {
-        return Err(invalid("The SAML assertion's Recipient is not the AWS sign-in endpoint."));
+        return Err(messages::saml_recipient_wrong());
     }
     if a.destination.as_deref().is_some_and(|d| !is_aws_signin(d)) {
-        return Err(invalid("The SAML response's Destination is not the AWS sign-in endpoint."));
+        return Err(messages::saml_destination_wrong());
     }
-    let scd_expiry = confirmation.not_on_or_after.ok_or_else(|| invalid("The SubjectConfirmationData has no NotOnOrAfter."))?;
+    let scd_expiry = confirmation.not_on_or_after.ok_or_else(messages::saml_no_not_on_or_after)?;
     for end in [Some(scd_expiry), a.not_on_or_after].into_iter().flatten() {
         if now >= end {
-            return Err(ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's NotOnOrAfter has passed.".into()));
+            return Err(messages::saml_assertion_expired());
         }
     }
     let starts = [a.not_before, confirmation.not_before, Some(a.issue_instant)];
     if starts.into_iter().flatten().any(|t| t > now.saturating_add(CLOCK_SKEW)) {
-        return Err(invalid("The SAML assertion is not yet valid (NotBefore or IssueInstant is in the future)."));
+        return Err(messages::saml_not_yet_valid());
     }
     Ok(recipient)
 }
@@ -187,11 +188,11 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     let provider = {
         let st = iam.read();
         let name = super::saml::name_of_arn(iam.partition(), &role_account, &r.principal_arn).ok_or_else(not_authorized)?;
-        st.saml_providers.get(&name_key(&role_account, name)).cloned().ok_or_else(|| invalid("Specified provider doesn't exist"))?
+        st.saml_providers.get(&name_key(&role_account, name)).cloned().ok_or_else(messages::saml_provider_missing)?
     };
     // Metadata past its validUntil no longer vouches for the IdP's certificates (review finding).
     if provider.valid_until.is_some_and(|until| now >= until) {
-        return Err(invalid("The SAML provider's metadata has expired (validUntil); update the provider with current metadata."));
+        return Err(messages::saml_metadata_expired());
     }
     let certificates: Vec<Vec<u8>> = provider
         .certificates
@@ -201,14 +202,14 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     let private_keys = super::saml::private_keys(iam, &provider)?;
     let assertion = castellan_saml::verify_response_decrypting(&r.saml_assertion, &certificates, &private_keys).map_err(|e| match e {
         castellan_saml::Error::Rejected(m) => ApiError::IdpRejectedClaim(m),
-        castellan_saml::Error::Encrypted => invalid("The SAML assertion is encrypted, and the SAML provider has no private key to decrypt it."),
+        castellan_saml::Error::Encrypted => messages::saml_cannot_decrypt(),
         castellan_saml::Error::Signature(m) | castellan_saml::Error::Malformed(m) => invalid(&m),
     })?;
     if provider.encryption_mode.as_deref() == Some("Required") && !assertion.encrypted {
-        return Err(invalid("The SAML provider requires encrypted assertions."));
+        return Err(messages::saml_encryption_required());
     }
     if assertion.issuer != provider.entity_id {
-        return Err(invalid("Issuer not present in specified provider"));
+        return Err(messages::saml_issuer_not_in_provider());
     }
     let recipient = check_assertion(&assertion, now)?;
     let provider_arn = provider.arn(iam.partition());
@@ -221,7 +222,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     match assertion.attribute(&format!("{ATTR}SessionDuration")).as_slice() {
         [] => {}
         [d] if d.parse::<i64>().is_ok_and(|d| (900..=43_200).contains(&d)) => {}
-        _ => return Err(invalid("The SessionDuration attribute must be one whole number of seconds from 900 to 43200.")),
+        _ => return Err(messages::saml_session_duration_invalid()),
     }
     let (tags, transitive, source_identity) = session_attributes(&assertion)?;
     let mut granted = federated_role(
@@ -239,7 +240,7 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
     if let Some(end) = assertion.session_not_on_or_after {
         let left = end.saturating_sub(now);
         if left <= 0 {
-            return Err(ApiError::ExpiredIdentityToken("Token is expired: the SAML assertion's SessionNotOnOrAfter has passed.".into()));
+            return Err(messages::saml_session_expired());
         }
         granted.duration = granted.duration.min(i32::try_from(left).unwrap_or(i32::MAX));
     }

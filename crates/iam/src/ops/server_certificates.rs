@@ -6,9 +6,9 @@
 use castellan_api::iam;
 use castellan_pki::cert::{self, KeyProblem};
 
-use super::credentials::msg;
 use super::{path_matches, tags_in, tags_out, ts};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::ids;
 use crate::model::{Change, Record, ServerCertificate};
 use crate::paginate::{page, page_slice};
@@ -33,11 +33,11 @@ fn metadata(partition: crate::arn::Partition, c: &ServerCertificate) -> iam::Ser
 fn certificate_of<'a>(st: &'a State, account: &str, name: &str) -> ApiResult<&'a ServerCertificate> {
     st.server_certificates
         .get(&name_key(account, name))
-        .ok_or_else(|| crate::messages::no_such_server_certificate(name))
+        .ok_or_else(|| messages::no_such_server_certificate(name))
 }
 
 fn already_exists(name: &str) -> ApiError {
-    crate::messages::server_certificate_exists(name)
+    messages::server_certificate_exists(name)
 }
 
 pub fn count(st: &State, account: &str) -> usize {
@@ -46,16 +46,16 @@ pub fn count(st: &State, account: &str) -> usize {
 
 pub fn upload(iam: &Iam, account: &str, r: &iam::UploadServerCertificateRequest) -> ApiResult<iam::UploadServerCertificateResponse> {
     let now = iam.now();
-    let body = cert::parse(&r.certificate_body).map_err(|_| ApiError::MalformedCertificate(msg::MALFORMED_CERT.into()))?;
+    let body = cert::parse(&r.certificate_body).map_err(|_| messages::server_certificate_malformed())?;
     if body.not_after < now {
-        return Err(ApiError::MalformedCertificate(msg::EXPIRED_CERT.into()));
+        return Err(messages::certificate_expired());
     }
     if let Some(chain) = &r.certificate_chain {
-        cert::parse_chain(chain).map_err(|_| ApiError::MalformedCertificate(msg::MALFORMED_CHAIN.into()))?;
+        cert::parse_chain(chain).map_err(|_| messages::certificate_chain_malformed())?;
     }
     cert::check_private_key(&r.private_key, &body.public_key).map_err(|e| match e {
-        KeyProblem::Malformed => ApiError::MalformedCertificate(msg::MALFORMED_KEY.into()),
-        KeyProblem::Mismatch => ApiError::KeyPairMismatch(msg::KEY_MISMATCH.into()),
+        KeyProblem::Malformed => messages::private_key_malformed(),
+        KeyProblem::Mismatch => messages::key_pair_mismatch(),
     })?;
     let mut tags = Vec::new();
     merge_tags(&mut tags, &tags_in(r.tags.as_deref().unwrap_or_default()), "ServerCertificate")?;
@@ -64,7 +64,7 @@ pub fn upload(iam: &Iam, account: &str, r: &iam::UploadServerCertificateRequest)
             return Err(already_exists(&r.server_certificate_name));
         }
         if count(st, account) >= SERVER_CERTIFICATES_PER_ACCOUNT {
-            return Err(ApiError::LimitExceeded(format!("Cannot exceed quota for ServerCertificatesPerAccount: {SERVER_CERTIFICATES_PER_ACCOUNT}")));
+            return Err(messages::server_certificate_limit(SERVER_CERTIFICATES_PER_ACCOUNT));
         }
         let id = ids::server_certificate_id();
         let sealed = iam.master_key.seal(r.private_key.trim(), &id).map_err(|_| ApiError::ServiceFailure)?;

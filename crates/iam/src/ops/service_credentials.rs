@@ -9,6 +9,7 @@ use castellan_api::iam;
 use super::credentials::{owner, remove, save, status_in, status_out, Owner};
 use super::ts;
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::ids;
 use crate::model::{Change, KeyStatus, Record, ServiceCredential};
 use crate::{Caller, Iam};
@@ -24,18 +25,8 @@ const PASSWORD_SERVICES: &[&str] = &["codecommit.amazonaws.com", "cassandra.amaz
 /// (CreateServiceSpecificCredential: "only valid for Bedrock and CloudWatch Logs API keys").
 const API_KEY_SERVICES: &[&str] = &["bedrock.amazonaws.com", "logs.amazonaws.com"];
 
-fn not_supported() -> ApiError {
-    // ServiceNotSupportedException: code NotSupportedService, HTTP 404 (IAM model), its
-    // description as the message.
-    ApiError::NotSupportedService("The specified service does not support service-specific credentials.".into())
-}
-
 fn is_api_key(service: &str) -> bool {
     API_KEY_SERVICES.contains(&service)
-}
-
-fn no_such_credential(id: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("No such credential {id} exists"))
 }
 
 /// Active, Inactive, or Expired once an API key's expiry has passed.
@@ -97,10 +88,10 @@ fn metadata(user_name: &str, c: &ServiceCredential, now: i64) -> iam::ServiceSpe
 pub fn create(iam: &Iam, caller: &Caller, r: &iam::CreateServiceSpecificCredentialRequest) -> ApiResult<iam::CreateServiceSpecificCredentialResponse> {
     let service = r.service_name.as_str();
     if !PASSWORD_SERVICES.contains(&service) && !is_api_key(service) {
-        return Err(not_supported());
+        return Err(messages::service_not_supported());
     }
     if r.credential_age_days.is_some() && !is_api_key(service) {
-        return Err(ApiError::InvalidInput("CredentialAgeDays is only valid for Bedrock and CloudWatch Logs API keys.".into()));
+        return Err(messages::credential_age_days_not_valid());
     }
     let now = iam.now();
     iam.mutate(|st| {
@@ -108,9 +99,7 @@ pub fn create(iam: &Iam, caller: &Caller, r: &iam::CreateServiceSpecificCredenti
         let user = o.user.ok_or(ApiError::ServiceFailure)?;
         let taken: Vec<&str> = o.creds.service_credentials.iter().filter(|c| c.service == service).map(|c| c.login.as_str()).collect();
         if taken.len() >= PER_USER_PER_SERVICE {
-            return Err(ApiError::LimitExceeded(format!(
-                "Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {PER_USER_PER_SERVICE}"
-            )));
+            return Err(messages::service_credential_limit(PER_USER_PER_SERVICE));
         }
         let login = [format!("{}-at-{}", user.name, caller.account), format!("{}+1-at-{}", user.name, caller.account)]
             .into_iter()
@@ -142,7 +131,7 @@ pub fn reset(iam: &Iam, caller: &Caller, r: &iam::ResetServiceSpecificCredential
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
         let id = &r.service_specific_credential_id;
-        let mut c = o.creds.service_credentials.iter().find(|c| c.id == *id).ok_or_else(|| no_such_credential(id))?.clone();
+        let mut c = o.creds.service_credentials.iter().find(|c| c.id == *id).ok_or_else(|| messages::no_such_service_credential(id))?.clone();
         let secret = fresh_secret(&c.service, &c.login);
         c.sealed_secret = iam.master_key.seal(&secret, &c.id).map_err(|_| ApiError::ServiceFailure)?;
         let out = full(&o, &c, secret, now);
@@ -157,7 +146,7 @@ pub fn update(iam: &Iam, caller: &Caller, r: &iam::UpdateServiceSpecificCredenti
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
         let id = &r.service_specific_credential_id;
-        let c = o.creds.service_credentials.iter_mut().find(|c| c.id == *id).ok_or_else(|| no_such_credential(id))?;
+        let c = o.creds.service_credentials.iter_mut().find(|c| c.id == *id).ok_or_else(|| messages::no_such_service_credential(id))?;
         c.status = status_in(&r.status)?;
         Ok((vec![save(o.creds)], ()))
     })
@@ -167,7 +156,7 @@ pub fn delete(iam: &Iam, caller: &Caller, r: &iam::DeleteServiceSpecificCredenti
     iam.mutate(|st| {
         let mut o = owner(st, caller, r.user_name.as_deref())?;
         let id = &r.service_specific_credential_id;
-        remove(&mut o.creds.service_credentials, |c| c.id == *id, || no_such_credential(id))?;
+        remove(&mut o.creds.service_credentials, |c| c.id == *id, || messages::no_such_service_credential(id))?;
         Ok((vec![save(o.creds)], ()))
     })
 }
@@ -177,13 +166,13 @@ pub fn list(iam: &Iam, caller: &Caller, r: &iam::ListServiceSpecificCredentialsR
     let st = iam.read();
     if let Some(s) = r.service_name.as_deref() {
         if !PASSWORD_SERVICES.contains(&s) && !is_api_key(s) {
-            return Err(not_supported());
+            return Err(messages::service_not_supported());
         }
     }
     let wanted = |c: &&ServiceCredential| r.service_name.as_deref().is_none_or(|s| c.service == s);
     let all: Vec<iam::ServiceSpecificCredentialMetadata> = if r.all_users.unwrap_or(false) {
         if r.user_name.is_some() {
-            return Err(ApiError::InvalidInput("AllUsers cannot be specified together with UserName.".into()));
+            return Err(messages::all_users_with_user_name());
         }
         let account = caller.account.as_str();
         st.user_credentials

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::{no_such_role, roles};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::ids::{unique_id, IdPrefix};
 use crate::model::{Change, DeletionTask, Record, Role};
 use crate::state::State;
@@ -66,9 +67,7 @@ fn is_reserved(role: &Role) -> bool {
 }
 
 fn protected(name: &str) -> ApiError {
-    ApiError::UnmodifiableEntity(format!(
-        "Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
-    ))
+    messages::protected_role(name)
 }
 
 /// Refuses a request that would edit a service-linked role's trust, permissions or existence
@@ -78,9 +77,7 @@ pub fn guard(iam: &Iam, account: &str, request: &Request) -> ApiResult<()> {
     let role_name = match request {
         Request::CreateRole(r) => {
             if r.path.as_deref().is_some_and(|p| p.starts_with(PATH_PREFIX)) {
-                return Err(ApiError::InvalidInput(format!(
-                    "Path prefix '{PATH_PREFIX}' can only be used for AWS Service linked Roles"
-                )));
+                return Err(messages::service_linked_path_reserved(PATH_PREFIX));
             }
             return Ok(());
         }
@@ -122,25 +119,21 @@ fn trust_policy(principal: &str) -> String {
 pub fn create(iam: &Iam, account: &str, r: iam::CreateServiceLinkedRoleRequest) -> ApiResult<iam::CreateServiceLinkedRoleResponse> {
     let spec = SPECS
         .get(&r.aws_service_name)
-        .ok_or_else(|| ApiError::InvalidInput(format!("Invalid service name: {}", r.aws_service_name)))?;
+        .ok_or_else(|| messages::invalid_service_name(&r.aws_service_name))?;
     let name = match r.custom_suffix.as_deref() {
         Some(_) if !spec.custom_suffix => {
-            return Err(ApiError::InvalidInput(format!("Custom suffix is not allowed for {}", spec.service_principal)))
+            return Err(messages::custom_suffix_not_allowed(&spec.service_principal))
         }
         Some(suffix) => format!("{}_{suffix}", spec.role_name),
         None => spec.role_name.clone(),
     };
     if name.len() > 64 {
-        return Err(ApiError::Validation(format!(
-            "1 validation error detected: Value '{name}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64"
-        )));
+        return Err(messages::service_linked_role_name_too_long(&name));
     }
     let now = iam.now();
     iam.mutate(|st| {
         if st.role(account, &name).is_some() {
-            return Err(ApiError::InvalidInput(format!(
-                "Service role name {name} has been taken in this account, please try a different suffix."
-            )));
+            return Err(messages::service_role_name_taken(&name));
         }
         let role = Role {
             account: account.to_owned(),
@@ -189,7 +182,7 @@ pub fn delete(iam: &Iam, account: &str, r: iam::DeleteServiceLinkedRoleRequest) 
     iam.mutate(|st| {
         let role = st.role(account, &r.role_name).ok_or_else(|| no_such_role(&r.role_name))?;
         if !is_service_linked(role) {
-            return Err(ApiError::InvalidInput(format!("Role {} is not a service-linked role.", role.name)));
+            return Err(messages::not_a_service_linked_role(&role.name));
         }
         let earlier = st
             .deletion_tasks
@@ -264,14 +257,14 @@ pub fn status(
 ) -> ApiResult<iam::GetServiceLinkedRoleDeletionStatusResponse> {
     let id = r.deletion_task_id.as_str();
     if !id.starts_with("task/aws-service-role/") || id.split('/').count() != 5 {
-        return Err(ApiError::InvalidInput(format!("Invalid deletion task id: {id}")));
+        return Err(messages::invalid_deletion_task_id(id));
     }
     let st = iam.read();
     let task = st
         .deletion_tasks
         .get(&crate::state::name_key(account, DeletionTask::uuid(id)))
         .filter(|t| t.id == id)
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("Deletion task {id} does not exist.")))?;
+        .ok_or_else(|| messages::no_such_deletion_task(id))?;
     let status = match task.status.as_str() {
         "SUCCEEDED" => iam::DeletionTaskStatusType::Succeeded,
         "IN_PROGRESS" => iam::DeletionTaskStatusType::InProgress,

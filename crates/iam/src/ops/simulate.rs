@@ -8,6 +8,7 @@ use castellan_policy::{Policy, PolicyKind, PolicySet, PrincipalType, RequestCont
 
 use super::policies::{resolve, PolicyRef};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::model::InlinePolicies;
 use crate::paginate::page_range;
 use crate::state::State;
@@ -89,9 +90,7 @@ fn check_size(actions: usize, resources: Option<&[String]>) -> ApiResult<()> {
     let resources = resources.map_or(1, |r| r.len().max(1));
     let results = actions.saturating_mul(resources);
     if results > MAX_SIMULATION_RESULTS {
-        return Err(ApiError::InvalidInput(format!(
-            "The simulation of {actions} actions on {resources} resources would produce {results} results; at most {MAX_SIMULATION_RESULTS} are allowed."
-        )));
+        return Err(messages::simulation_too_large(actions, resources, results, MAX_SIMULATION_RESULTS));
     }
     Ok(())
 }
@@ -218,7 +217,7 @@ pub fn simulate_principal(
     let st = iam.read();
     let account = caller.account.as_str();
     let arn = r.policy_source_arn.as_str();
-    let not_found = || ApiError::NoSuchEntity(format!("PolicySourceArn {arn} was not found."));
+    let not_found = || messages::policy_source_not_found(arn);
     let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut inputs = Inputs::default();

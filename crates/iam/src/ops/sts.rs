@@ -8,7 +8,7 @@ use castellan_api::sts;
 use castellan_policy::PolicyKind;
 
 use super::ts;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::ids;
 use crate::messages;
 use crate::session::{Session, SessionKind};
@@ -53,9 +53,7 @@ pub(super) fn session_policies(
     let given = policy.is_some() || !arns.is_empty() || !tags.is_empty();
     let percent = i32::try_from(size.saturating_mul(100).div_ceil(PACKED_POLICY_BUDGET)).unwrap_or(i32::MAX);
     if percent > 100 {
-        return Err(ApiError::PackedPolicyTooLarge(format!(
-            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
-        )));
+        return Err(messages::packed_policy_too_large(percent));
     }
     Ok((policies, policy_arns, given.then_some(percent)))
 }
@@ -86,25 +84,17 @@ pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::As
     let role = {
         let st = iam.read();
         crate::arn::role_by_arn(&st, &r.role_arn).cloned().ok_or_else(|| {
-            ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
-                caller.arn(),
-                r.role_arn
-            ))
+            messages::assume_role_denied(&caller.arn(), &r.role_arn)
         })?
     };
     let parent = caller.session.as_deref();
     let chained = matches!(caller.principal, Principal::AssumedRole { .. });
     let duration = match r.duration_seconds {
         Some(d) if chained && d > ONE_HOUR => {
-            return Err(ApiError::Validation(
-                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
-            ))
+            return Err(messages::role_chaining_duration())
         }
         Some(d) if d > role.max_session_duration => {
-            return Err(ApiError::Validation(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
-            ))
+            return Err(messages::max_session_duration_exceeded())
         }
         Some(d) => d,
         None => ONE_HOUR,
@@ -129,16 +119,12 @@ pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::As
         }
     }
     if tags.len() > 50 {
-        return Err(ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into()));
+        return Err(messages::session_tags_limit());
     }
     // A source identity, once set, stays for every chained session.
     let source_identity = match (parent.and_then(|p| p.source_identity.clone()), r.source_identity.clone()) {
         (Some(old), Some(new)) if old != new => {
-            return Err(ApiError::AccessDenied(format!(
-                "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {} because the source identity of the calling session cannot be changed",
-                caller.arn(),
-                r.role_arn
-            )))
+            return Err(messages::source_identity_unchangeable(&caller.arn(), &r.role_arn))
         }
         (Some(old), _) => Some(old),
         (None, new) => new,
@@ -179,12 +165,12 @@ pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::As
 /// The IAM user's name and unique id, or `None` for the root user.
 fn long_term_user(caller: &Caller, op: &str) -> ApiResult<Option<(String, String)>> {
     if caller.session.is_some() {
-        return Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials")));
+        return Err(messages::session_credentials_refused(op));
     }
     match &caller.principal {
         Principal::Root => Ok(None),
         Principal::User { name, id, .. } => Ok(Some((name.clone(), id.clone()))),
-        _ => Err(ApiError::AccessDenied(format!("Cannot call {op} with session credentials"))),
+        _ => Err(messages::session_credentials_refused(op)),
     }
 }
 
@@ -248,9 +234,6 @@ pub fn get_access_key_info(iam: &Iam, caller: &Caller, r: sts::GetAccessKeyInfoR
     };
     match account {
         Some(a) => Ok(sts::GetAccessKeyInfoResponse { account: Some(a) }),
-        None => Err(ApiError::InvalidClientTokenId(format!(
-            "The access key {} is not one this service issued.",
-            r.access_key_id
-        ))),
+        None => Err(messages::access_key_not_issued(&r.access_key_id)),
     }
 }

@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::sts::{credentials, session_policies};
 use crate::authz::{RequestInfo, WebIdentity};
 use crate::error::{ApiError, ApiResult};
+use crate::messages;
 use crate::session::{Session, SessionKind};
 use crate::Iam;
 
@@ -33,7 +34,7 @@ fn invalid(message: &str) -> ApiError {
 }
 
 fn not_authorized() -> ApiError {
-    ApiError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into())
+    messages::web_identity_not_authorized()
 }
 
 /// A claim that is a string or a list of strings, as a list.
@@ -49,7 +50,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// one-element list of the value; `transitive_tag_keys`: keys).
 fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::model::Tags, Vec<String>)> {
     let Some(tags) = claims.get(TAGS_CLAIM) else { return Ok((Vec::new(), Vec::new())) };
-    let bad = || invalid("The web identity token's session tags claim is malformed.");
+    let bad = || messages::web_identity_tags_claim_malformed();
     let tags = tags.as_object().ok_or_else(bad)?;
     let mut out: Vec<(String, String)> = Vec::new();
     if let Some(p) = tags.get("principal_tags") {
@@ -64,18 +65,18 @@ fn session_tags(claims: &serde_json::Map<String, Value>) -> ApiResult<(crate::mo
                 return Err(bad());
             }
             if out.iter().any(|(x, _)| x.eq_ignore_ascii_case(k)) {
-                return Err(crate::messages::session_tag_keys_duplicate());
+                return Err(messages::session_tag_keys_duplicate());
             }
             out.push((k.clone(), value));
         }
     }
     if out.len() > 50 {
-        return Err(ApiError::Validation("Cannot exceed quota for TagsPerSession: 50".into()));
+        return Err(messages::session_tags_limit());
     }
     let transitive = strings(tags.get("transitive_tag_keys"));
     for key in &transitive {
         if !out.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(crate::messages::transitive_tag_key_not_in_tags());
+            return Err(messages::transitive_tag_key_not_in_tags());
         }
     }
     Ok((out, transitive))
@@ -139,7 +140,7 @@ pub(super) fn federated_role(
     };
     let duration = match duration_seconds {
         Some(d) if d > role.max_session_duration => {
-            return Err(ApiError::Validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into()))
+            return Err(messages::max_session_duration_exceeded())
         }
         Some(d) => d,
         None => ONE_HOUR,
@@ -155,7 +156,7 @@ pub fn assume_role_with_web_identity(
 ) -> ApiResult<sts::AssumeRoleWithWebIdentityResponse> {
     let now = iam.now();
     let token = Token::parse(&r.web_identity_token).map_err(|e| invalid(&e.message()))?;
-    let issuer = token.issuer().ok_or_else(|| invalid("The web identity token has no iss claim."))?.to_owned();
+    let issuer = token.issuer().ok_or_else(messages::web_identity_no_issuer)?.to_owned();
     // The provider is looked up in the role's account.
     let account = r
         .role_arn
@@ -164,7 +165,7 @@ pub fn assume_role_with_web_identity(
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
         .ok_or_else(not_authorized)?
         .to_owned();
-    let no_provider = || invalid(&format!("No OpenIDConnect provider found in your account for {issuer}"));
+    let no_provider = || messages::no_oidc_provider_for_issuer(&issuer);
     let resource = issuer.strip_prefix("https://").map(|x| x.trim_end_matches('/')).ok_or_else(no_provider)?.to_owned();
     // The issuer is the provider's URL, with at most one trailing slash: an `iss` padded with
     // more would be another key for the key cache (and another fetch) for the same provider.
@@ -173,24 +174,22 @@ pub fn assume_role_with_web_identity(
     }
     let provider = iam.read().oidc_providers.get(&(account.clone(), resource.clone())).cloned().ok_or_else(no_provider)?;
     let auds = strings(token.claims().get("aud"));
-    let audience = auds.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(|| invalid("Incorrect token audience"))?;
+    let audience = auds.iter().find(|a| provider.client_ids.contains(a)).cloned().ok_or_else(messages::incorrect_token_audience)?;
     let keys = iam.oidc_keys.keys_for(&issuer, &provider.thumbprints, &token, now)?;
     let claims = token.verify(&keys, now, CLOCK_SKEW).map_err(|e| match e {
         castellan_jwt::Error::Expired => {
             let exp = token.claims().get("exp").and_then(Value::as_i64).unwrap_or_default();
-            ApiError::ExpiredIdentityToken(format!("Token expired: current date/time {now} must be before the expiration date/time {exp}"))
+            messages::web_identity_token_expired(now, exp)
         }
-        castellan_jwt::Error::UnknownKey => invalid(
-            "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
-        ),
+        castellan_jwt::Error::UnknownKey => messages::verification_key_unavailable(),
         other => invalid(&other.message()),
     })?;
-    let subject = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(|| invalid("The web identity token has no sub claim."))?.to_owned();
+    let subject = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or_else(messages::web_identity_no_subject)?.to_owned();
     let (tags, transitive) = session_tags(claims)?;
     let source_identity = match claims.get(SOURCE_IDENTITY_CLAIM) {
         None => None,
         Some(Value::String(s)) if (2..=64).contains(&s.chars().count()) => Some(s.clone()),
-        Some(_) => return Err(invalid("The web identity token's source identity claim is malformed.")),
+        Some(_) => return Err(messages::web_identity_source_identity_malformed()),
     };
     let federated = federated_role(
         iam,
