@@ -233,7 +233,7 @@ async fn switch_role(c: &Console, req: &Req, ctx: Ctx) -> Response {
     let account = req.f("account").trim().to_owned();
     let role = req.f("rolename").trim().to_owned();
     let account_id = c.iam().resolve_account(&account).unwrap_or_else(|| account.clone());
-    let arn = format!("{}iam::{account_id}:role/{role}", base.partition.arn_prefix());
+    let arn = format!("arn:{}:iam::{account_id}:role/{role}", base.partition.as_str());
     let session_name = match &base.principal {
         Principal::User { name, .. } => name.clone(),
         _ => "console".into(),

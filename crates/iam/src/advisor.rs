@@ -199,7 +199,7 @@ fn subject(st: &State, account: &str, arn: &str) -> ApiResult<(Vec<String>, Vec<
     };
     let entity = |kind: PolicyOwnerEntityType, account: &str, path: &str, name: &str, id: &str| {
         let word = if kind == PolicyOwnerEntityType::Role { "role" } else { "user" };
-        Entity { arn: format!("{}{account}:{word}{path}{name}", st.partition.iam_prefix()), name: name.to_owned(), id: id.to_owned(), path: path.to_owned(), kind }
+        Entity { arn: format!("arn:{}:iam::{account}:{word}{path}{name}", st.partition.as_str()), name: name.to_owned(), id: id.to_owned(), path: path.to_owned(), kind }
     };
     let user_entity = |u: &crate::model::User| entity(PolicyOwnerEntityType::User, &u.account, &u.path, &u.name, &u.id);
     let role_entity = |r: &crate::model::Role| entity(PolicyOwnerEntityType::Role, &r.account, &r.path, &r.name, &r.id);

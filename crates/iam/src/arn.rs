@@ -114,24 +114,24 @@ impl std::str::FromStr for Partition {
 }
 
 pub fn user_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
-    format!("{}{account}:user{path}{name}", p.iam_prefix())
+    format!("arn:{}:iam::{account}:user{path}{name}", p.as_str())
 }
 pub fn group_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
-    format!("{}{account}:group{path}{name}", p.iam_prefix())
+    format!("arn:{}:iam::{account}:group{path}{name}", p.as_str())
 }
 pub fn role_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
-    format!("{}{account}:role{path}{name}", p.iam_prefix())
+    format!("arn:{}:iam::{account}:role{path}{name}", p.as_str())
 }
 pub fn instance_profile_arn(p: Partition, account: &str, path: &str, name: &str) -> String {
-    format!("{}{account}:instance-profile{path}{name}", p.iam_prefix())
+    format!("arn:{}:iam::{account}:instance-profile{path}{name}", p.as_str())
 }
 /// `arn:PARTITION:iam::ACCOUNT:root`.
 pub fn root_arn(p: Partition, account: &str) -> String {
-    format!("{}{account}:root", p.iam_prefix())
+    format!("arn:{}:iam::{account}:root", p.as_str())
 }
 /// `arn:PARTITION:sts::ACCOUNT:RESOURCE` (`assumed-role/R/S`, `federated-user/N`).
 pub fn sts_arn(p: Partition, account: &str, resource: &str) -> String {
-    format!("{}sts::{account}:{resource}", p.arn_prefix())
+    format!("arn:{}:sts::{account}:{resource}", p.as_str())
 }
 
 /// The role an ARN names, exactly (path and name as the role spells them).

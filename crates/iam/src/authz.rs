@@ -204,7 +204,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 Resource { arn: arn.to_owned(), tags }
             }
             (None, Some(name)) => Resource {
-                arn: format!("{}{account}:policy{}{name}", st.partition.iam_prefix(), path_or_root(member("Path"))),
+                arn: format!("arn:{}:iam::{account}:policy{}{name}", st.partition.as_str(), path_or_root(member("Path"))),
                 tags: Vec::new(),
             },
             _ => none(),
@@ -224,7 +224,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         Some("server-certificate") => match member("ServerCertificateName") {
             Some(n) => match st.server_certificates.get(&crate::state::name_key(account, n)) {
                 Some(c) => Resource { arn: c.arn(st.partition), tags: c.tags.clone() },
-                None => Resource { arn: format!("{}{account}:server-certificate{}{n}", st.partition.iam_prefix(), path_or_root(member("Path"))), tags: Vec::new() },
+                None => Resource { arn: format!("arn:{}:iam::{account}:server-certificate{}{n}", st.partition.as_str(), path_or_root(member("Path"))), tags: Vec::new() },
             },
             None => none(),
         },
@@ -239,13 +239,13 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
                 let tags = st.mfa_device(account, serial).map(|d| d.tags.clone()).unwrap_or_default();
                 Resource { arn: serial.into(), tags }
             }
-            (None, Some(n)) => Resource { arn: format!("{}{account}:mfa{}{n}", st.partition.iam_prefix(), path_or_root(member("Path"))), tags: Vec::new() },
+            (None, Some(n)) => Resource { arn: format!("arn:{}:iam::{account}:mfa{}{n}", st.partition.as_str(), path_or_root(member("Path"))), tags: Vec::new() },
             (None, None) => none(),
         },
         // Listings name the path they list (AWS: "… on resource: arn:aws:iam::ACCOUNT:user/").
         _ => match list_kind(request.operation()) {
             Some(kind) => Resource {
-                arn: format!("{}{account}:{kind}{}", st.partition.iam_prefix(), path_or_root(member("PathPrefix"))),
+                arn: format!("arn:{}:iam::{account}:{kind}{}", st.partition.as_str(), path_or_root(member("PathPrefix"))),
                 tags: Vec::new(),
             },
             None => none(),

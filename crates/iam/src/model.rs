@@ -164,7 +164,7 @@ pub struct ManagedPolicy {
 
 impl ManagedPolicy {
     pub fn arn(&self, p: Partition) -> String {
-        format!("{}{}:policy{}{}", p.iam_prefix(), self.account, self.path, self.name)
+        format!("arn:{}:iam::{}:policy{}{}", p.as_str(), self.account, self.path, self.name)
     }
 
     pub fn default_document(&self) -> &str {
@@ -263,7 +263,7 @@ pub struct OidcProvider {
 
 impl MfaDevice {
     pub fn serial(&self, p: Partition) -> String {
-        format!("{}{}:mfa{}{}", p.iam_prefix(), self.account, self.path, self.name)
+        format!("arn:{}:iam::{}:mfa{}{}", p.as_str(), self.account, self.path, self.name)
     }
 }
 
@@ -355,7 +355,7 @@ pub struct ServerCertificate {
 
 impl ServerCertificate {
     pub fn arn(&self, p: Partition) -> String {
-        format!("{}{}:server-certificate{}{}", p.iam_prefix(), self.account, self.path, self.name)
+        format!("arn:{}:iam::{}:server-certificate{}{}", p.as_str(), self.account, self.path, self.name)
     }
 }
 
@@ -370,7 +370,7 @@ pub struct CredentialReport {
 
 impl OidcProvider {
     pub fn arn(&self, p: Partition) -> String {
-        format!("{}{}:oidc-provider/{}", p.iam_prefix(), self.account, self.resource)
+        format!("arn:{}:iam::{}:oidc-provider/{}", p.as_str(), self.account, self.resource)
     }
 }
 
@@ -452,7 +452,7 @@ pub struct SamlProvider {
 
 impl SamlProvider {
     pub fn arn(&self, p: Partition) -> String {
-        format!("{}{}:saml-provider/{}", p.iam_prefix(), self.account, self.name)
+        format!("arn:{}:iam::{}:saml-provider/{}", p.as_str(), self.account, self.name)
     }
 }
 

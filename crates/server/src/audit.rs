@@ -653,7 +653,7 @@ fn user_identity(seen: &Seen) -> Value {
                 "sessionIssuer": {
                     "type": "Role",
                     "principalId": role_id,
-                    "arn": format!("{}iam::{account}:role{role_path}{role_name}", caller.partition.arn_prefix()),
+                    "arn": format!("arn:{}:iam::{account}:role{role_path}{role_name}", caller.partition.as_str()),
                     "accountId": account,
                     "userName": role_name,
                 },
@@ -673,7 +673,7 @@ fn user_identity(seen: &Seen) -> Value {
                 SessionKind::FederatedUser { creator: Some(user), creator_id, .. } => Some(json!({
                     "type": "IAMUser",
                     "principalId": creator_id,
-                    "arn": format!("{}iam::{account}:user/{user}", caller.partition.arn_prefix()),
+                    "arn": format!("arn:{}:iam::{account}:user/{user}", caller.partition.as_str()),
                     "accountId": account,
                     "userName": user,
                 })),

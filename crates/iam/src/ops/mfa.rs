@@ -44,7 +44,7 @@ pub fn create(iam: &Iam, account: &str, r: iam::CreateVirtualMFADeviceRequest) -
     rand::thread_rng().fill_bytes(&mut seed);
     let base32 = totp::base32_encode(&seed);
     iam.mutate(|st| {
-        let serial = format!("{}{account}:mfa{path}{}", st.partition.iam_prefix(), r.virtual_mfa_device_name);
+        let serial = format!("arn:{}:iam::{account}:mfa{path}{}", st.partition.as_str(), r.virtual_mfa_device_name);
         if st.mfa_devices.contains_key(&crate::state::name_key(account, &format!("{path}{}", r.virtual_mfa_device_name))) {
             return Err(messages::mfa_device_exists());
         }

@@ -215,7 +215,7 @@ pub fn list_tags(iam: &Iam, account: &str, r: iam::ListOpenIDConnectProviderTags
 pub fn authz_resource(st: &State, account: &str, arn: Option<&str>, url: Option<&str>) -> Option<(String, crate::model::Tags)> {
     let arn = match (arn, url) {
         (Some(arn), _) => arn.to_owned(),
-        (None, Some(url)) => format!("{}{account}:oidc-provider/{}", st.partition.iam_prefix(), resource_of_url(url).ok()?),
+        (None, Some(url)) => format!("arn:{}:iam::{account}:oidc-provider/{}", st.partition.as_str(), resource_of_url(url).ok()?),
         (None, None) => return None,
     };
     let tags = resource_of_arn(st.partition, account, &arn)

@@ -46,7 +46,7 @@ fn user_policies(out: &mut Vec<Source>, st: &State, account: &str, u: &User) {
 /// The identity policies of the user, group or role `arn` names (with a user's groups').
 fn principal_policies(st: &State, account: &str, arn: &str) -> ApiResult<Vec<Source>> {
     let not_found = || messages::policy_source_not_found(arn);
-    let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
+    let resource = arn.strip_prefix(&format!("arn:{}:iam::{account}:", st.partition.as_str())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut out = Vec::new();
     match resource.split('/').next() {

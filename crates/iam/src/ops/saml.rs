@@ -268,7 +268,7 @@ pub fn list_tags(iam: &Iam, account: &str, r: iam::ListSAMLProviderTagsRequest) 
 pub fn authz_resource(st: &State, account: &str, arn: Option<&str>, name: Option<&str>) -> Option<(String, crate::model::Tags)> {
     let arn = match (arn, name) {
         (Some(arn), _) => arn.to_owned(),
-        (None, Some(name)) => format!("{}{account}:saml-provider/{name}", st.partition.iam_prefix()),
+        (None, Some(name)) => format!("arn:{}:iam::{account}:saml-provider/{name}", st.partition.as_str()),
         (None, None) => return None,
     };
     let tags = name_of_arn(st.partition, account, &arn).and_then(|n| st.saml_providers.get(&name_key(account, n))).map(|p| p.tags.clone()).unwrap_or_default();

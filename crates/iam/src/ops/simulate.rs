@@ -218,7 +218,7 @@ pub fn simulate_principal(
     let account = caller.account.as_str();
     let arn = r.policy_source_arn.as_str();
     let not_found = || messages::policy_source_not_found(arn);
-    let resource = arn.strip_prefix(&format!("{}{account}:", st.partition.iam_prefix())).ok_or_else(not_found)?;
+    let resource = arn.strip_prefix(&format!("arn:{}:iam::{account}:", st.partition.as_str())).ok_or_else(not_found)?;
     let name = resource.rsplit('/').next().unwrap_or_default();
     let mut inputs = Inputs::default();
     let principal = match resource.split('/').next() {

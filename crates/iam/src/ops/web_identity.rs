@@ -119,7 +119,7 @@ impl FederatedRole {
         };
         let user = sts::AssumedRoleUser {
             assumed_role_id: format!("{}:{session_name}", role.id),
-            arn: format!("{}sts::{}:assumed-role/{}/{session_name}", iam.partition().arn_prefix(), role.account, role.name),
+            arn: format!("arn:{}:sts::{}:assumed-role/{}/{session_name}", iam.partition().as_str(), role.account, role.name),
         };
         Ok((credentials(iam, &session)?, user))
     }
