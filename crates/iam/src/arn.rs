@@ -129,9 +129,13 @@ pub fn instance_profile_arn(p: Partition, account: &str, path: &str, name: &str)
 pub fn root_arn(p: Partition, account: &str) -> String {
     format!("arn:{}:iam::{account}:root", p.as_str())
 }
-/// `arn:PARTITION:sts::ACCOUNT:RESOURCE` (`assumed-role/R/S`, `federated-user/N`).
-pub fn sts_arn(p: Partition, account: &str, resource: &str) -> String {
-    format!("arn:{}:sts::{account}:{resource}", p.as_str())
+/// `arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`: a role session.
+pub fn assumed_role_arn(p: Partition, account: &str, role: &str, session: &str) -> String {
+    format!("arn:{}:sts::{account}:assumed-role/{role}/{session}", p.as_str())
+}
+/// `arn:PARTITION:sts::ACCOUNT:federated-user/NAME`: a GetFederationToken session.
+pub fn federated_user_arn(p: Partition, account: &str, name: &str) -> String {
+    format!("arn:{}:sts::{account}:federated-user/{name}", p.as_str())
 }
 
 /// The role an ARN names, exactly (path and name as the role spells them).
@@ -497,7 +501,8 @@ mod tests {
         assert_eq!(group_arn(cn, "123456789012", "/", "g"), "arn:aws-cn:iam::123456789012:group/g");
         assert_eq!(instance_profile_arn(cn, "123456789012", "/", "p"), "arn:aws-cn:iam::123456789012:instance-profile/p");
         assert_eq!(root_arn(cn, "123456789012"), "arn:aws-cn:iam::123456789012:root");
-        assert_eq!(sts_arn(cn, "123456789012", "assumed-role/r/s"), "arn:aws-cn:sts::123456789012:assumed-role/r/s");
+        assert_eq!(assumed_role_arn(cn, "123456789012", "r", "s"), "arn:aws-cn:sts::123456789012:assumed-role/r/s");
+        assert_eq!(federated_user_arn(cn, "123456789012", "n"), "arn:aws-cn:sts::123456789012:federated-user/n");
         assert_eq!(user_arn(Partition::Aws, "123456789012", "/", "zed"), "arn:aws:iam::123456789012:user/zed");
         let e = EntityArn::parse(cn, "arn:aws-cn:iam::123456789012:role/r").unwrap();
         assert_eq!((e.kind, e.name), (EntityKind::Role, "r"));

@@ -231,7 +231,7 @@ fn resource_of(st: &State, caller: &Caller, request: &Request, resource_type: Op
         Some("saml-provider") => crate::ops::saml::authz_resource(st, account, member("SAMLProviderArn"), member("Name"))
             .map_or_else(none, |(arn, tags)| Resource { arn, tags }),
         Some("federated-user") => member("Name").map_or_else(none, |n| Resource {
-            arn: crate::arn::sts_arn(st.partition, account, &format!("federated-user/{n}")),
+            arn: crate::arn::federated_user_arn(st.partition, account, n),
             tags: Vec::new(),
         }),
         Some("mfa") => match (member("SerialNumber"), member("VirtualMFADeviceName")) {

@@ -85,9 +85,9 @@ impl Caller {
             Principal::Root => arn::root_arn(p, a),
             Principal::User { name, path, .. } => arn::user_arn(p, a, path, name),
             Principal::AssumedRole { role_name, session_name, .. } => {
-                arn::sts_arn(p, a, &format!("assumed-role/{role_name}/{session_name}"))
+                arn::assumed_role_arn(p, a, role_name, session_name)
             }
-            Principal::FederatedUser { name } => arn::sts_arn(p, a, &format!("federated-user/{name}")),
+            Principal::FederatedUser { name } => arn::federated_user_arn(p, a, name),
         }
     }
 

@@ -608,3 +608,31 @@ pub fn boundary_out(arn: Option<&String>) -> Option<iam::AttachedPermissionsBoun
         permissions_boundary_arn: Some(a.clone()),
     })
 }
+
+/// The user, group or role a `PolicySourceArn` names (SimulatePrincipalPolicy,
+/// GetContextKeysForPrincipalPolicy): exactly, path and name as the entity spells them.
+pub(crate) enum PolicySource<'a> {
+    User(&'a crate::model::User),
+    Group(&'a crate::model::Group),
+    Role(&'a crate::model::Role),
+}
+
+/// Resolves a `PolicySourceArn` of the caller's account; AWS's NoSuchEntity when it names
+/// no such entity.
+pub(crate) fn policy_source<'a>(st: &'a crate::state::State, account: &str, arn: &str) -> ApiResult<PolicySource<'a>> {
+    let not_found = || messages::policy_source_not_found(arn);
+    let resource = arn
+        .strip_prefix(st.partition.iam_prefix())
+        .and_then(|r| r.strip_prefix(account))
+        .and_then(|r| r.strip_prefix(':'))
+        .ok_or_else(not_found)?;
+    let name = resource.rsplit('/').next().unwrap_or_default();
+    let p = st.partition;
+    match resource.split('/').next() {
+        Some("user") => st.user(account, name).filter(|u| user_arn(p, account, &u.path, &u.name) == arn).map(PolicySource::User),
+        Some("group") => st.group(account, name).filter(|g| group_arn(p, account, &g.path, &g.name) == arn).map(PolicySource::Group),
+        Some("role") => st.role(account, name).filter(|r| role_arn(p, account, &r.path, &r.name) == arn).map(PolicySource::Role),
+        _ => None,
+    }
+    .ok_or_else(not_found)
+}

@@ -45,26 +45,17 @@ fn user_policies(out: &mut Vec<Source>, st: &State, account: &str, u: &User) {
 
 /// The identity policies of the user, group or role `arn` names (with a user's groups').
 fn principal_policies(st: &State, account: &str, arn: &str) -> ApiResult<Vec<Source>> {
-    let not_found = || messages::policy_source_not_found(arn);
-    let resource = arn.strip_prefix(&format!("arn:{}:iam::{account}:", st.partition.as_str())).ok_or_else(not_found)?;
-    let name = resource.rsplit('/').next().unwrap_or_default();
     let mut out = Vec::new();
-    match resource.split('/').next() {
-        Some("user") => {
-            let u = st.user(account, name).filter(|u| super::user_arn(st.partition, account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
-            user_policies(&mut out, st, account, u);
-        }
-        Some("group") => {
-            let g = st.group(account, name).filter(|g| super::group_arn(st.partition, account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
+    match super::policy_source(st, account, arn)? {
+        super::PolicySource::User(u) => user_policies(&mut out, st, account, u),
+        super::PolicySource::Group(g) => {
             inline(&mut out, &g.inline_policies, iam::PolicyOwnerEntityType::Group, &g.name);
             managed(&mut out, st, account, &g.attached_policies);
         }
-        Some("role") => {
-            let r = st.role(account, name).filter(|r| super::role_arn(st.partition, account, &r.path, &r.name) == arn).ok_or_else(not_found)?;
+        super::PolicySource::Role(r) => {
             inline(&mut out, &r.inline_policies, iam::PolicyOwnerEntityType::Role, &r.name);
             managed(&mut out, st, account, &r.attached_policies);
         }
-        _ => return Err(not_found()),
     }
     Ok(out)
 }

@@ -217,14 +217,10 @@ pub fn simulate_principal(
     let st = iam.read();
     let account = caller.account.as_str();
     let arn = r.policy_source_arn.as_str();
-    let not_found = || messages::policy_source_not_found(arn);
-    let resource = arn.strip_prefix(&format!("arn:{}:iam::{account}:", st.partition.as_str())).ok_or_else(not_found)?;
-    let name = resource.rsplit('/').next().unwrap_or_default();
     let mut inputs = Inputs::default();
-    let principal = match resource.split('/').next() {
-        Some("user") => {
-            // Exactly the entity the request was authorized against: path and name as spelled.
-            let u = st.user(account, name).filter(|u| crate::arn::user_arn(st.partition, account, &u.path, &u.name) == arn).ok_or_else(not_found)?;
+    // Exactly the entity the request was authorized against: path and name as spelled.
+    let principal = match super::policy_source(&st, account, arn)? {
+        super::PolicySource::User(u) => {
             inputs.add_inline(&u.inline_policies, Source::User)?;
             for a in &u.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
@@ -246,16 +242,14 @@ pub fn simulate_principal(
             p.tags = u.tags.clone();
             p
         }
-        Some("group") => {
-            let g = st.group(account, name).filter(|g| crate::arn::group_arn(st.partition, account, &g.path, &g.name) == arn).ok_or_else(not_found)?;
+        super::PolicySource::Group(g) => {
             inputs.add_inline(&g.inline_policies, Source::Group)?;
             for a in &g.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
             }
             principal_for(&crate::arn::user_arn(st.partition, account, "/", "SimulatedGroupMember"), &g.id, account)
         }
-        Some("role") => {
-            let x = st.role(account, name).filter(|x| crate::arn::role_arn(st.partition, account, &x.path, &x.name) == arn).ok_or_else(not_found)?;
+        super::PolicySource::Role(x) => {
             inputs.add_inline(&x.inline_policies, Source::Role)?;
             for a in &x.attached_policies {
                 inputs.add_managed(&st, account, a, PolicyKind::Identity)?;
@@ -269,7 +263,6 @@ pub fn simulate_principal(
             p.tags = x.tags.clone();
             p
         }
-        _ => return Err(not_found()),
     };
     drop(st);
     inputs.add_inputs(r.policy_input_list.as_deref(), r.permissions_boundary_policy_input_list.as_deref())?;

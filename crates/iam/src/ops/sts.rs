@@ -154,7 +154,7 @@ pub fn assume_role(iam: &Iam, caller: &Caller, mfa_time: Option<i64>, r: sts::As
         credentials: Some(credentials(iam, &session)?),
         assumed_role_user: Some(sts::AssumedRoleUser {
             assumed_role_id: format!("{}:{}", role.id, r.role_session_name),
-            arn: format!("arn:{}:sts::{}:assumed-role/{}/{}", iam.partition().as_str(), role.account, role.name, r.role_session_name),
+            arn: crate::arn::assumed_role_arn(iam.partition(), &role.account, &role.name, &r.role_session_name),
         }),
         packed_policy_size: packed,
         source_identity,
@@ -214,7 +214,7 @@ pub fn get_federation_token(
         credentials: Some(credentials(iam, &session)?),
         federated_user: Some(sts::FederatedUser {
             federated_user_id: format!("{}:{}", caller.account, r.name),
-            arn: format!("arn:{}:sts::{}:federated-user/{}", iam.partition().as_str(), caller.account, r.name),
+            arn: crate::arn::federated_user_arn(iam.partition(), &caller.account, &r.name),
         }),
         // Sent even without a session policy, as 0 (recorded from AWS: localstack
         // tests/aws/services/sts/test_sts.snapshot.json, "get-federation-token").

@@ -119,7 +119,7 @@ impl FederatedRole {
         };
         let user = sts::AssumedRoleUser {
             assumed_role_id: format!("{}:{session_name}", role.id),
-            arn: format!("arn:{}:sts::{}:assumed-role/{}/{session_name}", iam.partition().as_str(), role.account, role.name),
+            arn: crate::arn::assumed_role_arn(iam.partition(), &role.account, &role.name, session_name),
         };
         Ok((credentials(iam, &session)?, user))
     }
