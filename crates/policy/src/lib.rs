@@ -165,8 +165,37 @@ impl Policy {
     }
 }
 
+/// Does `text` match `pattern` as IAM matches wildcards (`*` any run, `?` one character),
+/// optionally ignoring case? The matcher every policy element uses: it backtracks only to the
+/// last `*`, so no pattern makes it exponential.
+pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let compiled = pattern::Pattern::compile(
+        pattern,
+        pattern::Syntax {
+            wildcards: true,
+            variables: false,
+            fold: ignore_case,
+        },
+    );
+    pattern::glob(compiled.pieces(), text, ignore_case)
+}
+
 /// The size of a document as IAM counts it for its quotas: characters, not counting
 /// whitespace.
 pub fn policy_size(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wildcard_match_is_bounded_and_folds_case() {
+        assert!(super::wildcard_match("S3*", "s3-object-lambda", true));
+        assert!(!super::wildcard_match("S3*", "s3-object-lambda", false));
+        assert!(super::wildcard_match("e?2", "ec2", false));
+        // A pattern of many stars against a long text that never matches answers at once
+        // (a recursive matcher takes exponential time here).
+        let pattern = format!("{}x", "*".repeat(120));
+        assert!(!super::wildcard_match(&pattern, &"a".repeat(128), true));
+    }
 }

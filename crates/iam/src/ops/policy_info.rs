@@ -110,26 +110,14 @@ pub fn context_keys_for_principal(iam: &Iam, caller: &Caller, r: &iam::GetContex
     Ok(iam::GetContextKeysForPolicyResponse { context_key_names: Some(keys) })
 }
 
-/// Does a `*`/`?` pattern match `text` (both lowercased by the caller)?
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match (pattern.split_first(), text.split_first()) {
-        (None, None) => true,
-        (Some((b'*', rest)), _) => glob(rest, text) || text.split_first().is_some_and(|(_, t)| glob(pattern, t)),
-        (Some((b'?', rest)), Some((_, t))) => glob(rest, t),
-        (Some((p, rest)), Some((c, t))) if p == c => glob(rest, t),
-        _ => false,
-    }
-}
-
 /// Does an Allow statement of `policy` allow some action of service `namespace`? An `Action`
 /// grants the service when one of its patterns' service part matches it; a `NotAction` does
 /// unless it leaves out the whole service (`ns:*` or `*`).
 fn grants(policy: &Policy, namespace: &str) -> bool {
     let ns = namespace.to_ascii_lowercase();
     let covers_service = |text: &str| {
-        let lower = text.to_ascii_lowercase();
-        let service = lower.split(':').next().unwrap_or_default();
-        lower == "*" || (service.len() <= 128 && glob(service.as_bytes(), ns.as_bytes()))
+        let service = text.split(':').next().unwrap_or_default();
+        text == "*" || (service.len() <= 128 && castellan_policy::wildcard_match(service, &ns, true))
     };
     let whole_service = |text: &str| {
         let lower = text.to_ascii_lowercase();
