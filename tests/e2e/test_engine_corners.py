@@ -64,6 +64,10 @@ def test_numeric_operators_take_no_policy_variable(server, iam):
     with pytest.raises(ClientError) as e:
         client.get_user(UserName=user)
     assert_error(e, "AccessDenied", 403)
+    # The same condition with the value written out allows: only the variable is refused.
+    stmt[0]["Condition"] = {"NumericLessThanEquals": {"aws:EpochTime": "99999999999"}}
+    literal, client = user_client(server, iam, stmt)
+    assert client.get_user(UserName=literal)["User"]["UserName"] == literal
 
 
 # IAM User Guide, "Single-valued vs. multivalued context keys": ForAnyValue "returns false if
@@ -136,6 +140,8 @@ def test_nobody_changes_an_aws_managed_policy(server, iam, who):
         user, client = user_client(server, iam, [{"Effect": "Allow", "Action": "*", "Resource": "*"}])
         arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{user}"
     doc = dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    before = iam.get_policy(PolicyArn=READ_ONLY)["Policy"]
+    versions = iam.list_policy_versions(PolicyArn=READ_ONLY)["Versions"]
     calls = [
         ("iam:CreatePolicyVersion", lambda: client.create_policy_version(PolicyArn=READ_ONLY, PolicyDocument=doc, SetAsDefault=True)),
         ("iam:SetDefaultPolicyVersion", lambda: client.set_default_policy_version(PolicyArn=READ_ONLY, VersionId="v1")),
@@ -148,10 +154,14 @@ def test_nobody_changes_an_aws_managed_policy(server, iam, who):
         with pytest.raises(ClientError) as e:
             call()
         assert_error(e, "AccessDenied", 403, f"User: {arn} is not authorized to perform: {action} on resource: {READ_ONLY}")
-    # Reading and attaching it are as before.
-    before = iam.get_policy(PolicyArn=READ_ONLY)["Policy"]
+    # Nothing changed, and reading and attaching it work as before.
     assert client.get_policy(PolicyArn=READ_ONLY)["Policy"] == before
-    assert [v["VersionId"] for v in client.list_policy_versions(PolicyArn=READ_ONLY)["Versions"] if v["IsDefaultVersion"]] == [before["DefaultVersionId"]]
+    assert client.list_policy_versions(PolicyArn=READ_ONLY)["Versions"] == versions
+    assert iam.list_policy_tags(PolicyArn=READ_ONLY)["Tags"] == []
+    holder = unique("holder")
+    iam.create_user(UserName=holder)
+    client.attach_user_policy(UserName=holder, PolicyArn=READ_ONLY)
+    assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=holder)["AttachedPolicies"]] == [READ_ONLY]
 
 
 # AWS IAM Identity Center's roles live under /aws-reserved/sso.amazonaws.com/ and nobody

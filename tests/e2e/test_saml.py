@@ -144,8 +144,10 @@ def test_session_tags_and_source_identity(server, idp):
              "https://aws.amazon.com/SAML/Attributes/SourceIdentity": ["alice"]}
     out = assume(server, role_arn, provider, signed(idp, role_arn, provider, attributes=attrs))
     assert out["SourceIdentity"] == "alice"
-    # Without sts:TagSession in the trust policy, tags are refused.
-    role2, provider2, _ = setup(server, idp)
+    assert out["PackedPolicySize"] > 0  # the tag was taken into the session
+    # Without sts:TagSession in the trust policy (sts:SetSourceIdentity still there, so the
+    # tags alone are what is refused), the request is refused.
+    role2, provider2, _ = setup(server, idp, actions=("sts:AssumeRoleWithSAML", "sts:SetSourceIdentity"))
     with pytest.raises(Exception) as e:
         assume(server, role2, provider2, signed(idp, role2, provider2, attributes=attrs))
     assert_error(e, "AccessDenied", 403)

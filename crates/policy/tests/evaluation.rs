@@ -98,7 +98,8 @@ fn evaluation_cases() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(count >= 300, "only {count} cases");
+    // Every data file is read: losing one (corner_cases.json: 41) fails here.
+    assert!(count >= 463, "only {count} cases");
 }
 
 #[test]

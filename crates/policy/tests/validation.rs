@@ -71,5 +71,6 @@ fn validation_cases() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(count >= 60, "only {count} cases");
+    // Every data file is read: losing one (recorded_create_policy.json: 44) fails here.
+    assert!(count >= 196, "only {count} cases");
 }
