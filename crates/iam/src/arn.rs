@@ -138,6 +138,13 @@ pub fn federated_user_arn(p: Partition, account: &str, name: &str) -> String {
     format!("arn:{}:sts::{account}:federated-user/{name}", p.as_str())
 }
 
+/// The 12-digit account of an IAM ARN of partition `p` (`arn:P:iam::ACCOUNT:…`).
+pub fn iam_arn_account(p: Partition, arn: &str) -> Option<&str> {
+    arn.strip_prefix(p.iam_prefix())
+        .and_then(|x| x.split(':').next())
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The role an ARN names, exactly (path and name as the role spells them).
 pub fn role_by_arn<'a>(st: &'a State, arn: &str) -> Option<&'a Role> {
     let e = EntityArn::parse(st.partition, arn).filter(|e| e.kind == EntityKind::Role)?;

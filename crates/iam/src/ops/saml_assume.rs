@@ -178,13 +178,7 @@ fn check_assertion(a: &Assertion, now: i64) -> ApiResult<String> {
 
 pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWithSAMLRequest) -> ApiResult<sts::AssumeRoleWithSAMLResponse> {
     let now = iam.now();
-    let role_account = r
-        .role_arn
-        .strip_prefix(iam.partition().iam_prefix())
-        .and_then(|x| x.split(':').next())
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(not_authorized)?
-        .to_owned();
+    let role_account = crate::arn::iam_arn_account(iam.partition(), &r.role_arn).ok_or_else(not_authorized)?.to_owned();
     let provider = {
         let st = iam.read();
         let name = super::saml::name_of_arn(iam.partition(), &role_account, &r.principal_arn).ok_or_else(not_authorized)?;
@@ -199,8 +193,15 @@ pub fn assume_role_with_saml(iam: &Iam, info: &RequestInfo, r: sts::AssumeRoleWi
         .iter()
         .filter_map(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
         .collect();
-    let private_keys = super::saml::private_keys(iam, &provider)?;
-    let assertion = castellan_saml::verify_response_decrypting(&r.saml_assertion, &certificates, &private_keys).map_err(|e| match e {
+    // The provider's private keys are unsealed only for an encrypted assertion: a plain one
+    // (the common case) never needs them.
+    let assertion = match castellan_saml::verify_response(&r.saml_assertion, &certificates) {
+        Err(castellan_saml::Error::Encrypted) if !provider.private_keys.is_empty() => {
+            castellan_saml::verify_response_decrypting(&r.saml_assertion, &certificates, &super::saml::private_keys(iam, &provider)?)
+        }
+        verified => verified,
+    };
+    let assertion = assertion.map_err(|e| match e {
         castellan_saml::Error::Rejected(m) => ApiError::IdpRejectedClaim(m),
         castellan_saml::Error::Encrypted => messages::saml_cannot_decrypt(),
         castellan_saml::Error::Signature(m) | castellan_saml::Error::Malformed(m) => invalid(&m),

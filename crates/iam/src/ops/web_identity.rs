@@ -158,13 +158,7 @@ pub fn assume_role_with_web_identity(
     let token = Token::parse(&r.web_identity_token).map_err(|e| invalid(&e.message()))?;
     let issuer = token.issuer().ok_or_else(messages::web_identity_no_issuer)?.to_owned();
     // The provider is looked up in the role's account.
-    let account = r
-        .role_arn
-        .strip_prefix(iam.partition().iam_prefix())
-        .and_then(|x| x.split(':').next())
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(not_authorized)?
-        .to_owned();
+    let account = crate::arn::iam_arn_account(iam.partition(), &r.role_arn).ok_or_else(not_authorized)?.to_owned();
     let no_provider = || messages::no_oidc_provider_for_issuer(&issuer);
     let resource = issuer.strip_prefix("https://").map(|x| x.trim_end_matches('/')).ok_or_else(no_provider)?.to_owned();
     // The issuer is the provider's URL, with at most one trailing slash: an `iss` padded with
